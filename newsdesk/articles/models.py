@@ -1,0 +1,333 @@
+"""Authors, topics and articles: what a reader of a Newsdesk site reads."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page, PageManager, PageQuerySet
+from wagtail.search import index
+
+from newsdesk.articles.blocks import ArticleBodyBlock, readable_text
+from newsdesk.articles.reading import count_words, reading_minutes
+from newsdesk.articles.structured_data import news_article
+
+PAGE_SIZE = 20
+
+
+class Author(index.Indexed, models.Model):
+    """A byline: a person, or a collective such as "News Desk"."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        DESK = "desk", _("Desk (collective author)")
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PERSON)
+    role = models.CharField(
+        _("role"), max_length=120, blank=True, help_text=_("e.g. 'Reporter' or 'Kyiv bureau'.")
+    )
+    bio = models.TextField(_("short bio"), max_length=600, blank=True)
+    photo = models.ForeignKey(
+        settings.WAGTAILIMAGES_IMAGE_MODEL,
+        verbose_name=_("photo"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("kind"),
+        FieldPanel("role"),
+        FieldPanel("bio"),
+        FieldPanel("photo"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("author", kwargs={"slug": self.slug})
+
+    @property
+    def is_desk(self):
+        return self.kind == self.Kind.DESK
+
+
+class Topic(index.Indexed, models.Model):
+    """A subject readers follow, e.g. "Energy" or "Sumy Oblast"."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), max_length=600, blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("topic", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(PageQuerySet):
+    def published(self):
+        """Live articles, newest first, with what a listing card shows."""
+        return (
+            self.live()
+            .public()
+            .order_by("-first_published_at", "-pk")
+            .select_related("hero_image")
+            .prefetch_related("byline__author")
+        )
+
+    def by_author(self, author):
+        return self.published().filter(byline__author=author).distinct()
+
+    def on_topic(self, topic):
+        return self.published().filter(topics=topic)
+
+
+ArticleManager = PageManager.from_queryset(ArticleQuerySet)
+
+
+def paginate(request, queryset, per_page=PAGE_SIZE):
+    """A page of results; a missing, malformed or out-of-range ?page= gives the nearest page."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+class HomePage(Page):
+    """The front page: a lead story, the latest news, and (later) live coverage."""
+
+    lead_article = models.ForeignKey(
+        "articles.ArticlePage",
+        verbose_name=_("lead story"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Leave empty to lead with the most recent article."),
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("lead_article")]
+    subpage_types = ["articles.NewsIndexPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        latest = list(ArticlePage.objects.published()[:13])
+        lead = self.lead_article if self.lead_article and self.lead_article.live else None
+        if lead is None and latest:
+            lead = latest[0]
+        context["lead"] = lead
+        context["latest"] = [article for article in latest if article != lead][:12]
+        context["news_index"] = NewsIndexPage.objects.live().first()
+        return context
+
+
+class NewsIndexPage(Page):
+    """/news/: every article, newest first, twenty a page."""
+
+    intro = models.TextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["articles.HomePage"]
+    subpage_types = ["articles.ArticlePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("news index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = paginate(request, ArticlePage.objects.published())
+        return context
+
+
+class ArticlePage(Page):
+    """A news article, with every element of the reference page (docs/architecture.md)."""
+
+    standfirst = models.TextField(
+        _("standfirst"),
+        max_length=400,
+        blank=True,
+        help_text=_("One or two sentences under the headline that sum the story up."),
+    )
+    hero_image = models.ForeignKey(
+        settings.WAGTAILIMAGES_IMAGE_MODEL,
+        verbose_name=_("hero image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    hero_alt = models.CharField(
+        _("alt text"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the photo shows, for readers who cannot see it. Required with a photo."),
+    )
+    hero_caption = models.CharField(_("caption"), max_length=500, blank=True)
+    hero_credit = models.CharField(
+        _("credit"),
+        max_length=255,
+        blank=True,
+        help_text=_("Leave empty to use the image's own credit."),
+    )
+    body = StreamField(ArticleBodyBlock(), verbose_name=_("body"), blank=True)
+    topics = ParentalManyToManyField(Topic, verbose_name=_("topics"), blank=True)
+    last_substantive_update = models.DateTimeField(
+        _("last substantive update"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when the story changed in substance (new facts, not a typo fix); "
+            "readers see 'Updated' with this time."
+        ),
+    )
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
+
+    objects = ArticleManager()
+
+    content_panels = [
+        FieldPanel("title", classname="title", heading=_("Headline")),
+        FieldPanel("standfirst"),
+        InlinePanel("byline", label=_("Authors"), min_num=1, heading=_("Byline")),
+        MultiFieldPanel(
+            [
+                FieldPanel("hero_image"),
+                FieldPanel("hero_alt"),
+                FieldRowPanel([FieldPanel("hero_caption"), FieldPanel("hero_credit")]),
+            ],
+            heading=_("Hero image"),
+        ),
+        FieldPanel("body"),
+        FieldPanel("topics"),
+        InlinePanel("corrections", label=_("Correction"), heading=_("Corrections")),
+        InlinePanel("related_links", label=_("Related story"), heading=_("Related stories")),
+    ]
+    settings_panels = [
+        MultiFieldPanel(
+            [FieldPanel("first_published_at"), FieldPanel("last_substantive_update")],
+            heading=_("Dates shown to readers"),
+        ),
+        *Page.settings_panels,
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("standfirst"),
+        index.SearchField("body"),
+    ]
+    parent_page_types = ["articles.NewsIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+
+    def clean(self):
+        super().clean()
+        if self.hero_image_id and not self.hero_alt.strip():
+            raise ValidationError(
+                {"hero_alt": _("Describe the photo for readers who cannot see it.")}
+            )
+
+    def save(self, *args, **kwargs):
+        # Reading time is always derived from the body, never typed, so it cannot go stale.
+        self.word_count = count_words(readable_text(self.body))
+        self.reading_minutes = reading_minutes(self.word_count)
+        return super().save(*args, **kwargs)
+
+    @property
+    def authors(self):
+        return [link.author for link in self.byline.all()]
+
+    @property
+    def credit(self):
+        if self.hero_credit:
+            return self.hero_credit
+        return self.hero_image.credit if self.hero_image else ""
+
+    def related_articles(self, limit=3):
+        """Editors' picks first, then the latest live articles that share a topic."""
+        picks = [
+            link.article
+            for link in self.related_links.select_related("article").all()
+            if link.article.live
+        ][:limit]
+        if len(picks) < limit:
+            exclude = [self.pk, *(page.pk for page in picks)]
+            similar = (
+                ArticlePage.objects.published()
+                .filter(topics__in=self.topics.all())
+                .exclude(pk__in=exclude)
+                .distinct()
+            )
+            picks += list(similar[: limit - len(picks)])
+        return picks
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["authors"] = self.authors
+        context["related"] = self.related_articles()
+        share_image = None
+        if self.hero_image:
+            share_image = self.hero_image.get_rendition("fill-1200x630|format-jpeg").url
+        context["structured_data"] = news_article(self, share_image)
+        return context
+
+
+class ArticleAuthor(Orderable):
+    """One name in an article's byline, in the order editors chose."""
+
+    article = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="byline")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="article_links")
+
+    panels = [FieldPanel("author")]
+
+
+class ArticleCorrection(Orderable):
+    """A dated note telling readers what was wrong and what was changed."""
+
+    article = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="corrections")
+    published_at = models.DateTimeField(_("date of correction"))
+    text = models.TextField(
+        _("correction"),
+        help_text=_("e.g. 'An earlier version of this article gave the wrong date of the strike.'"),
+    )
+
+    panels = [FieldPanel("published_at"), FieldPanel("text")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("correction")
+
+
+class RelatedArticle(Orderable):
+    article_page = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="related_links")
+    article = models.ForeignKey(ArticlePage, on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("article")]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    name = "newsdesk.core"
+    label = "core"
+    verbose_name = "Newsdesk core"
+
+    def ready(self):
+        from newsdesk.core.roles import ensure_roles
+
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="newsdesk.ensure_roles")

@@ -1,0 +1,280 @@
+"""Newsdesk settings.
+
+Every environment variable Newsdesk reads is read in the first block of this module, with a
+working default, and documented in docs/configuration.md (tests/test_docs.py checks that).
+Nothing below that block looks at the environment.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from newsdesk.core.datadir import default_data_dir
+from newsdesk.core.secret import load_or_create_secret_key
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# --- Environment ---------------------------------------------------------------------------
+env = os.environ
+DATA_DIR = Path(env.get("NEWSDESK_DATA_DIR") or default_data_dir()).resolve()
+DATABASE_URL = env.get("DATABASE_URL", "")
+REDIS_URL = env.get("REDIS_URL", "")
+DEBUG = _flag(env.get("NEWSDESK_DEBUG", "false"))
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in env.get("NEWSDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if host.strip()
+]
+TIME_ZONE = env.get("NEWSDESK_TIME_ZONE", "Europe/Kyiv")
+NEWSDESK_SITE_NAME = env.get("NEWSDESK_SITE_NAME", "Newsdesk")
+LANGUAGE_CODE = env.get("NEWSDESK_LANGUAGE", "en")
+NEWSDESK_BASE_URL = env.get(
+    "NEWSDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '8000')}"
+).rstrip("/")
+NEWSDESK_VOICE = env.get("NEWSDESK_VOICE", "")
+SECURE_HSTS_SECONDS = int(env.get("NEWSDESK_HSTS_SECONDS", "31536000"))
+_secret_from_env = env.get("NEWSDESK_SECRET_KEY", "")
+# --- End of environment --------------------------------------------------------------------
+
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY = _secret_from_env or load_or_create_secret_key(DATA_DIR)
+
+INSTALLED_APPS = [
+    "newsdesk.core",
+    "newsdesk.images",
+    "newsdesk.articles",
+    "newsdesk.demo",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.routable_page",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_filters",
+    "django_tasks",
+    "django_tasks_db",
+    "axes",
+    "csp",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "newsdesk.core.middleware.AdminContentSecurityPolicyMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Axes must come last: it answers locked-out logins before the view runs.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "newsdesk.urls"
+ASGI_APPLICATION = "newsdesk.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "newsdesk.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------------------
+# SQLite by default. WAL lets readers run beside the one writer; synchronous=FULL makes every
+# commit durable; IMMEDIATE transactions take the write lock up front, so two writers queue on
+# busy_timeout instead of failing with "database is locked" half-way through. mmap stays off
+# (see docs/operations.md on SQLite 3.40).
+SQLITE_PATH = DATA_DIR / "newsdesk.sqlite3"
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=FULL;"
+                    "PRAGMA mmap_size=0;"
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ---------------------------------------------------------------------------------
+# Redis database 1 is the cache; the live broker (a later part) uses another database so a
+# cache flush never drops live notifications.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "newsdesk",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background tasks ----------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Authentication and security -----------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Login limiting: five failures for one username from one address lock that pair for 15
+# minutes, so an attack on an editor's name from elsewhere does not lock the editor out.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_VERBOSE = False
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # The reverse proxy in front of Newsdesk must set (overwrite) X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    SECURE_HSTS_PRELOAD = False
+else:
+    SECURE_HSTS_SECONDS = 0
+
+# Content-Security-Policy: our pages load only their own files. No inline script anywhere on
+# reader pages (nonces would make cached pages unique per request). The Wagtail admin still
+# needs inline styles and data: images, so it gets the relaxed policy in core.middleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+}
+NEWSDESK_ADMIN_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
+    "connect-src 'self'; frame-src 'self' https:; frame-ancestors 'self'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+# --- Internationalisation ------------------------------------------------------------------
+USE_I18N = True
+USE_TZ = True
+LANGUAGES = [("en", "English"), ("uk", "Українська")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["newsdesk.formats"]
+WAGTAIL_I18N_ENABLED = False
+
+# --- Static files and media ----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
+}
+SERVESTATIC_KEEP_ONLY_HASHED_FILES = False
+SERVESTATIC_USE_FINDERS = DEBUG
+FILE_UPLOAD_PERMISSIONS = 0o640
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# --- Wagtail -------------------------------------------------------------------------------
+WAGTAIL_SITE_NAME = NEWSDESK_SITE_NAME
+WAGTAILADMIN_BASE_URL = NEWSDESK_BASE_URL
+WAGTAILIMAGES_IMAGE_MODEL = "images.NewsImage"
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "txt", "xlsx"]
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAIL_MODERATION_ENABLED = True
+WAGTAILADMIN_COMMENTS_ENABLED = True
+WAGTAILEMBEDS_RESPONSIVE_HTML = True
+
+# --- Logging -------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "INFO"},
+    },
+}
