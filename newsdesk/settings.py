@@ -43,6 +43,7 @@ _secret_from_env = env.get("NEWSDESK_SECRET_KEY", "")
 # --- End of environment --------------------------------------------------------------------
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+(DATA_DIR / "static").mkdir(exist_ok=True)
 SECRET_KEY = _secret_from_env or load_or_create_secret_key(DATA_DIR)
 
 INSTALLED_APPS = [
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "newsdesk.images",
     "newsdesk.articles",
     "newsdesk.demo",
+    "newsdesk.server",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.embeds",
@@ -80,7 +82,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -197,8 +198,11 @@ if not DEBUG:
     # The reverse proxy in front of Newsdesk must set (overwrite) X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # HSTS covers this host only: Newsdesk cannot know that every subdomain of the newsroom's
+    # domain serves HTTPS, and preloading is a one-way decision for the domain's owner.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = False
     SECURE_HSTS_PRELOAD = False
+    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 else:
     SECURE_HSTS_SECONDS = 0
 
@@ -240,6 +244,8 @@ WAGTAIL_I18N_ENABLED = False
 # --- Static files and media ----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The reader pages' own files (site.css, logo, favicon) live in newsdesk/static/newsdesk/.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {

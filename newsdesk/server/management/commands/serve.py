@@ -1,0 +1,76 @@
+import os
+import signal
+import subprocess
+import sys
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+
+
+class Command(BaseCommand):
+    help = "Serve the site with an ASGI server (uvicorn), with a background worker beside it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default: %(default)s).")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=int(os.environ.get("PORT", "8000")),
+            help="Port to listen on (default: $PORT or 8000).",
+        )
+        parser.add_argument(
+            "--workers", type=int, default=1, help="Number of web server processes (default: 1)."
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start the background worker (run `newsdesk worker` elsewhere).",
+        )
+
+    def handle(self, *args, host, port, workers, no_worker, **options):
+        self.refuse_unmigrated_database()
+        worker = None if no_worker else self.start_worker()
+        self.stdout.write(
+            f"Newsdesk serving {settings.NEWSDESK_BASE_URL}/ on http://{host}:{port}/ "
+            f"with {workers} web process(es); data in {settings.DATA_DIR}"
+            + ("" if worker else "; no worker started")
+        )
+        try:
+            uvicorn.run(
+                "newsdesk.asgi:application",
+                host=host,
+                port=port,
+                workers=workers,
+                proxy_headers=True,
+                server_header=False,
+                log_level="info",
+                lifespan="off",
+            )
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+    def refuse_unmigrated_database(self):
+        connection = connections[DEFAULT_DB_ALIAS]
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        connection.close()
+        if pending:
+            raise CommandError(
+                f"The database has {len(pending)} unapplied migration(s). "
+                "Run `newsdesk migrate` first."
+            )
+
+    def start_worker(self):
+        # A separate process, so a long narration job never competes with requests for the GIL.
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and command
+            [sys.executable, "-m", "newsdesk.cli", "worker", "--verbosity", "1"],
+            env=os.environ.copy(),
+        )

@@ -1,0 +1,39 @@
+"""Time-driven chores the worker runs beside the task queue."""
+
+import logging
+import threading
+
+from django.core.management import call_command
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+SCHEDULE_INTERVAL_SECONDS = 30
+"""How often scheduled pages are published or expired: the worst-case delay an editor sees."""
+
+
+def publish_due_pages():
+    """Publish pages whose go-live time has come and unpublish expired ones."""
+    try:
+        call_command("publish_scheduled", verbosity=0)
+    finally:
+        close_old_connections()
+
+
+def run_periodically(stop: threading.Event, interval=SCHEDULE_INTERVAL_SECONDS):
+    while not stop.is_set():
+        try:
+            publish_due_pages()
+        except Exception:
+            # A failed round is logged and retried at the next tick, never fatal to the worker.
+            logger.exception("Publishing scheduled pages failed; retrying in %s s", interval)
+        stop.wait(interval)
+
+
+def start_in_background(interval=SCHEDULE_INTERVAL_SECONDS) -> threading.Event:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_periodically, args=(stop, interval), name="scheduler", daemon=True
+    )
+    thread.start()
+    return stop

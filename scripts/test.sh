@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The whole test suite: static checks, then pytest on SQLite, then pytest on PostgreSQL (+Redis).
+# Outside CI the PostgreSQL run is skipped, with the reason printed, when no server answers;
+# with CI=true an unreachable PostgreSQL or Redis is a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PG_URL=${NEWSDESK_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+REDIS_TEST_URL=${NEWSDESK_TEST_REDIS_URL:-redis://127.0.0.1:6379/1}
+CI=${CI:-}
+
+step() { printf '\n== %s\n' "$*"; }
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "Installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Browser tests need Debian's chromium at /usr/bin/chromium: sudo apt-get install chromium"
+  fi
+}
+
+run_pytest() {  # label, then extra pytest arguments
+  local label=$1; shift
+  step "pytest on $label"
+  NEWSDESK_DATA_DIR=$(mktemp -d) "$BIN/pytest" "$@"
+  local rc=$?
+  if [ $rc -eq 5 ]; then
+    echo "pytest collected no tests on $label: the suite is missing or every test was deselected."
+    return 1
+  fi
+  return $rc
+}
+
+reachable() {  # python snippet that exits 0 when the service answers
+  "$BIN/python" -c "$1" >/dev/null 2>&1
+}
+
+failed=0
+ensure_chromium
+
+step "Django checks and migrations"
+NEWSDESK_DATA_DIR=$(mktemp -d) "$BIN/newsdesk" check --fail-level WARNING || failed=1
+NEWSDESK_DATA_DIR=$(mktemp -d) "$BIN/newsdesk" makemigrations --check --dry-run || failed=1
+NEWSDESK_DATA_DIR=$(mktemp -d) NEWSDESK_DEBUG=false NEWSDESK_ALLOWED_HOSTS=news.example.org \
+  NEWSDESK_BASE_URL=https://news.example.org \
+  "$BIN/newsdesk" check --deploy --fail-level WARNING || failed=1
+
+step "ruff"
+"$BIN/ruff" check . || failed=1
+"$BIN/ruff" format --check . || failed=1
+
+run_pytest SQLite "$@" || failed=1
+
+if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).close()"; then
+  label="PostgreSQL"
+  if reachable "import redis; redis.Redis.from_url('$REDIS_TEST_URL', socket_timeout=3).ping()"; then
+    label="PostgreSQL + Redis"
+  elif [ -n "$CI" ]; then
+    echo "CI=true but Redis does not answer at $REDIS_TEST_URL"; failed=1
+  else
+    echo "Redis does not answer at $REDIS_TEST_URL: the PostgreSQL run uses the local cache."
+  fi
+  (
+    export DATABASE_URL="$PG_URL"
+    [ "$label" = "PostgreSQL + Redis" ] && export REDIS_URL="$REDIS_TEST_URL"
+    run_pytest "$label" "$@"
+  ) || failed=1
+elif [ -n "$CI" ]; then
+  echo "CI=true but PostgreSQL does not answer at $PG_URL: failing."
+  failed=1
+else
+  step "PostgreSQL run SKIPPED: no server answers at $PG_URL (set NEWSDESK_TEST_PG_URL to use another)"
+fi
+
+if [ $failed -ne 0 ]; then
+  step "FAILED (see above)"
+  exit 1
+fi
+step "All checks and tests passed"

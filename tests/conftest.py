@@ -1,0 +1,48 @@
+import pytest
+from django.test import Client
+
+from tests.factories import make_user
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded test images go to a throwaway folder, never the developer's data directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs `collectstatic`; tests read the source files directly.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+class HttpsClient(Client):
+    """Production settings redirect plain HTTP to HTTPS, so tests speak HTTPS like a browser."""
+
+    def generic(self, *args, secure=None, **kwargs):
+        return super().generic(*args, secure=True, **kwargs)
+
+
+def https_client():
+    return HttpsClient()
+
+
+@pytest.fixture
+def client():
+    return https_client()
+
+
+@pytest.fixture
+def client_for(db):
+    """A logged-in test client for a new user in the given role (or a superuser)."""
+
+    def login(role, username=None):
+        user = make_user(username or f"{role or 'nobody'}-user".lower(), role)
+        client = https_client()
+        client.force_login(user)
+        return client, user
+
+    return login

@@ -1,0 +1,85 @@
+"""Small factories for test data: each makes one thing, with sensible defaults."""
+
+import io
+import itertools
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+from django.utils.text import slugify
+from PIL import Image as PillowImage
+from wagtail.images import get_image_model
+
+from newsdesk.articles.models import ArticleAuthor, ArticlePage, Author, NewsIndexPage, Topic
+
+_numbers = itertools.count(1)
+
+
+def make_image(title="Test photo", credit="Newsroom photo desk", size=(1600, 1000)):
+    buffer = io.BytesIO()
+    PillowImage.new("RGB", size, (40, 90, 140)).save(buffer, format="JPEG")
+    image = get_image_model()(title=title, credit=credit)
+    image.file = ImageFile(buffer, name=f"{slugify(title)}-{next(_numbers)}.jpg")
+    image.save()
+    return image
+
+
+def make_author(name=None, kind=Author.Kind.PERSON, **fields):
+    name = name or f"Reporter {next(_numbers)}"
+    return Author.objects.create(name=name, slug=slugify(name), kind=kind, **fields)
+
+
+def make_topic(name=None, **fields):
+    name = name or f"Topic {next(_numbers)}"
+    return Topic.objects.create(name=name, slug=slugify(name), **fields)
+
+
+def paragraphs(*texts):
+    return [("paragraph", f"<p>{text}</p>") for text in texts]
+
+
+def make_article(
+    title=None,
+    *,
+    authors=None,
+    body=None,
+    topics=(),
+    published_at: datetime | None = None,
+    hero=True,
+    publish=True,
+    **fields,
+):
+    """An article under /news/, published through a revision as an editor would."""
+    title = title or f"Article {next(_numbers)}"
+    news = NewsIndexPage.objects.get()
+    article = ArticlePage(
+        title=title,
+        slug=fields.pop("slug", slugify(title)),
+        body=body if body is not None else paragraphs("A short paragraph of news."),
+        first_published_at=published_at,
+        live=False,
+        **fields,
+    )
+    if hero:
+        article.hero_image = make_image(f"{title} photo")
+        article.hero_alt = fields.get("hero_alt") or "Rescuers clear rubble from a street"
+        article.hero_caption = article.hero_caption or "Rescuers at work on Monday."
+    for position, author in enumerate(authors or [make_author()]):
+        article.byline.add(ArticleAuthor(author=author, sort_order=position))
+    news.add_child(instance=article)
+    article.topics.set(topics)
+    revision = article.save_revision()
+    if publish:
+        revision.publish()
+        article.refresh_from_db()
+    return article
+
+
+def make_user(username, role=None, password="correct horse battery staple 7"):  # noqa: S107
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.org", password=password
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user

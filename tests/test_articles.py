@@ -1,0 +1,265 @@
+import json
+from datetime import UTC, datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.exceptions import ValidationError
+
+from newsdesk.articles.models import ArticlePage, Author
+from tests.factories import make_article, make_author, make_topic, paragraphs
+
+pytestmark = pytest.mark.django_db
+
+PUBLISHED = datetime(2024, 1, 27, 13, 34, tzinfo=UTC)  # 3:34 PM in Kyiv
+
+
+def words(count):
+    return " ".join(["word"] * count)
+
+
+def test_reading_time_is_computed_from_body_text_only():
+    article = make_article(
+        body=[
+            *paragraphs(words(200), words(30)),
+            ("heading", {"text": words(5), "level": "h2"}),
+            ("quote", {"text": words(4), "attribution": words(50)}),
+        ],
+    )
+    # 239 words are read (attributions and captions are not), so the estimate is 2 minutes.
+    assert article.word_count == 239
+    assert article.reading_minutes == 2
+
+
+def test_reading_time_follows_edits():
+    article = make_article(body=paragraphs(words(600)))
+    assert article.reading_minutes == 3
+    article.body = paragraphs(words(10))
+    article.save_revision().publish()
+    article.refresh_from_db()
+    assert article.reading_minutes == 1
+
+
+def test_hero_image_without_alt_text_is_invalid():
+    article = make_article()
+    article.hero_alt = "  "
+    with pytest.raises(ValidationError) as error:
+        article.full_clean()
+    assert "hero_alt" in error.value.message_dict
+
+
+def test_byline_keeps_the_editors_order():
+    first, second, third = make_author("Zoe Adams"), make_author("Ann Brown"), make_author("Ken Li")
+    article = make_article(authors=[first, second, third])
+    assert [author.name for author in article.authors] == ["Zoe Adams", "Ann Brown", "Ken Li"]
+
+
+def test_published_excludes_drafts_and_orders_newest_first():
+    older = make_article("Older", published_at=datetime(2024, 1, 1, tzinfo=UTC))
+    newer = make_article("Newer", published_at=datetime(2024, 2, 1, tzinfo=UTC))
+    make_article("Draft", publish=False)
+    assert list(ArticlePage.objects.published()) == [newer, older]
+
+
+def test_first_published_time_set_by_editor_is_kept():
+    article = make_article(published_at=PUBLISHED)
+    assert article.first_published_at == PUBLISHED
+
+
+def test_related_stories_prefer_editors_picks_then_shared_topics():
+    energy, sport = make_topic("Energy"), make_topic("Sport")
+    article = make_article("Main", topics=[energy])
+    same_topic = make_article("Same topic", topics=[energy])
+    make_article("Other topic", topics=[sport])
+    assert article.related_articles() == [same_topic]
+
+
+def test_author_kinds():
+    desk = make_author("News Desk", kind=Author.Kind.DESK)
+    person = make_author("Olena Petrenko")
+    assert desk.is_desk and not person.is_desk
+    assert desk.get_absolute_url() == "/authors/news-desk/"
+
+
+def render(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return response, BeautifulSoup(response.content, "html.parser")
+
+
+def test_article_page_shows_every_element_of_the_reference_page(client):
+    desk = make_author("News Desk", kind=Author.Kind.DESK, bio="Our editors on duty.")
+    topic = make_topic("Sumy Oblast")
+    article = make_article(
+        "Power returns to Sumy after overnight strike",
+        authors=[desk],
+        topics=[topic],
+        published_at=PUBLISHED,
+        standfirst="Repair crews worked through the night.",
+        hero_caption="Repair crews in Sumy on Jan. 27, 2024.",
+        hero_credit="Regional energy company",
+        body=paragraphs(words(300), "Officials said 48,000 homes had power again by 10:47 AM."),
+    )
+    response, page = render(client, article.url)
+
+    assert page.h1.get_text(strip=True) == "Power returns to Sumy after overnight strike"
+    byline = page.select_one(".byline").get_text(" ", strip=True)
+    assert "by News Desk" in byline
+    assert "January 27, 2024 3:34 PM" in byline
+    assert "2 min read" in byline
+    caption = page.select_one(".article__hero figcaption").get_text(" ", strip=True)
+    assert caption == "Repair crews in Sumy on Jan. 27, 2024. (Regional energy company)"
+    hero = page.select_one(".article__hero img")
+    assert hero["alt"] == "Rescuers clear rubble from a street"
+    assert hero["width"] and hero["height"] and "srcset" in hero.attrs
+    assert "48,000 homes" in page.select_one(".article__body").get_text()
+    assert page.select_one(".article__author-line").get_text(" ", strip=True) == (
+        "Author: News Desk"
+    )
+    assert page.select_one(".topics a")["href"] == "/topics/sumy-oblast/"
+    assert page.find("time")["datetime"] == "2024-01-27T15:34:00+02:00"
+
+
+def test_article_with_several_authors_joins_them(client):
+    authors = [make_author("Iryna Bondar"), make_author("Taras Hnatiuk"), make_author("Ann Lee")]
+    _, page = render(client, make_article(authors=authors).url)
+    assert "by Iryna Bondar, Taras Hnatiuk and Ann Lee" in page.select_one(".byline").get_text(
+        " ", strip=True
+    ).replace(" ,", ",")
+    assert page.select_one(".article__author-line").get_text(" ", strip=True) == (
+        "Author: Iryna Bondar, Taras Hnatiuk and Ann Lee"
+    )
+
+
+def test_update_and_corrections_are_shown(client):
+    article = make_article(published_at=PUBLISHED)
+    article.last_substantive_update = datetime(2024, 1, 28, 8, 0, tzinfo=UTC)
+    article.corrections.create(
+        published_at=datetime(2024, 1, 28, 9, 0, tzinfo=UTC),
+        text="An earlier version gave the wrong district.",
+    )
+    article.save_revision().publish()
+    _, page = render(client, article.url)
+    assert "Updated January 28, 2024 10:00 AM" in page.select_one(".article__updated").get_text(
+        " ", strip=True
+    )
+    assert "An earlier version gave the wrong district." in page.select_one(".corrections").text
+
+
+def test_json_ld_news_article(client):
+    desk = make_author("News Desk", kind=Author.Kind.DESK)
+    article = make_article(
+        "Trains run again", authors=[desk], topics=[make_topic("Transport")], published_at=PUBLISHED
+    )
+    _, page = render(client, article.url)
+    data = json.loads(page.find("script", type="application/ld+json").string)
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"] == "Trains run again"
+    assert data["datePublished"] == "2024-01-27T15:34:00+02:00"
+    assert data["dateModified"].endswith("+02:00") or data["dateModified"].endswith("+03:00")
+    assert data["author"] == [
+        {"@type": "Organization", "name": "News Desk", "url": "http://127.0.0.1:8000/authors/news-desk/"}
+    ]
+    assert data["publisher"]["name"]
+    assert data["publisher"]["logo"]["url"].endswith(".png")
+    assert data["image"][0].startswith("http")
+    assert data["keywords"] == ["Transport"]
+    assert data["mainEntityOfPage"] == "http://127.0.0.1:8000/news/trains-run-again/"
+
+
+def test_json_ld_cannot_be_broken_out_of(client):
+    article = make_article("</script><script>alert(1)</script>")
+    response = client.get(article.url)
+    assert b"<script>alert(1)" not in response.content
+    page = BeautifulSoup(response.content, "html.parser")
+    data = json.loads(page.find("script", type="application/ld+json").string)
+    assert data["headline"] == "</script><script>alert(1)</script>"
+
+
+def test_social_and_canonical_tags(client):
+    article = make_article("Bridge reopens", standfirst="Traffic resumes on the river crossing.")
+    _, page = render(client, article.url)
+    meta = {tag.get("property") or tag.get("name"): tag["content"] for tag in page.find_all("meta") if tag.get("content")}
+    assert page.find("link", rel="canonical")["href"] == "http://127.0.0.1:8000/news/bridge-reopens/"
+    assert meta["og:type"] == "article"
+    assert meta["og:title"] == "Bridge reopens"
+    assert meta["og:description"] == "Traffic resumes on the river crossing."
+    assert meta["og:image"].startswith("http://127.0.0.1:8000/media/")
+    assert meta["twitter:card"] == "summary_large_image"
+
+
+def test_content_security_policy_forbids_inline_script(client):
+    response = client.get(make_article().url)
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert "unsafe-inline" not in policy
+    page = BeautifulSoup(response.content, "html.parser")
+    for script in page.find_all("script"):
+        assert script.get("src") or script.get("type") == "application/ld+json"
+    assert not page.select("[style]")
+
+
+def test_article_render_query_count_is_bounded(client, django_assert_max_num_queries):
+    authors = [make_author(), make_author()]
+    topics = [make_topic(), make_topic()]
+    article = make_article(
+        authors=authors,
+        topics=topics,
+        body=[
+            *paragraphs("One.", "Two."),
+            ("quote", {"text": "Words.", "attribution": "Someone"}),
+        ],
+    )
+    make_article(topics=topics)
+    client.get(article.url)  # renditions are created on the first view
+    with django_assert_max_num_queries(25):
+        assert client.get(article.url).status_code == 200
+
+
+def test_draft_article_is_not_public(client):
+    article = make_article(publish=False)
+    assert client.get("/news/" + article.slug + "/").status_code == 404
+
+
+def test_home_page_leads_with_latest_article(client):
+    make_article("Older story", published_at=datetime(2024, 1, 1, tzinfo=UTC))
+    make_article("Newest story", published_at=datetime(2024, 2, 1, tzinfo=UTC))
+    _, page = render(client, "/")
+    assert page.select_one(".home-lead").get_text(" ", strip=True).count("Newest story") == 1
+    assert "Older story" in page.select_one(".home-latest").get_text()
+
+
+def test_author_page_lists_their_articles_with_pagination(client):
+    author = make_author("Maria Lysenko", bio="Covers the economy.")
+    for number in range(22):
+        make_article(f"Economy story {number}", authors=[author], hero=False)
+    make_article("Someone else's story", hero=False)
+    _, first = render(client, "/authors/maria-lysenko/")
+    assert first.h1.text == "Maria Lysenko"
+    assert "Covers the economy." in first.text
+    assert len(first.select(".card")) == 20
+    assert "Someone else's story" not in first.text
+    _, second = render(client, "/authors/maria-lysenko/?page=2")
+    assert len(second.select(".card")) == 2
+    _, nonsense = render(client, "/authors/maria-lysenko/?page=banana")
+    assert len(nonsense.select(".card")) == 20
+
+
+def test_topic_page(client):
+    topic = make_topic("Energy", description="Power, heat and fuel.")
+    make_article("Grid repaired", topics=[topic], hero=False)
+    make_article("Unrelated", hero=False)
+    _, page = render(client, "/topics/energy/")
+    assert page.h1.text == "Energy"
+    assert "Grid repaired" in page.text and "Unrelated" not in page.text
+
+
+@pytest.mark.parametrize("url", ["/authors/nobody/", "/topics/nothing/", "/news/missing/"])
+def test_unknown_pages_are_404(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_news_index_lists_articles(client):
+    make_article("Listed story", hero=False)
+    _, page = render(client, "/news/")
+    assert "Listed story" in page.text
