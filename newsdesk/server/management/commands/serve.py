@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from newsdesk.core.sites import ensure_site
+
 
 class Command(BaseCommand):
     help = "Serve the site with an ASGI server (uvicorn), with a background worker beside it."
@@ -32,6 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, no_worker, **options):
         self.refuse_unmigrated_database()
+        ensure_site()
         worker = None if no_worker else self.start_worker()
         self.stdout.write(
             f"Newsdesk serving {settings.NEWSDESK_BASE_URL}/ on http://{host}:{port}/ "

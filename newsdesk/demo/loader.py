@@ -1,0 +1,251 @@
+"""Put the demo newsroom (newsdesk.demo.content) into the database, and keep it there.
+
+Loading is idempotent: topics, authors and articles are found by slug and images by title, and
+anything that already exists is left exactly as it is, even if an editor has changed it since.
+So a second load creates nothing and changes nothing, and deleting an article and loading
+again brings back just that article.
+"""
+
+import html
+import os
+import secrets
+import sys
+from collections import Counter
+from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Site
+
+from newsdesk.articles.models import (
+    ArticleAuthor,
+    ArticleCorrection,
+    ArticlePage,
+    Author,
+    NewsIndexPage,
+    Topic,
+)
+from newsdesk.core.roles import ADMINISTRATORS
+from newsdesk.demo import content
+from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD_FILE = "demo-admin-password"
+
+
+class Report:
+    """Writes one line per created object and counts them for the summary."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout or sys.stdout
+        self.created = Counter({"topic": 0, "author": 0, "image": 0, "article": 0})
+
+    def __call__(self, kind, label):
+        self.created[kind] += 1
+        self.write(f"Created {kind}: {label}")
+
+    def write(self, line):
+        self.stdout.write(line + "\n")
+
+
+def load_demo(stdout=None):
+    """Create whatever demo content is missing; returns the number created of each kind."""
+    report = Report(stdout)
+    now = timezone.now().replace(second=0, microsecond=0)
+    with transaction.atomic():
+        topics = {item["slug"]: ensure_topic(item, report) for item in content.TOPICS}
+        authors = {
+            item["slug"]: ensure_author(item, seed, report)
+            for seed, item in enumerate(content.AUTHORS)
+        }
+        news = NewsIndexPage.objects.get(slug="news")
+        for item in content.ARTICLES:
+            ensure_article(news, item, authors, topics, now, report)
+    summary = dict(report.created)
+    if any(summary.values()):
+        counts = ", ".join(f"{count} {kind}(s)" for kind, count in summary.items())
+        report.write(f"Demo content loaded: created {counts}.")
+    else:
+        report.write("Demo content already loaded: nothing created or changed.")
+    return summary
+
+
+def ensure_topic(item, report):
+    topic, created = Topic.objects.get_or_create(slug=item["slug"], defaults=item)
+    if created:
+        report("topic", topic.name)
+    return topic
+
+
+def ensure_author(item, seed, report):
+    author = Author.objects.filter(slug=item["slug"]).first()
+    if author is not None:
+        return author
+    photo = None
+    if item.get("kind", Author.Kind.PERSON) == Author.Kind.PERSON:
+        photo = demo_image(
+            f"Portrait of {item['name']} (demo illustration)",
+            lambda: draw_portrait(item["name"], seed),
+            f"The initials of {item['name']} on a colored square.",
+            report,
+        )
+    author = Author.objects.create(**item, photo=photo)
+    report("author", author.name)
+    return author
+
+
+def demo_image(title, draw, alt, report):
+    image, created = ensure_image(title, draw, alt, content.DEMO_CREDIT)
+    if created:
+        report("image", title)
+    return image
+
+
+def scene_image(picture, report):
+    return demo_image(
+        picture["title"],
+        lambda: draw_scene(picture["scene"], picture["palette"], picture["seed"]),
+        picture["alt"],
+        report,
+    )
+
+
+def publication_time(when, now):
+    """An offset from content.py as a moment: hours before now, or a local clock time."""
+    if "hours_ago" in when:
+        return now - timedelta(hours=when["hours_ago"])
+    day = timezone.localdate(now) - timedelta(days=when["days_ago"])
+    hour, minute = (int(part) for part in when["time"].split(":"))
+    # make_aware uses the newsroom's zone, so "00:17" is just after midnight where it is read.
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def body_block(kind, value, report):
+    if kind == "paragraph":
+        return ("paragraph", f"<p>{html.escape(value, quote=False)}</p>")
+    if kind == "image":
+        return ("image", image_value(value, report))
+    return (kind, value)
+
+
+def image_value(picture, report):
+    return {
+        "image": scene_image(picture, report),
+        "alt": picture["alt"],
+        "caption": picture["caption"],
+        "credit": content.DEMO_CREDIT,
+    }
+
+
+def ensure_article(news, item, authors, topics, now, report):
+    if ArticlePage.objects.child_of(news).filter(slug=item["slug"]).exists():
+        return
+    published = publication_time(item["published"], now)
+    page = build_article(item, published, report)
+    page.byline = [ArticleAuthor(author=authors[slug]) for slug in item["authors"]]
+    page.corrections = [
+        ArticleCorrection(
+            published_at=published + timedelta(hours=note["hours_after"]), text=note["text"]
+        )
+        for note in item.get("corrections", [])
+    ]
+    page.topics.set([topics[slug] for slug in item["topics"]])
+    news.add_child(instance=page)
+    page.save_revision().publish()
+    check_published_at(page, published)
+    report("article", page.title)
+
+
+def build_article(item, published, report):
+    hero = item["hero"]
+    updated = item.get("updated_hours_after")
+    return ArticlePage(
+        title=item["headline"],
+        slug=item["slug"],
+        standfirst=item["standfirst"],
+        hero_image=scene_image(hero, report),
+        hero_alt=hero["alt"],
+        hero_caption=hero["caption"],
+        hero_credit=content.DEMO_CREDIT,
+        body=[body_block(kind, value, report) for kind, value in item["body"]],
+        first_published_at=published,
+        last_substantive_update=published + timedelta(hours=updated) if updated else None,
+        # A draft until the revision is published, as when an editor creates it in the admin.
+        live=False,
+    )
+
+
+def check_published_at(page, published):
+    # Publishing only fills first_published_at when it is empty; make sure it stayed ours.
+    page.refresh_from_db(fields=["first_published_at", "live"])
+    if page.first_published_at != published or not page.live:
+        raise RuntimeError(f"Publishing {page.slug!r} did not keep its publication time.")
+
+
+def configure_site(stdout=None):
+    """Point the default Wagtail site at NEWSDESK_BASE_URL; True if anything changed."""
+    url = urlsplit(settings.NEWSDESK_BASE_URL)
+    wanted = {
+        "hostname": url.hostname or "localhost",
+        "port": url.port or (443 if url.scheme == "https" else 80),
+        "site_name": settings.NEWSDESK_SITE_NAME,
+    }
+    site = Site.objects.get(is_default_site=True)
+    if all(getattr(site, field) == value for field, value in wanted.items()):
+        return False
+    for field, value in wanted.items():
+        setattr(site, field, value)
+    site.save()
+    (stdout or sys.stdout).write(
+        f"Updated site: {site.hostname}:{site.port}, named {site.site_name!r}\n"
+    )
+    return True
+
+
+def admin_password():
+    """The demo admin's password, generated once and kept in DATA_DIR (mode 0600)."""
+    path = settings.DATA_DIR / ADMIN_PASSWORD_FILE
+    try:
+        # O_EXCL: if two runs race, one writes and both read the same password.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+@transaction.atomic
+def ensure_admin(stdout=None):
+    """Make sure the superuser "admin" exists and is an Administrator; print how to log in."""
+    out = stdout or sys.stdout
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=ADMIN_USERNAME).first()
+    if user is None:
+        user = user_model.objects.create_superuser(ADMIN_USERNAME, "", admin_password())
+        out.write(f"Created superuser: {ADMIN_USERNAME}\n")
+    elif not (user.is_superuser and user.is_staff and user.is_active):
+        user.is_superuser = user.is_staff = user.is_active = True
+        user.save(update_fields=["is_superuser", "is_staff", "is_active"])
+        out.write(f"Made {ADMIN_USERNAME} an active superuser\n")
+    group = Group.objects.get(name=ADMINISTRATORS)
+    if not user.groups.filter(pk=group.pk).exists():
+        user.groups.add(group)
+        out.write(f"Added {ADMIN_USERNAME} to {ADMINISTRATORS}\n")
+    out.write(f"Admin: {settings.NEWSDESK_BASE_URL}/admin/\n")
+    out.write(f"Username: {ADMIN_USERNAME}\n")
+    out.write(f"Password: {known_password(user)}\n")
+
+
+def known_password(user):
+    # An admin made elsewhere keeps its own password: the demo never overwrites one.
+    path = settings.DATA_DIR / ADMIN_PASSWORD_FILE
+    password = path.read_text().strip() if path.exists() else ""
+    if password and user.check_password(password):
+        return password
+    return f"(not set by the demo; run `newsdesk changepassword {ADMIN_USERNAME}`)"
