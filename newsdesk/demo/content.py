@@ -25,7 +25,9 @@ TOPICS = [
     {
         "name": "Infrastructure",
         "slug": "infrastructure",
-        "description": "Water, power, heating, roads and railways, and the repairs that keep them going.",
+        "description": (
+            "Water, power, heating, roads and railways, and the repairs that keep them going."
+        ),
     },
     {
         "name": "Economy",
@@ -340,7 +342,9 @@ ARTICLES = [
     },
     {
         "slug": "kalynopil-train-resumes",
-        "headline": "Direct train to Kalynopil resumes after 3 years, cutting the trip to 85 minutes",
+        "headline": (
+            "Direct train to Kalynopil resumes after 3 years, cutting the trip to 85 minutes"
+        ),
         "standfirst": (
             "The restored line carries two trains a day in each direction. Tickets cost ₴145, "
             "and the first departure leaves Zelenobrid at 6:12 a.m."
@@ -412,9 +416,9 @@ ARTICLES = [
             (
                 "paragraph",
                 "Hanna, a 67-year-old retired nurse who gave only her first name, said she had "
-                "not visited her sister in Kalynopil since the line closed. \"The minibus was too "
-                "hard on my back,\" she said on the platform. \"Now I can go for the day and be "
-                "home for dinner.\"",
+                'not visited her sister in Kalynopil since the line closed. "The minibus was too '
+                'hard on my back," she said on the platform. "Now I can go for the day and be '
+                'home for dinner."',
             ),
             (
                 "paragraph",
@@ -425,7 +429,9 @@ ARTICLES = [
     },
     {
         "slug": "brid-river-rises",
-        "headline": "Brid River rises 1.9 meters after heavy rain; low-lying streets told to prepare",
+        "headline": (
+            "Brid River rises 1.9 meters after heavy rain; low-lying streets told to prepare"
+        ),
         "standfirst": (
             "Hydrologists expect the water to peak by tomorrow evening. The city has opened two "
             "temporary shelters and asked residents of 11 streets to be ready to leave."
@@ -598,8 +604,8 @@ ARTICLES = [
                 "paragraph",
                 "Petro Kuzmenko, who farms 430 hectares of wheat and sunflowers near the village "
                 "of Berezovyi Hai, said he had not worked his northern fields for three seasons. "
-                "\"I walked the edge of them every year and looked,\" he said. \"Now the machines "
-                "can go in.\"",
+                '"I walked the edge of them every year and looked," he said. "Now the machines '
+                'can go in."',
             ),
             (
                 "paragraph",
@@ -639,7 +645,9 @@ ARTICLES = [
                 "Illustration: a row of warm-colored buildings with lit windows under a pink "
                 "and violet dusk sky."
             ),
-            "caption": "The library building dates from the 1950s and lost most of its windows in 2023.",
+            "caption": (
+                "The library building dates from the 1950s and lost most of its windows in 2023."
+            ),
         },
         "body": [
             (
@@ -671,9 +679,9 @@ ARTICLES = [
             (
                 "paragraph",
                 "Director Liudmyla Horbenko said 1,870 people had registered for library cards "
-                "online before the doors opened, 38% of them under 18. \"People kept asking "
-                "when they could come back,\" she said. \"Most of them wanted somewhere warm and "
-                "quiet to read, and that is what we are.\"",
+                'online before the doors opened, 38% of them under 18. "People kept asking '
+                'when they could come back," she said. "Most of them wanted somewhere warm and '
+                'quiet to read, and that is what we are."',
             ),
             (
                 "paragraph",

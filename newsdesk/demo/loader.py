@@ -12,7 +12,6 @@ import secrets
 import sys
 from collections import Counter
 from datetime import datetime, time, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,11 +29,12 @@ from newsdesk.articles.models import (
     Topic,
 )
 from newsdesk.core.roles import ADMINISTRATORS
+from newsdesk.core.sites import ensure_site
 from newsdesk.demo import content
 from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
 
 ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD_FILE = "demo-admin-password"
+ADMIN_LOGIN_FILE = "demo-admin-password"
 
 
 class Report:
@@ -187,28 +187,30 @@ def check_published_at(page, published):
 
 
 def configure_site(stdout=None):
-    """Point the default Wagtail site at NEWSDESK_BASE_URL; True if anything changed."""
-    url = urlsplit(settings.NEWSDESK_BASE_URL)
-    wanted = {
-        "hostname": url.hostname or "localhost",
-        "port": url.port or (443 if url.scheme == "https" else 80),
-        "site_name": settings.NEWSDESK_SITE_NAME,
-    }
-    site = Site.objects.get(is_default_site=True)
-    if all(getattr(site, field) == value for field, value in wanted.items()):
-        return False
-    for field, value in wanted.items():
-        setattr(site, field, value)
-    site.save()
-    (stdout or sys.stdout).write(
-        f"Updated site: {site.hostname}:{site.port}, named {site.site_name!r}\n"
+    """Point the default Wagtail site at NEWSDESK_BASE_URL; True if anything changed.
+
+    core.sites does the work (it also runs after every migrate); this only reports it.
+    """
+    before = site_address()
+    ensure_site()
+    after = site_address()
+    if after != before:
+        hostname, port, name = after
+        (stdout or sys.stdout).write(f"Updated site: {hostname}:{port}, named {name!r}\n")
+    return after != before
+
+
+def site_address():
+    return (
+        Site.objects.filter(is_default_site=True)
+        .values_list("hostname", "port", "site_name")
+        .first()
     )
-    return True
 
 
 def admin_password():
     """The demo admin's password, generated once and kept in DATA_DIR (mode 0600)."""
-    path = settings.DATA_DIR / ADMIN_PASSWORD_FILE
+    path = settings.DATA_DIR / ADMIN_LOGIN_FILE
     try:
         # O_EXCL: if two runs race, one writes and both read the same password.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -244,7 +246,7 @@ def ensure_admin(stdout=None):
 
 def known_password(user):
     # An admin made elsewhere keeps its own password: the demo never overwrites one.
-    path = settings.DATA_DIR / ADMIN_PASSWORD_FILE
+    path = settings.DATA_DIR / ADMIN_LOGIN_FILE
     password = path.read_text().strip() if path.exists() else ""
     if password and user.check_password(password):
         return password
