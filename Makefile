@@ -3,14 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres bench lint format clean-venv
+.PHONY: demo test bench lint format clean-venv
 
 # The stamp files make re-runs instant while the lock file is unchanged.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Newsdesk needs Python 3.11 or newer; run make with PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV) || { echo "Creating the virtualenv failed: on Debian, apt-get install python3-venv"; exit 1; }
 
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
@@ -22,8 +21,10 @@ $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed $@
 
+# The demo runs in debug mode: plain HTTP on 127.0.0.1, so cookies cannot be HTTPS-only.
+demo: export NEWSDESK_DEBUG ?= true
 demo: $(VENV)/.installed
-	$(BIN)/newsdesk migrate --no-input
+	$(BIN)/newsdesk migrate --no-input --verbosity 0
 	$(BIN)/newsdesk collectstatic --no-input --verbosity 0
 	$(BIN)/newsdesk demo --with-admin
 	$(BIN)/newsdesk serve --host 127.0.0.1 --port $(PORT)

@@ -43,6 +43,7 @@ class Report:
     def __init__(self, stdout):
         self.stdout = stdout or sys.stdout
         self.created = Counter({"topic": 0, "author": 0, "image": 0, "article": 0})
+        self.files = []
 
     def __call__(self, kind, label):
         self.created[kind] += 1
@@ -56,15 +57,14 @@ def load_demo(stdout=None):
     """Create whatever demo content is missing; returns the number created of each kind."""
     report = Report(stdout)
     now = timezone.now().replace(second=0, microsecond=0)
-    with transaction.atomic():
-        topics = {item["slug"]: ensure_topic(item, report) for item in content.TOPICS}
-        authors = {
-            item["slug"]: ensure_author(item, seed, report)
-            for seed, item in enumerate(content.AUTHORS)
-        }
-        news = NewsIndexPage.objects.get(slug="news")
-        for item in content.ARTICLES:
-            ensure_article(news, item, authors, topics, now, report)
+    try:
+        with transaction.atomic():
+            load_all(report, now)
+    except BaseException:
+        # A rollback keeps no rows, but files already written to storage stay; remove them.
+        for file in report.files:
+            file.storage.delete(file.name)
+        raise
     summary = dict(report.created)
     if any(summary.values()):
         counts = ", ".join(f"{count} {kind}(s)" for kind, count in summary.items())
@@ -72,6 +72,16 @@ def load_demo(stdout=None):
     else:
         report.write("Demo content already loaded: nothing created or changed.")
     return summary
+
+
+def load_all(report, now):
+    topics = {item["slug"]: ensure_topic(item, report) for item in content.TOPICS}
+    authors = {
+        item["slug"]: ensure_author(item, seed, report) for seed, item in enumerate(content.AUTHORS)
+    }
+    news = NewsIndexPage.objects.get(slug="news")
+    for item in content.ARTICLES:
+        ensure_article(news, item, authors, topics, now, report)
 
 
 def ensure_topic(item, report):
@@ -101,6 +111,7 @@ def ensure_author(item, seed, report):
 def demo_image(title, draw, alt, report):
     image, created = ensure_image(title, draw, alt, content.DEMO_CREDIT)
     if created:
+        report.files.append(image.file)
         report("image", title)
     return image
 
