@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -262,9 +263,14 @@ class ArticlePage(Page):
         self.reading_minutes = reading_minutes(self.word_count)
         return super().save(*args, **kwargs)
 
-    @property
+    @cached_property
     def authors(self):
-        return [link.author for link in self.byline.all()]
+        # Through the inline relation, not a fresh query, so previews show unsaved bylines.
+        return [link.author for link in self.byline.select_related("author__photo")]
+
+    @cached_property
+    def topic_list(self):
+        return list(self.topics.all())
 
     @property
     def credit(self):
@@ -283,7 +289,7 @@ class ArticlePage(Page):
             exclude = [self.pk, *(page.pk for page in picks)]
             similar = (
                 ArticlePage.objects.published()
-                .filter(topics__in=self.topics.all())
+                .filter(topics__in=self.topic_list)
                 .exclude(pk__in=exclude)
                 .distinct()
             )
@@ -293,6 +299,7 @@ class ArticlePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["authors"] = self.authors
+        context["topics"] = self.topic_list
         context["related"] = self.related_articles()
         share_image = None
         if self.hero_image:

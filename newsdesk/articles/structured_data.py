@@ -45,7 +45,7 @@ def news_article(article, image_url=None):
         "dateModified": iso(modified or article.first_published_at),
         "author": [person_or_desk(author) for author in article.authors],
         "publisher": publisher(),
-        "keywords": [topic.name for topic in article.topics.all()],
+        "keywords": [topic.name for topic in article.topic_list],
         "wordCount": article.word_count,
         "inLanguage": settings.LANGUAGE_CODE,
     }

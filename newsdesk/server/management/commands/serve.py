@@ -5,6 +5,7 @@ import sys
 
 import uvicorn
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -35,6 +36,8 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, no_worker, **options):
         self.refuse_unmigrated_database()
         ensure_site()
+        # Pages link to hashed static file names from the manifest, so it must be current.
+        call_command("collectstatic", interactive=False, verbosity=0)
         worker = None if no_worker else self.start_worker()
         self.stdout.write(
             f"Newsdesk serving {settings.NEWSDESK_BASE_URL}/ on http://{host}:{port}/ "
