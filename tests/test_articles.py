@@ -157,7 +157,11 @@ def test_json_ld_news_article(client):
     assert data["datePublished"] == "2024-01-27T15:34:00+02:00"
     assert data["dateModified"].endswith("+02:00") or data["dateModified"].endswith("+03:00")
     assert data["author"] == [
-        {"@type": "Organization", "name": "News Desk", "url": "http://127.0.0.1:8000/authors/news-desk/"}
+        {
+            "@type": "Organization",
+            "name": "News Desk",
+            "url": "http://127.0.0.1:8000/authors/news-desk/",
+        }
     ]
     assert data["publisher"]["name"]
     assert data["publisher"]["logo"]["url"].endswith(".png")
@@ -178,8 +182,14 @@ def test_json_ld_cannot_be_broken_out_of(client):
 def test_social_and_canonical_tags(client):
     article = make_article("Bridge reopens", standfirst="Traffic resumes on the river crossing.")
     _, page = render(client, article.url)
-    meta = {tag.get("property") or tag.get("name"): tag["content"] for tag in page.find_all("meta") if tag.get("content")}
-    assert page.find("link", rel="canonical")["href"] == "http://127.0.0.1:8000/news/bridge-reopens/"
+    meta = {
+        tag.get("property") or tag.get("name"): tag["content"]
+        for tag in page.find_all("meta")
+        if tag.get("content")
+    }
+    assert (
+        page.find("link", rel="canonical")["href"] == "http://127.0.0.1:8000/news/bridge-reopens/"
+    )
     assert meta["og:type"] == "article"
     assert meta["og:title"] == "Bridge reopens"
     assert meta["og:description"] == "Traffic resumes on the river crossing."

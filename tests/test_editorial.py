@@ -122,7 +122,9 @@ def test_publish_permission_per_role(client_for, role, can_publish):
 def test_scheduled_article_goes_live_when_its_time_comes(client_for):
     client, _ = client_for(roles.EDITORS)
     soon = timezone.localtime() + timedelta(hours=1)
-    post_article(client, make_author(), "action-publish", go_live_at=soon.strftime("%Y-%m-%d %H:%M"))
+    post_article(
+        client, make_author(), "action-publish", go_live_at=soon.strftime("%Y-%m-%d %H:%M")
+    )
     article = ArticlePage.objects.get(slug="council-approves-new-shelters")
     assert not article.live
     revision = Revision.objects.get(object_id=str(article.pk), approved_go_live_at__isnull=False)

@@ -85,8 +85,6 @@ def readable_text(body) -> str:
     for block in body:
         if block.block_type == "paragraph":
             parts.append(html_to_text(block.value.source))
-        elif block.block_type == "heading":
-            parts.append(block.value["text"])
-        elif block.block_type == "quote":
+        elif block.block_type == "heading" or block.block_type == "quote":
             parts.append(block.value["text"])
     return "\n".join(parts)

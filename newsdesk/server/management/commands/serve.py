@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = "Serve the site with an ASGI server (uvicorn), with a background worker beside it."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default: %(default)s).")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="Address to bind (default: %(default)s)."
+        )
         parser.add_argument(
             "--port",
             type=int,
