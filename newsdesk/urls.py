@@ -1,6 +1,4 @@
-from django.conf import settings
 from django.urls import include, path, re_path
-from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -16,6 +14,6 @@ urlpatterns = [
     path("topics/<str:slug>/", article_views.topic_detail, name="topic"),
     # Uploaded images are served by the app so that one command gives a complete site;
     # docs/operations.md shows how to let nginx serve /media/ instead.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", core_views.media),
     path("", include(wagtail_urls)),
 ]

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from tests.factories import make_user
@@ -8,6 +9,14 @@ from tests.factories import make_user
 def _media_in_tmp(settings, tmp_path):
     """Uploaded test images go to a throwaway folder, never the developer's data directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Wagtail caches renditions and site paths; a cached entry must not outlive its test."""
+    yield
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,47 @@ import io
 import itertools
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
 from django.utils.text import slugify
 from PIL import Image as PillowImage
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images import get_image_model
+from wagtail.models import Collection, Locale, Page, Site
 
-from newsdesk.articles.models import ArticleAuthor, ArticlePage, Author, NewsIndexPage, Topic
+from newsdesk.articles.models import (
+    ArticleAuthor,
+    ArticlePage,
+    Author,
+    HomePage,
+    NewsIndexPage,
+    Topic,
+)
 
 _numbers = itertools.count(1)
+
+
+def ensure_site_structure():
+    """The page tree migrations create (root, home, /news/, site), rebuilt after a flush.
+
+    Transactional tests (the browser tests) empty every table when they finish; this puts
+    back what the next one needs.
+    """
+    if NewsIndexPage.objects.exists():
+        return
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    home = root.add_child(instance=HomePage(title="Home", slug="home"))
+    home.add_child(instance=NewsIndexPage(title="News", slug="news"))
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
+    )
 
 
 def make_image(title="Test photo", credit="Newsroom photo desk", size=(1600, 1000)):

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 
 from newsdesk.articles.models import Author
-from tests.factories import make_article, make_author, make_topic, paragraphs
+from tests.factories import ensure_site_structure, make_article, make_author, make_topic, paragraphs
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,
-    # serialized_rollback restores the home and /news/ pages that migrations create.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not CHROMIUM.exists() and not os.environ.get("CI"),
         reason="Debian's chromium is not installed (apt-get install chromium)",
@@ -61,6 +60,7 @@ def site(live_server):
 
 @pytest.fixture
 def article(live_server):
+    ensure_site_structure()
     desk = make_author("News Desk", kind=Author.Kind.DESK, bio="The editors on duty.")
     make_article(
         "An earlier story about the grid",

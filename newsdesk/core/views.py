@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
+from django.views.static import serve
 
 
 @never_cache
@@ -17,3 +19,8 @@ def healthz(request):
             content_type="text/plain",
         )
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def media(request, path):
+    """Uploaded files, for sites without nginx in front (docs/operations.md)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
