@@ -14,10 +14,7 @@ SCHEDULE_INTERVAL_SECONDS = 30
 
 def publish_due_pages():
     """Publish pages whose go-live time has come and unpublish expired ones."""
-    try:
-        call_command("publish_scheduled", verbosity=0)
-    finally:
-        close_old_connections()
+    call_command("publish_scheduled", verbosity=0)
 
 
 def run_periodically(stop: threading.Event, interval=SCHEDULE_INTERVAL_SECONDS):
@@ -27,6 +24,9 @@ def run_periodically(stop: threading.Event, interval=SCHEDULE_INTERVAL_SECONDS):
         except Exception:
             # A failed round is logged and retried at the next tick, never fatal to the worker.
             logger.exception("Publishing scheduled pages failed; retrying in %s s", interval)
+        finally:
+            # This thread lives long; don't let it hold a stale or broken connection.
+            close_old_connections()
         stop.wait(interval)
 
 

@@ -80,5 +80,6 @@ class Command(BaseCommand):
         # A separate process, so a long narration job never competes with requests for the GIL.
         return subprocess.Popen(  # noqa: S603 - our own interpreter and command
             [sys.executable, "-m", "newsdesk.cli", "worker", "--verbosity", "1"],
-            env=os.environ.copy(),
+            # Unbuffered, so its log lines appear as they happen, interleaved with the server's.
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )

@@ -1,0 +1,80 @@
+"""`newsdesk serve` as an operator runs it: a real uvicorn process with its worker."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def newsdesk(*args, env, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsdesk.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
+
+
+def wait_for(url, headers=None, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - loopback
+                return response.status, response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+@pytest.fixture
+def data_env(tmp_path):
+    env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def test_serve_refuses_an_unmigrated_database(data_env):
+    process = newsdesk("serve", "--port", str(free_port()), env=data_env)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "Run `newsdesk migrate` first" in output
+
+
+def test_serve_runs_the_site_and_its_worker(data_env):
+    migrate = newsdesk("migrate", "--no-input", "--verbosity", "0", env=data_env)
+    assert migrate.wait(timeout=180) == 0, migrate.stdout.read()
+    port = free_port()
+    server = newsdesk("serve", "--port", str(port), env=data_env)
+    lines = []
+    threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True).start()
+    try:
+        status, body = wait_for(f"http://127.0.0.1:{port}/healthz")
+        assert (status, body) == (200, b"ok\n")
+        status, body = wait_for(
+            f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}
+        )
+        assert status == 200 and b"<main" in body
+        deadline = time.monotonic() + 60
+        while not any("Starting worker" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert server.returncode == 0, "".join(lines)
