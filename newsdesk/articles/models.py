@@ -217,7 +217,7 @@ class ArticlePage(Page):
     content_panels = [
         FieldPanel("title", classname="title", heading=_("Headline")),
         FieldPanel("standfirst"),
-        InlinePanel("byline", label=_("Authors"), min_num=1, heading=_("Byline")),
+        InlinePanel("byline", label=_("Author"), min_num=1, heading=_("Byline")),
         MultiFieldPanel(
             [
                 FieldPanel("hero_image"),
