@@ -170,3 +170,9 @@ def test_admin_has_its_own_content_security_policy(client_for):
     assert response.status_code == 200
     assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
     assert "object-src 'none'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_unknown_host_is_refused(client):
+    response = client.get("/", headers={"Host": "evil.example"})
+    assert response.status_code == 400

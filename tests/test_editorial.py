@@ -214,3 +214,15 @@ def test_article_without_an_author_is_refused(client_for):
     response = post_article(client, make_author(), "action-publish", byline=inline_formset([]))
     assert response.status_code == 200
     assert not ArticlePage.objects.filter(slug="council-approves-new-shelters").exists()
+
+
+def test_rich_text_is_sanitised_on_the_way_in(client_for):
+    client, _ = client_for(roles.EDITORS)
+    hostile = '<p>Hello<script>alert(1)</script> <a href="javascript:alert(2)">link</a></p>'
+    body = streamfield([("paragraph", rich_text(hostile))])
+    post_article(client, make_author(), "action-publish", body=body)
+    article = ArticlePage.objects.get(slug="council-approves-new-shelters")
+    html = client.get(article.url).content.decode()
+    assert "Hello" in html
+    assert "<script>alert" not in html  # the tag goes; its words stay as harmless text
+    assert "javascript:" not in html

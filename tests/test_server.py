@@ -66,9 +66,7 @@ def test_serve_runs_the_site_and_its_worker(data_env):
     try:
         status, body = wait_for(f"http://127.0.0.1:{port}/healthz")
         assert (status, body) == (200, b"ok\n")
-        status, body = wait_for(
-            f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}
-        )
+        status, body = wait_for(f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"})
         assert status == 200 and b"<main" in body
         deadline = time.monotonic() + 60
         while not any("Starting worker" in line for line in lines):
