@@ -286,6 +286,5 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "INFO"},
-
     },
 }
