@@ -58,12 +58,14 @@ def make_image(title="Test photo", credit="Newsroom photo desk", size=(1600, 100
 
 def make_author(name=None, kind=Author.Kind.PERSON, **fields):
     name = name or f"Reporter {next(_numbers)}"
-    return Author.objects.create(name=name, slug=slugify(name), kind=kind, **fields)
+    return Author.objects.create(
+        name=name, slug=slugify(name, allow_unicode=True), kind=kind, **fields
+    )
 
 
 def make_topic(name=None, **fields):
     name = name or f"Topic {next(_numbers)}"
-    return Topic.objects.create(name=name, slug=slugify(name), **fields)
+    return Topic.objects.create(name=name, slug=slugify(name, allow_unicode=True), **fields)
 
 
 def paragraphs(*texts):

@@ -126,7 +126,7 @@ def test_article_with_several_authors_joins_them(client):
         " ", strip=True
     ).replace(" ,", ",")
     assert page.select_one(".article__author-line").get_text(" ", strip=True) == (
-        "Author: Iryna Bondar, Taras Hnatiuk and Ann Lee"
+        "Authors: Iryna Bondar, Taras Hnatiuk and Ann Lee"
     )
 
 

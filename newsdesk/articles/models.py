@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import StreamField
@@ -27,7 +28,7 @@ class Author(index.Indexed, models.Model):
         PERSON = "person", _("Person")
         DESK = "desk", _("Desk (collective author)")
 
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PERSON)
     role = models.CharField(
@@ -72,7 +73,7 @@ class Author(index.Indexed, models.Model):
 class Topic(index.Indexed, models.Model):
     """A subject readers follow, e.g. "Energy" or "Sumy Oblast"."""
 
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("topic", "name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
     description = models.TextField(_("description"), max_length=600, blank=True)
 
