@@ -1,4 +1,4 @@
-"""The secret key: generated once per data directory, shared by every process that uses it."""
+"""Secrets generated once per data directory and shared by every process that uses it."""
 
 import os
 import secrets
@@ -9,25 +9,27 @@ from django.core.exceptions import ImproperlyConfigured
 KEY_FILE_NAME = "secret_key"
 
 
-def load_or_create_secret_key(data_dir: Path) -> str:
-    """Return the key kept in data_dir, creating it (mode 0600) on first use.
+def private_token(path: Path, nbytes: int) -> str:
+    """The token kept in path, created (mode 0600) with a new random one on first use.
 
-    The file is created with O_EXCL, so two processes starting at once cannot both write one:
-    the loser reads the winner's key.
+    The file is created with O_EXCL, so when two processes start at once only one writes and
+    both read the same token. Reading errors (OSError) are the caller's to explain.
     """
-    path = data_dir / KEY_FILE_NAME
-    if not path.exists():
-        key = secrets.token_urlsafe(50)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(key)
-            return key
     try:
-        key = path.read_text().strip()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Django's SECRET_KEY, from data_dir/secret_key, with a clear error when it is unusable."""
+    path = data_dir / KEY_FILE_NAME
+    try:
+        key = private_token(path, 50)
     except OSError as error:
         raise ImproperlyConfigured(
             f"Cannot read the secret key file {path}: {error.strerror}. Make it readable by the "

@@ -7,8 +7,6 @@ again brings back just that article.
 """
 
 import html
-import os
-import secrets
 import sys
 from collections import Counter
 from datetime import datetime, time, timedelta
@@ -29,6 +27,7 @@ from newsdesk.articles.models import (
     Topic,
 )
 from newsdesk.core.roles import ADMINISTRATORS
+from newsdesk.core.secret import private_token
 from newsdesk.core.sites import ensure_site
 from newsdesk.demo import content
 from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
@@ -221,16 +220,7 @@ def site_address():
 
 def admin_password():
     """The demo admin's password, generated once and kept in DATA_DIR (mode 0600)."""
-    path = settings.DATA_DIR / ADMIN_LOGIN_FILE
-    try:
-        # O_EXCL: if two runs race, one writes and both read the same password.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+    return private_token(settings.DATA_DIR / ADMIN_LOGIN_FILE, 24)
 
 
 @transaction.atomic
