@@ -273,3 +273,11 @@ def test_news_index_lists_articles(client):
     make_article("Listed story", hero=False)
     _, page = render(client, "/news/")
     assert "Listed story" in page.text
+
+
+def test_missing_page_has_a_helpful_404(client):
+    response = client.get("/news/no-such-story/")
+    assert response.status_code == 404
+    page = BeautifulSoup(response.content, "html.parser")
+    assert page.h1.text == "Page not found"
+    assert page.find("a", href="/")
