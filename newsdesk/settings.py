@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "newsdesk.core",
     "newsdesk.images",
     "newsdesk.articles",
+    "newsdesk.live",
     "newsdesk.demo",
     "newsdesk.server",
     "wagtail.contrib.redirects",
@@ -139,6 +140,9 @@ else:
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
+            # A file, not memory, so that tests which read from other threads (live streams)
+            # see the same database as production does.
+            "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,6 +5,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from newsdesk.articles import views as article_views
 from newsdesk.core import views as core_views
+from newsdesk.live import views as live_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -12,6 +13,14 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("authors/<str:slug>/", article_views.author_detail, name="author"),
     path("topics/<str:slug>/", article_views.topic_detail, name="topic"),
+    path("live/<str:slug>/events", live_views.events, name="live-events"),
+    path("live/<str:slug>/updates.json", live_views.updates_json, name="live-updates-json"),
+    path("live/<str:slug>/rss.xml", live_views.LiveRssFeed(), name="live-rss"),
+    path(
+        "live/<str:slug>/updates/<int:update_id>/",
+        live_views.update_detail,
+        name="live-update",
+    ),
     # Uploaded images are served by the app so that one command gives a complete site;
     # docs/operations.md shows how to let nginx serve /media/ instead.
     re_path(r"^media/(?P<path>.*)$", core_views.media),

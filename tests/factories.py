@@ -32,7 +32,9 @@ def ensure_site_structure():
     Transactional tests (the browser tests) empty every table when they finish; this puts
     back what the next one needs.
     """
-    if NewsIndexPage.objects.exists():
+    from newsdesk.live.models import LiveIndexPage
+
+    if NewsIndexPage.objects.exists() and LiveIndexPage.objects.exists():
         return
     Locale.objects.get_or_create(
         language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
@@ -42,6 +44,7 @@ def ensure_site_structure():
     root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
     home = root.add_child(instance=HomePage(title="Home", slug="home"))
     home.add_child(instance=NewsIndexPage(title="News", slug="news"))
+    home.add_child(instance=LiveIndexPage(title="Live", slug="live"))
     Site.objects.update_or_create(
         is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
     )
@@ -116,3 +119,22 @@ def make_user(username, role=None, password="correct horse battery staple 7"):  
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def make_live_feed(title="Storm over the coast", **fields):
+    from newsdesk.live.models import LiveFeedPage, LiveIndexPage
+
+    ensure_site_structure()
+    index = LiveIndexPage.objects.get()
+    feed = LiveFeedPage(title=title, slug=fields.pop("slug", slugify(title)), live=False, **fields)
+    index.add_child(instance=feed)
+    feed.save_revision().publish()
+    feed.refresh_from_db()
+    return feed
+
+
+def post(feed, headline="Water levels rise", **fields):
+    from newsdesk.live.actions import post_update
+
+    fields.setdefault("body", f"<p>{headline}: details follow.</p>")
+    return post_update(feed, headline=headline, **fields)

@@ -132,7 +132,7 @@ class HomePage(Page):
     )
 
     content_panels = [*Page.content_panels, FieldPanel("lead_article")]
-    subpage_types = ["articles.NewsIndexPage"]
+    subpage_types = ["articles.NewsIndexPage", "live.LiveIndexPage"]
     max_count = 1
 
     class Meta:
@@ -147,7 +147,18 @@ class HomePage(Page):
         context["lead"] = lead
         context["latest"] = [article for article in latest if article != lead][:12]
         context["news_index"] = NewsIndexPage.objects.live().first()
+        context["live_feeds"] = self.running_live_feeds()
         return context
+
+    def running_live_feeds(self):
+        from newsdesk.live.models import LiveFeedPage
+
+        return list(
+            LiveFeedPage.objects.live()
+            .public()
+            .filter(status="live")
+            .order_by("-coverage_start")[:3]
+        )
 
 
 class NewsIndexPage(Page):

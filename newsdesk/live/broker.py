@@ -1,0 +1,233 @@
+"""Fan-out of live changes to the streams open in this process.
+
+The database is the truth; this module only decides *when* to look at it. Each process keeps
+one position per feed that has readers, and on every wake-up asks the database, in one query
+per changed feed, for what came after that position, renders it once and hands it to every
+local stream. Wake-ups come from:
+
+- this process, right after a change commits (`notify`);
+- other processes, through Redis pub/sub (when REDIS_URL is set) or PostgreSQL LISTEN/NOTIFY;
+- a timer: every POLL_SECONDS without pub/sub, every SAFETY_POLL_SECONDS with it, so a lost
+  notification delays an update but never loses it.
+
+docs/live.md tells the whole story.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import defaultdict
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection, connections
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "newsdesk_live"
+POLL_SECONDS = 0.5
+SAFETY_POLL_SECONDS = 5.0
+LAG_LIMIT = 500
+"""A stream that has this many undelivered events is cut off; the browser reconnects and
+resumes from the database with Last-Event-ID."""
+
+RESYNC = object()
+
+
+def pubsub_kind():
+    if settings.REDIS_URL:
+        return "redis"
+    if connection.vendor == "postgresql":
+        return "postgresql"
+    return None
+
+
+class Broker:
+    def __init__(self):
+        self.loop = None
+        self.wake_event = None
+        self.subscribers = defaultdict(set)
+        self.positions = {}
+        self.tasks = []
+        self.lock = threading.Lock()
+
+    # --- used by streams, in the event loop ------------------------------------------------
+
+    async def subscribe(self, feed_id):
+        """A queue of this feed's changes, and the position from which the queue is complete."""
+        self._start()
+        if feed_id not in self.positions:
+            last = await sync_to_async(_last_sequence, thread_sensitive=False)(feed_id)
+            self.positions.setdefault(feed_id, last)
+        queue = asyncio.Queue()
+        self.subscribers[feed_id].add(queue)
+        return queue, self.positions[feed_id]
+
+    def unsubscribe(self, feed_id, queue):
+        readers = self.subscribers.get(feed_id)
+        if readers is None:
+            return
+        readers.discard(queue)
+        if not readers:
+            del self.subscribers[feed_id]
+            self.positions.pop(feed_id, None)
+
+    def reader_count(self):
+        return sum(len(readers) for readers in self.subscribers.values())
+
+    # --- used by writers, in any thread ------------------------------------------------------
+
+    def wake(self):
+        loop, event = self.loop, self.wake_event
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    # --- the fan-out loop ----------------------------------------------------------------------
+
+    def _start(self):
+        if self.loop is asyncio.get_running_loop():
+            return
+        self.loop = asyncio.get_running_loop()
+        self.wake_event = asyncio.Event()
+        self.subscribers.clear()
+        self.positions.clear()
+        kind = pubsub_kind()
+        self.tasks = [self.loop.create_task(self._fan_out(kind))]
+        if kind == "redis":
+            self.tasks.append(self.loop.create_task(self._listen_redis()))
+        elif kind == "postgresql":
+            self.tasks.append(self.loop.create_task(self._listen_postgresql()))
+        logger.info("Live broker started (wake-ups: %s)", kind or f"polling every {POLL_SECONDS} s")
+
+    async def _fan_out(self, kind):
+        interval = SAFETY_POLL_SECONDS if kind else POLL_SECONDS
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake_event.wait(), timeout=interval)
+            self.wake_event.clear()
+            wanted = {
+                feed: self.positions[feed] for feed in self.subscribers if feed in self.positions
+            }
+            if not wanted:
+                continue
+            try:
+                batches = await sync_to_async(fetch_changes, thread_sensitive=False)(wanted)
+            except Exception:
+                logger.exception("Reading live changes failed; retrying")
+                await asyncio.sleep(interval)
+                continue
+            for feed_id, changes in batches.items():
+                self._deliver(feed_id, changes)
+
+    def _deliver(self, feed_id, changes):
+        if not changes or feed_id not in self.positions:
+            return
+        for queue in list(self.subscribers.get(feed_id, ())):
+            if queue.qsize() >= LAG_LIMIT:
+                self.unsubscribe(feed_id, queue)
+                queue.put_nowait(RESYNC)
+                continue
+            for change in changes:
+                queue.put_nowait(change)
+        self.positions[feed_id] = max(self.positions[feed_id], changes[-1].sequence)
+
+    async def _listen_redis(self):
+        import redis.asyncio as redis
+
+        while True:
+            client = redis.Redis.from_url(settings.REDIS_URL)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self.wake_event.set()
+            except Exception:
+                logger.warning("Live: Redis pub/sub connection lost; reconnecting in 2 s")
+                await asyncio.sleep(2)
+            finally:
+                await client.aclose()
+
+    async def _listen_postgresql(self):
+        import psycopg
+
+        conninfo = _postgresql_conninfo()
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    **conninfo, autocommit=True
+                ) as listener:
+                    await listener.execute(f"LISTEN {CHANNEL}")
+                    async for _ in listener.notifies():
+                        self.wake_event.set()
+            except Exception:
+                logger.warning("Live: PostgreSQL LISTEN connection lost; reconnecting in 2 s")
+                await asyncio.sleep(2)
+
+
+def _postgresql_conninfo():
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    return params
+
+
+def _last_sequence(feed_id):
+    from newsdesk.live.models import FeedSequence
+
+    try:
+        return (
+            FeedSequence.objects.filter(feed_id=feed_id).values_list("last", flat=True).first() or 0
+        )
+    finally:
+        connection.close()
+
+
+def fetch_changes(positions):
+    """{feed_id: [Change, ...]} for every feed whose sequence moved past its position."""
+    from newsdesk.live.models import FeedSequence
+    from newsdesk.live.stream import changes_after
+
+    try:
+        latest = dict(
+            FeedSequence.objects.filter(feed_id__in=list(positions)).values_list("feed_id", "last")
+        )
+        return {
+            feed_id: changes_after(feed_id, position)
+            for feed_id, position in positions.items()
+            if latest.get(feed_id, 0) > position
+        }
+    finally:
+        connection.close()
+
+
+broker = Broker()
+
+
+def notify(feed_id, sequence):
+    """Tell every process that a feed changed. Called after the change has committed."""
+    broker.wake()
+    kind = pubsub_kind()
+    try:
+        if kind == "redis":
+            _redis_client().publish(CHANNEL, f"{feed_id}:{sequence}")
+        elif kind == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{feed_id}:{sequence}"])
+    except Exception:
+        # Readers in other processes still get it at their next safety poll.
+        logger.warning("Live: could not publish the wake-up for feed %s", feed_id, exc_info=True)
+
+
+_redis = None
+
+
+def _redis_client():
+    global _redis
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    return _redis

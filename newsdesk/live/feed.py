@@ -1,0 +1,37 @@
+"""Reading a live feed as a page: the timeline, grouped by the newsroom's calendar days."""
+
+from itertools import groupby
+
+from django.utils import timezone
+
+from newsdesk.live.models import PAGE_SIZE, LiveUpdate
+
+
+def timeline(feed, older_than=None, page_size=PAGE_SIZE):
+    """(days, pinned, has_older): up to page_size visible updates, newest first.
+
+    days is [(date, [updates])] with dates in the newsroom's time zone, so a header appears
+    wherever the updates cross local midnight, whatever the UTC offset that night.
+    The pinned update leads the page and is left out of the timeline (one element per update).
+    """
+    visible = LiveUpdate.objects.filter(feed=feed).visible().for_display()
+    pinned = visible.filter(is_pinned=True).first() if older_than is None else None
+    updates = visible.exclude(pk=pinned.pk) if pinned else visible
+    if older_than is not None:
+        updates = updates.filter(models_before(older_than.published_at, older_than.pk))
+    page = list(updates[: page_size + 1])
+    has_older = len(page) > page_size
+    page = page[:page_size]
+    days = [
+        (day, list(items))
+        for day, items in groupby(
+            page, key=lambda update: timezone.localtime(update.published_at).date()
+        )
+    ]
+    return days, pinned, has_older, (page[-1] if page else None)
+
+
+def models_before(published_at, pk):
+    from django.db.models import Q
+
+    return Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)

@@ -1,0 +1,254 @@
+"""Live coverage: a feed page and its short, timestamped, sourced updates."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+
+from newsdesk.articles.models import Author
+
+LIVE_BODY_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+PAGE_SIZE = 50
+
+
+class LiveIndexPage(Page):
+    """/live/: the live feeds, running ones first."""
+
+    parent_page_types = ["articles.HomePage"]
+    subpage_types = ["live.LiveFeedPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("live index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["feeds"] = (
+            LiveFeedPage.objects.live().public().order_by("status", "-coverage_start")
+        )
+        return context
+
+
+class LiveFeedPage(Page):
+    """A running page of updates about one event, e.g. an election night or a storm."""
+
+    class Status(models.TextChoices):
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended")
+
+    summary = models.TextField(
+        _("summary"), max_length=600, blank=True, help_text=_("What this coverage is about.")
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.LIVE)
+    coverage_start = models.DateTimeField(_("coverage start"), default=timezone.now)
+    coverage_end = models.DateTimeField(
+        _("coverage end"), null=True, blank=True, help_text=_("Set when the coverage ends.")
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        MultiFieldPanel(
+            [
+                FieldPanel("status"),
+                FieldRowPanel([FieldPanel("coverage_start"), FieldPanel("coverage_end")]),
+            ],
+            heading=_("Coverage"),
+        ),
+    ]
+    parent_page_types = ["live.LiveIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("live feed")
+        verbose_name_plural = _("live feeds")
+
+    @property
+    def is_live(self):
+        return self.status == self.Status.LIVE
+
+    def get_context(self, request, *args, **kwargs):
+        from newsdesk.live.feed import timeline
+        from newsdesk.live.views import structured_data
+
+        context = super().get_context(request, *args, **kwargs)
+        # Read the position before the timeline: a change that lands in between then shows
+        # up in both, and the script replaces the element, rather than in neither.
+        context["sequence"] = (
+            FeedSequence.objects.filter(feed=self).values_list("last", flat=True).first() or 0
+        )
+        older = None
+        if request.GET.get("older", "").isdigit():
+            older = LiveUpdate.objects.filter(feed=self, pk=request.GET["older"]).first()
+        days, pinned, has_older, oldest = timeline(self, older)
+        shown = [pinned] if pinned else []
+        shown += [update for _, updates in days for update in updates]
+        context.update(
+            days=days,
+            pinned=pinned,
+            has_older=has_older,
+            oldest=oldest,
+            older_page=older is not None,
+            key_events=(
+                LiveUpdate.objects.filter(feed=self, is_key_event=True).visible()
+                if older is None
+                else []
+            ),
+            structured_data=structured_data(self, shown),
+        )
+        return context
+
+
+class FeedSequence(models.Model):
+    """The last sequence number a feed handed out.
+
+    Kept apart from the page so publishing a page revision can never rewind it.
+    """
+
+    feed = models.OneToOneField(LiveFeedPage, on_delete=models.CASCADE, related_name="sequence")
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.feed_id}: {self.last}"
+
+
+class Verification(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed by our reporters")
+    OFFICIAL = "official", _("Official claim")
+    UNVERIFIED = "unverified", _("Unverified")
+    DISPUTED = "disputed", _("Disputed")
+    RETRACTED = "retracted", _("Retracted")
+
+
+class LiveUpdateQuerySet(models.QuerySet):
+    def visible(self):
+        """What readers see: published and not deleted."""
+        return self.filter(is_published=True, deleted_at__isnull=True)
+
+    def changed_after(self, sequence):
+        """Every change readers must hear about after `sequence`, deletions included, in order."""
+        return self.filter(is_published=True, sequence__gt=sequence).order_by("sequence")
+
+    def for_display(self):
+        return self.select_related("image").prefetch_related("authors", "corrections")
+
+
+class LiveUpdate(models.Model):
+    """One entry of a live feed. A plain model, not a page: posting must be fast."""
+
+    feed = models.ForeignKey(LiveFeedPage, on_delete=models.CASCADE, related_name="updates")
+    sequence = models.PositiveBigIntegerField(
+        editable=False,
+        help_text="The feed's sequence number of this update's latest change (post, edit or "
+        "deletion): a reader who has seen it has seen this version.",
+    )
+    headline = models.CharField(_("headline"), max_length=200)
+    body = RichTextField(_("body"), features=LIVE_BODY_FEATURES, blank=True)
+    image = models.ForeignKey(
+        settings.WAGTAILIMAGES_IMAGE_MODEL,
+        verbose_name=_("image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    image_alt = models.CharField(_("image alt text"), max_length=300, blank=True)
+    embed_url = models.URLField(_("embed link"), blank=True)
+    authors = models.ManyToManyField(Author, verbose_name=_("authors"), blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
+    is_key_event = models.BooleanField(_("key event"), default=False)
+    is_pinned = models.BooleanField(_("pinned"), default=False)
+    is_published = models.BooleanField(_("published"), default=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    source_name = models.CharField(
+        _("reported by"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who reported it, e.g. 'the regional military administration'."),
+    )
+    source_time = models.DateTimeField(_("reported at"), null=True, blank=True)
+    source_channel = models.CharField(
+        _("channel"), max_length=100, blank=True, help_text=_("e.g. 'Telegram', 'press briefing'.")
+    )
+    source_url = models.URLField(_("primary source link"), blank=True)
+    verification = models.CharField(
+        _("verification"), max_length=12, choices=Verification, default=Verification.UNVERIFIED
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LiveUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["feed", "sequence"], name="live_update_unique_sequence")
+        ]
+        verbose_name = _("live update")
+        verbose_name_plural = _("live updates")
+        permissions = [("publish_liveupdate", "Can publish live updates")]
+
+    def __str__(self):
+        return self.headline
+
+    def get_absolute_url(self):
+        return f"{self.feed.url}updates/{self.pk}/"
+
+    @property
+    def anchor(self):
+        return f"update-{self.pk}"
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+    @cached_property
+    def has_source(self):
+        return bool(self.source_name or self.source_url)
+
+
+class LiveUpdateCorrection(models.Model):
+    """A correction shown on the update: "Correction, 10:42 AM: an earlier version said ..."."""
+
+    update = models.ForeignKey(LiveUpdate, on_delete=models.CASCADE, related_name="corrections")
+    published_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(_("correction"))
+
+    class Meta:
+        ordering = ["published_at", "pk"]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class LiveUpdateChange(models.Model):
+    """Edit and delete history: who changed an update, when, and what it said before."""
+
+    class Action(models.TextChoices):
+        POST = "post", _("Posted")
+        EDIT = "edit", _("Edited")
+        DELETE = "delete", _("Deleted")
+
+    update = models.ForeignKey(LiveUpdate, on_delete=models.CASCADE, related_name="changes")
+    sequence = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=8, choices=Action)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    snapshot = models.JSONField(help_text="The update's fields after this change.")
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} #{self.sequence}"

@@ -1,0 +1,95 @@
+"""What a reader's stream sends: changes from the database, framed as Server-Sent Events."""
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from newsdesk.live.broker import RESYNC, broker
+from newsdesk.live.events import sse_comment, sse_event, sse_retry
+from newsdesk.live.models import LiveUpdate
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 15
+MAX_REPLAY = 500
+"""A reader further behind than this is told to reload the page instead of replaying."""
+
+
+@dataclass(frozen=True)
+class Change:
+    sequence: int
+    kind: str  # "update" or "delete"
+    data: dict
+
+    def as_sse(self):
+        return sse_event(json.dumps(self.data), event=self.kind, event_id=self.sequence)
+
+
+def change_for(update):
+    data = {
+        "id": update.pk,
+        "sequence": update.sequence,
+        "published_at": timezone.localtime(update.published_at).isoformat(),
+        "key_event": update.is_key_event,
+        "pinned": update.is_pinned,
+        "headline": update.headline,
+    }
+    if update.is_deleted:
+        return Change(update.sequence, "delete", data)
+    data["html"] = render_to_string("live/update.html", {"update": update, "live": True})
+    return Change(update.sequence, "update", data)
+
+
+def changes_after(feed_id, sequence, limit=None):
+    """Changes readers must hear about after `sequence`, oldest first (one query + prefetch)."""
+    updates = LiveUpdate.objects.filter(feed_id=feed_id).changed_after(sequence).for_display()
+    if limit is not None:
+        updates = updates[:limit]
+    return [change_for(update) for update in updates]
+
+
+def _replay(feed_id, after):
+    from django.db import connection
+
+    try:
+        return changes_after(feed_id, after, limit=MAX_REPLAY + 1)
+    finally:
+        connection.close()
+
+
+async def stream(feed_id, after):
+    """The event stream for one reader: what they missed since `after`, then what comes.
+
+    Subscribing happens before the replay is read, so a change committed in between arrives
+    through one path or the other; `sent` drops the copy, so nothing is shown twice.
+    """
+    queue, position = await broker.subscribe(feed_id)
+    try:
+        yield sse_retry()
+        sent = position if after is None else after
+        if after is not None and after < position:
+            missed = await sync_to_async(_replay, thread_sensitive=False)(feed_id, after)
+            if len(missed) > MAX_REPLAY:
+                yield sse_event("{}", event="reload")
+                return
+            for change in missed:
+                yield change.as_sse()
+                sent = change.sequence
+        while True:
+            try:
+                change = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield sse_comment("heartbeat")
+                continue
+            if change is RESYNC:
+                return  # the browser reconnects with Last-Event-ID and resumes from the database
+            if change.sequence > sent:
+                yield change.as_sse()
+                sent = change.sequence
+    finally:
+        broker.unsubscribe(feed_id, queue)

@@ -1,0 +1,159 @@
+from asgiref.sync import sync_to_async
+from django.contrib.syndication.views import Feed
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.feedgenerator import Rss201rev2Feed
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from newsdesk.core.templatetags.newsdesk import absolute
+from newsdesk.live.events import parse_sequence
+from newsdesk.live.models import FeedSequence, LiveFeedPage, LiveUpdate
+from newsdesk.live.stream import MAX_REPLAY, changes_after, stream
+
+POLL_LIMIT = 100
+
+
+def _feed_or_404(slug):
+    return get_object_or_404(LiveFeedPage.objects.live().public(), slug=slug)
+
+
+async def events(request, slug):
+    """Server-Sent Events: every change to the feed, resumable with Last-Event-ID."""
+    if request.method != "GET":
+        raise Http404
+    feed = await sync_to_async(_feed_or_404)(slug)
+    after = parse_sequence(request.headers.get("Last-Event-ID"))
+    if after is None:
+        after = parse_sequence(request.GET.get("after"))
+    response = StreamingHttpResponse(stream(feed.pk, after), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache, no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=2)
+def updates_json(request, slug):
+    """The polling fallback for readers whose network cuts long connections.
+
+    ?after=N gives the changes after sequence N, oldest first, at most POLL_LIMIT; `last` is
+    where to continue from. Same no-loss rules as the stream, and cacheable for two seconds.
+    """
+    feed = _feed_or_404(slug)
+    after = parse_sequence(request.GET.get("after"))
+    last = FeedSequence.objects.filter(feed=feed).values_list("last", flat=True).first() or 0
+    if after is None:
+        return JsonResponse({"last": last, "events": [], "more": False})
+    if last - after > MAX_REPLAY:
+        return JsonResponse({"last": last, "events": [], "reload": True, "more": False})
+    changes = changes_after(feed.pk, after, limit=POLL_LIMIT)
+    body = {
+        "last": changes[-1].sequence if len(changes) == POLL_LIMIT else max(last, after),
+        "events": [{"type": change.kind, **change.data} for change in changes],
+        "more": len(changes) == POLL_LIMIT,
+    }
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+
+
+def update_detail(request, slug, update_id):
+    """One update on a page of its own: the permalink readers share."""
+    feed = _feed_or_404(slug)
+    update = get_object_or_404(
+        LiveUpdate.objects.filter(feed=feed).visible().for_display(), pk=update_id
+    )
+    return render(
+        request, "live/update_detail.html", {"feed": feed, "update": update, "page": feed}
+    )
+
+
+class LiveRssFeed(Feed):
+    feed_type = Rss201rev2Feed
+
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        response["Cache-Control"] = "public, max-age=30"
+        return response
+
+    def get_object(self, request, slug):
+        return _feed_or_404(slug)
+
+    def title(self, feed):
+        return feed.title
+
+    def link(self, feed):
+        return absolute(feed.url)
+
+    def description(self, feed):
+        return feed.summary or feed.title
+
+    def items(self, feed):
+        return LiveUpdate.objects.filter(feed=feed).visible().for_display()[:50]
+
+    def item_title(self, update):
+        return update.headline
+
+    def item_description(self, update):
+        from django.template.loader import render_to_string
+
+        return render_to_string("live/update_rss.html", {"update": update})
+
+    def item_link(self, update):
+        return absolute(update.get_absolute_url())
+
+    def item_guid(self, update):
+        return absolute(update.get_absolute_url())
+
+    def item_pubdate(self, update):
+        return update.published_at
+
+    def item_updateddate(self, update):
+        return update.updated_at
+
+    def item_author_name(self, update):
+        return ", ".join(author.name for author in update.authors.all()) or None
+
+
+def structured_data(feed, updates):
+    from newsdesk.articles.structured_data import iso, publisher
+
+    data = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "headline": feed.title,
+        "url": absolute(feed.url),
+        "coverageStartTime": iso(feed.coverage_start),
+        "publisher": publisher(),
+        "liveBlogUpdate": [update_structured_data(update) for update in updates],
+    }
+    if feed.coverage_end:
+        data["coverageEndTime"] = iso(feed.coverage_end)
+    if feed.summary:
+        data["description"] = feed.summary
+    return data
+
+
+def update_structured_data(update):
+    from django.utils.html import strip_tags
+
+    from newsdesk.articles.structured_data import iso
+
+    entry = {
+        "@type": "BlogPosting",
+        "headline": update.headline,
+        "datePublished": iso(update.published_at),
+        "dateModified": iso(update.updated_at),
+        "articleBody": strip_tags(update.body),
+        "url": absolute(update.get_absolute_url()),
+    }
+    if update.source_url:
+        entry["isBasedOn"] = update.source_url
+    if update.source_name:
+        entry["citation"] = update.source_name
+    corrections = list(update.corrections.all())
+    if corrections:
+        entry["correction"] = [
+            {"@type": "CorrectionComment", "datePublished": iso(c.published_at), "text": c.text}
+            for c in corrections
+        ]
+    return entry

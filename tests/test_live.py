@@ -1,0 +1,322 @@
+"""Live feeds: sequence numbers, resume semantics, the reader page, feeds and the command."""
+
+import asyncio
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from newsdesk.live.actions import correct_update, delete_update, edit_update
+from newsdesk.live.models import LiveUpdate, LiveUpdateChange
+from newsdesk.live.stream import stream
+from tests.factories import make_live_feed, post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_change_takes_the_next_sequence_number():
+    feed = make_live_feed()
+    first, second = post(feed, "First"), post(feed, "Second")
+    assert (first.sequence, second.sequence) == (1, 2)
+    edit_update(first, headline="First, corrected")
+    assert first.sequence == 3
+    delete_update(second)
+    assert second.sequence == 4 and second.is_deleted
+    other = make_live_feed("Another feed")
+    assert post(other).sequence == 1  # numbering is per feed
+    actions = list(LiveUpdateChange.objects.filter(update=first).values_list("action", flat=True))
+    assert actions == ["post", "edit"]
+
+
+def test_changed_after_gives_exactly_what_was_missed():
+    feed = make_live_feed()
+    seen = post(feed, "Seen").sequence
+    missed = [post(feed, f"Missed {n}") for n in range(3)]
+    assert [u.headline for u in LiveUpdate.objects.changed_after(seen)] == [
+        u.headline for u in missed
+    ]
+
+
+def test_invalid_update_is_refused_with_field_messages():
+    feed = make_live_feed()
+    with pytest.raises(ValidationError) as error:
+        post(feed, headline="", source_url="not a link")
+    assert set(error.value.message_dict) >= {"headline", "source_url"}
+    assert not LiveUpdate.objects.exists()
+
+
+def test_drafts_are_not_shown_until_published(client):
+    feed = make_live_feed()
+    draft = post(feed, "Draft only", publish=False)
+    assert draft.headline.encode() not in client.get(feed.url).content
+    edit_update(draft, is_published=True)
+    assert draft.headline.encode() in client.get(feed.url).content
+
+
+def poll(client, feed, after):
+    response = client.get(f"{feed.url}updates.json", {"after": after})
+    assert response.status_code == 200
+    assert "max-age=2" in response["Cache-Control"]
+    return json.loads(response.content)
+
+
+def test_polling_endpoint_resumes_without_loss_or_repeats(client):
+    feed = make_live_feed()
+    start = post(feed, "Before").sequence
+    new = [post(feed, f"New {n}") for n in range(3)]
+    body = poll(client, feed, start)
+    assert [event["headline"] for event in body["events"]] == ["New 0", "New 1", "New 2"]
+    assert body["last"] == new[-1].sequence
+    assert "New 0" in body["events"][0]["html"]
+
+    edit_update(new[0], headline="New 0, edited")
+    delete_update(new[1])
+    body = poll(client, feed, body["last"])
+    assert [(e["type"], e["id"]) for e in body["events"]] == [
+        ("update", new[0].pk),
+        ("delete", new[1].pk),
+    ]
+    assert poll(client, feed, body["last"])["events"] == []
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "-1", "9" * 40])
+def test_polling_endpoint_ignores_junk_positions(client, junk):
+    feed = make_live_feed()
+    post(feed)
+    assert poll(client, feed, junk)["events"] == []
+
+
+async def read_events(feed_id, after, count):
+    """The first `count` events a reader's stream sends (comments and retry skipped)."""
+    received = []
+    generator = stream(feed_id, after)
+    async for chunk in generator:
+        if chunk.startswith("id:"):
+            received.append(chunk)
+        if len(received) == count:
+            break
+    await generator.aclose()
+    return received
+
+
+def event_ids(chunks):
+    return [int(chunk.split("\n", 1)[0].removeprefix("id: ")) for chunk in chunks]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconnecting_reader_gets_exactly_the_missed_updates():
+    feed = make_live_feed()
+    last_seen = post(feed, "Seen before the disconnect").sequence
+    missed = [post(feed, f"Posted while away {n}") for n in range(3)]
+    chunks = asyncio.run(asyncio.wait_for(read_events(feed.pk, last_seen, 3), timeout=10))
+    assert event_ids(chunks) == [update.sequence for update in missed]
+    assert all("event: update" in chunk for chunk in chunks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_open_stream_receives_new_edited_and_deleted_updates():
+    feed = make_live_feed()
+    first = post(feed, "Already there")
+
+    async def scenario():
+        reader = asyncio.create_task(read_events(feed.pk, first.sequence, 3))
+        await asyncio.sleep(0.3)  # the reader is connected and waiting
+        second = await asyncio.to_thread(post, feed, "Breaking")
+        await asyncio.to_thread(edit_update, first, headline="Already there, updated")
+        await asyncio.to_thread(delete_update, second)
+        return await asyncio.wait_for(reader, timeout=10)
+
+    chunks = asyncio.run(scenario())
+    assert event_ids(chunks) == [2, 3, 4]
+    assert "event: update" in chunks[0] and "Breaking" in chunks[0]
+    assert "Already there, updated" in chunks[1]
+    assert "event: delete" in chunks[2]
+
+
+def test_event_stream_headers(client):
+    feed = make_live_feed()
+    response = client.get(f"{feed.url}events")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["X-Accel-Buffering"] == "no"
+    assert "no-cache" in response["Cache-Control"]
+    assert client.post(f"{feed.url}events").status_code in (404, 405)
+
+
+# --- The reader page ------------------------------------------------------------------------
+
+
+def page_for(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def test_page_shows_updates_newest_first_with_date_headers_across_midnight(client, settings):
+    settings.TIME_ZONE = "Europe/Kyiv"
+    feed = make_live_feed()
+    # Kyiv is UTC+2 in January: 21:54 UTC is 11:54 PM, 22:22 UTC is 12:22 AM the next day.
+    post(feed, "Evening", published_at=datetime(2024, 1, 26, 18, 54, tzinfo=UTC))
+    post(feed, "Before midnight", published_at=datetime(2024, 1, 26, 21, 54, tzinfo=UTC))
+    post(feed, "After midnight", published_at=datetime(2024, 1, 26, 22, 22, tzinfo=UTC))
+    page = page_for(client, feed.url)
+    dates = [h.get_text(strip=True) for h in page.select(".live__date")]
+    assert dates == ["January 27, 2024", "January 26, 2024"]
+    headlines = [h.get_text(strip=True) for h in page.select(".live__timeline .update__headline")]
+    assert headlines == ["After midnight", "Before midnight", "Evening"]
+    times = [t.get_text(strip=True) for t in page.select(".live__timeline .update__time time")]
+    assert times == ["12:22 AM", "11:54 PM", "8:54 PM"]
+
+
+def test_date_headers_follow_local_days_across_a_dst_change(client, settings):
+    settings.TIME_ZONE = "Europe/Kyiv"
+    feed = make_live_feed()
+    # March 31, 2024: clocks went from 3:00 to 4:00. 00:30 UTC is 2:30 AM (UTC+2),
+    # 01:30 UTC is 4:30 AM (UTC+3); 21:59 UTC on March 30 is 11:59 PM the day before.
+    post(feed, "Late", published_at=datetime(2024, 3, 30, 21, 59, tzinfo=UTC))
+    post(feed, "Before the change", published_at=datetime(2024, 3, 31, 0, 30, tzinfo=UTC))
+    post(feed, "After the change", published_at=datetime(2024, 3, 31, 1, 30, tzinfo=UTC))
+    page = page_for(client, feed.url)
+    assert [h.get_text(strip=True) for h in page.select(".live__date")] == [
+        "March 31, 2024",
+        "March 30, 2024",
+    ]
+    times = [t.get_text(strip=True) for t in page.select(".live__timeline .update__time time")]
+    assert times == ["4:30 AM", "2:30 AM", "11:59 PM"]
+
+
+def test_pinned_update_leads_and_key_events_are_listed(client):
+    feed = make_live_feed()
+    key = post(feed, "Evacuation ordered", is_key_event=True)
+    pinned = post(feed, "Where to find shelter", is_pinned=True)
+    post(feed, "Minor update")
+    page = page_for(client, feed.url)
+    assert page.select_one(".live__pinned .update__headline").text == pinned.headline
+    assert len(page.select(f"#update-{pinned.pk}")) == 1  # not repeated in the timeline
+    links = page.select(".key-events a")
+    assert [a["href"] for a in links] == [f"#update-{key.pk}"]
+
+
+def test_source_and_verification_make_one_attribution_line(client):
+    feed = make_live_feed()
+    post(
+        feed,
+        "Strike reported",
+        source_name="the regional military administration",
+        source_channel="Telegram",
+        source_url="https://example.org/post/1",
+        verification="official",
+    )
+    line = page_for(client, feed.url).select_one(".update__source")
+    text = " ".join(line.get_text(" ", strip=True).split())
+    assert text.startswith("Source: the regional military administration , via Telegram")
+    assert "Official claim" in text
+    assert line.a["href"] == "https://example.org/post/1"
+
+
+def test_corrections_are_shown_on_the_update(client):
+    feed = make_live_feed()
+    update = post(feed, "Two people hurt")
+    correct_update(update, text="An earlier version said three people.", headline="Two hurt")
+    page = page_for(client, feed.url)
+    assert "An earlier version said three people." in page.select_one(".update__correction").text
+    detail = page_for(client, update.get_absolute_url())
+    assert "An earlier version said three people." in detail.text
+
+
+def test_latest_fifty_then_a_link_to_older_updates(client):
+    feed = make_live_feed()
+    start = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+    for number in range(55):
+        post(feed, f"Update {number}", published_at=start + timedelta(minutes=number))
+    page = page_for(client, feed.url)
+    assert len(page.select(".live__timeline .update")) == 50
+    older_link = page.select_one(".live__older a[rel=next]")["href"]
+    older = page_for(client, feed.url + older_link)
+    headlines = [h.text for h in older.select(".live__timeline .update__headline")]
+    assert headlines == [f"Update {n}" for n in range(4, -1, -1)]
+
+
+def test_live_blog_posting_structured_data(client):
+    feed = make_live_feed(coverage_start=datetime(2024, 1, 26, 18, 0, tzinfo=UTC))
+    post(
+        feed,
+        "Strike reported",
+        published_at=datetime(2024, 1, 27, 8, 47, tzinfo=UTC),
+        source_url="https://example.org/post/1",
+    )
+    page = page_for(client, feed.url)
+    data = json.loads(page.find("script", type="application/ld+json").string)
+    assert data["@type"] == "LiveBlogPosting"
+    assert data["coverageStartTime"] == "2024-01-26T20:00:00+02:00"
+    entry = data["liveBlogUpdate"][0]
+    assert entry["headline"] == "Strike reported"
+    assert entry["datePublished"] == "2024-01-27T10:47:00+02:00"
+    assert entry["articleBody"].startswith("Strike reported")
+    assert entry["isBasedOn"] == "https://example.org/post/1"
+
+
+def test_rss_feed_lists_updates_with_stable_guids(client):
+    feed = make_live_feed()
+    update = post(feed, "Bridge closed")
+    response = client.get(f"{feed.url}rss.xml")
+    assert response.status_code == 200
+    channel = ET.fromstring(response.content).find("channel")
+    item = channel.find("item")
+    assert item.findtext("title") == "Bridge closed"
+    guid = item.findtext("guid")
+    edit_update(update, headline="Bridge closed to traffic")
+    again = ET.fromstring(client.get(f"{feed.url}rss.xml").content).find("channel/item")
+    assert again.findtext("guid") == guid
+    assert again.findtext("title") == "Bridge closed to traffic"
+
+
+def test_permalink_page_and_deleted_updates(client):
+    feed = make_live_feed()
+    update = post(feed, "Permalinked")
+    page = page_for(client, update.get_absolute_url())
+    assert page.select_one(".update__headline").text == "Permalinked"
+    assert page.find("link", rel="canonical")["href"].endswith(f"/updates/{update.pk}/")
+    delete_update(update)
+    assert client.get(update.get_absolute_url()).status_code == 404
+    assert b"Permalinked" not in client.get(feed.url).content
+
+
+def test_post_update_command_prints_id_and_sequence():
+    feed = make_live_feed()
+    out = io.StringIO()
+    call_command(
+        "post-update",
+        feed.slug,
+        "--headline",
+        "Sirens in the city",
+        "--body",
+        "One.\n\nTwo.",
+        "--source",
+        "city council",
+        "--key-event",
+        stdout=out,
+    )
+    update = LiveUpdate.objects.get()
+    assert f"id={update.pk} sequence={update.sequence}" in out.getvalue()
+    assert update.body == "<p>One.</p><p>Two.</p>"
+    assert update.is_key_event and update.source_name == "city council"
+
+
+def test_post_update_command_explains_an_unknown_feed():
+    from django.core.management.base import CommandError
+
+    make_live_feed()
+    with pytest.raises(CommandError, match="Known feeds: storm-over-the-coast"):
+        call_command("post-update", "nope", "--headline", "x")
+
+
+def test_home_page_links_running_live_feeds(client):
+    feed = make_live_feed(summary="Updates as the storm moves inland.")
+    page = page_for(client, "/")
+    assert page.select_one(".home-live a")["href"] == feed.url
