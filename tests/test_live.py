@@ -320,3 +320,13 @@ def test_home_page_links_running_live_feeds(client):
     feed = make_live_feed(summary="Updates as the storm moves inland.")
     page = page_for(client, "/")
     assert page.select_one(".home-live a")["href"] == feed.url
+
+
+def test_zone_is_named_the_way_readers_know_it(settings):
+    from newsdesk.live.models import zone_label
+
+    settings.TIME_ZONE = "Europe/Kyiv"
+    assert zone_label(datetime(2024, 1, 27, tzinfo=UTC)) == "Kyiv time (EET, UTC+02:00)"
+    assert zone_label(datetime(2024, 7, 1, tzinfo=UTC)) == "Kyiv time (EEST, UTC+03:00)"
+    settings.TIME_ZONE = "America/New_York"
+    assert zone_label(datetime(2024, 1, 27, tzinfo=UTC)) == "New York time (EST, UTC-05:00)"

@@ -99,8 +99,21 @@ class LiveFeedPage(Page):
                 else []
             ),
             structured_data=structured_data(self, shown),
+            zone_label=zone_label(),
         )
         return context
+
+
+def zone_label(moment=None):
+    """The newsroom's zone as readers know it: "Kyiv time (EET, UTC+02:00)"."""
+    local = timezone.localtime(moment)
+    city = timezone.get_current_timezone_name().split("/")[-1].replace("_", " ")
+    offset = local.strftime("%z")
+    return _("%(city)s time (%(abbreviation)s, UTC%(offset)s)") % {
+        "city": city,
+        "abbreviation": local.tzname(),
+        "offset": f"{offset[:3]}:{offset[3:]}",
+    }
 
 
 class FeedSequence(models.Model):
