@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "newsdesk.images",
     "newsdesk.articles",
     "newsdesk.live",
+    "newsdesk.desk",
     "newsdesk.demo",
     "newsdesk.server",
     "wagtail.contrib.redirects",

@@ -5,6 +5,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from newsdesk.articles import views as article_views
 from newsdesk.core import views as core_views
+from newsdesk.live import api as live_api
 from newsdesk.live import views as live_views
 
 urlpatterns = [
@@ -13,6 +14,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("authors/<str:slug>/", article_views.author_detail, name="author"),
     path("topics/<str:slug>/", article_views.topic_detail, name="topic"),
+    path("desk/", include("newsdesk.desk.urls")),
+    path("api/live/openapi.json", live_api.openapi, name="live-api-openapi"),
+    path("api/live/<str:slug>/updates", live_api.post_update_view, name="live-api-updates"),
     path("live/<str:slug>/events", live_views.events, name="live-events"),
     path("live/<str:slug>/updates.json", live_views.updates_json, name="live-updates-json"),
     path("live/<str:slug>/rss.xml", live_views.LiveRssFeed(), name="live-rss"),

@@ -154,7 +154,11 @@ def test_home_page_in_ukrainian(client):
     page = render(client, "/")
 
     assert page.html["lang"] == "uk"
-    assert [link.text for link in page.select(".masthead__nav a")] == ["Головна", "Стрічка новин"]
+    assert [link.text for link in page.select(".masthead__nav a")] == [
+        "Головна",
+        "Стрічка новин",
+        "Наживо",
+    ]
     assert text_of(page, "#lead-heading") == "Головне"
     lead = text_of(page, ".home-lead .card__meta")
     assert "27 січня 2024 р., 15:34" in lead

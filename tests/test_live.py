@@ -330,3 +330,27 @@ def test_zone_is_named_the_way_readers_know_it(settings):
     assert zone_label(datetime(2024, 7, 1, tzinfo=UTC)) == "Kyiv time (EEST, UTC+03:00)"
     settings.TIME_ZONE = "America/New_York"
     assert zone_label(datetime(2024, 1, 27, tzinfo=UTC)) == "New York time (EST, UTC-05:00)"
+
+
+def test_pinning_an_update_unpins_the_previous_one(client):
+    feed = make_live_feed()
+    old = post(feed, "Old pinned", is_pinned=True)
+    new = post(feed, "New pinned", is_pinned=True)
+    old.refresh_from_db()
+    assert not old.is_pinned and new.is_pinned
+    assert old.sequence > new.sequence  # the unpinning is a change readers receive
+    page = page_for(client, feed.url)
+    assert page.select_one(".live__pinned .update__headline").text == "New pinned"
+    assert not page.select(f"#update-{old.pk} .update__badge--pinned")
+
+
+def test_unpublishing_reaches_readers_as_a_deletion_without_content(client):
+    feed = make_live_feed()
+    update = post(feed, "Published too early")
+    before = update.sequence
+    edit_update(update, is_published=False)
+    body = poll(client, feed, before)
+    assert body["events"] == [{"type": "delete", "id": update.pk, "sequence": update.sequence}]
+    draft = post(feed, "Secret draft headline", publish=False)
+    body = poll(client, feed, update.sequence)
+    assert body["events"] == [{"type": "delete", "id": draft.pk, "sequence": draft.sequence}]

@@ -28,6 +28,9 @@ MODEL_PERMISSIONS = {
         "wagtaildocs.choose_document",
         "articles.view_author",
         "articles.view_topic",
+        "live.add_liveupdate",
+        "live.change_liveupdate",
+        "live.view_liveupdate",
     ],
     EDITORS: [
         "wagtailadmin.access_admin",
@@ -48,6 +51,11 @@ MODEL_PERMISSIONS = {
         "wagtailredirects.add_redirect",
         "wagtailredirects.change_redirect",
         "wagtailredirects.delete_redirect",
+        "live.add_liveupdate",
+        "live.change_liveupdate",
+        "live.view_liveupdate",
+        "live.publish_liveupdate",
+        "live.delete_liveupdate",
     ],
 }
 

@@ -77,6 +77,7 @@ def post_update(feed, *, user=None, authors=(), publish=True, **fields):
         if authors:
             update.authors.set(authors)
         _record(update, LiveUpdateChange.Action.POST, user)
+        _unpin_others(update, user)
     return update
 
 
@@ -94,7 +95,18 @@ def edit_update(update, *, user=None, authors=None, **changes):
         if authors is not None:
             update.authors.set(authors)
         _record(update, LiveUpdateChange.Action.EDIT, user)
+        _unpin_others(update, user)
     return update
+
+
+def _unpin_others(update, user):
+    """One pinned update per feed: pinning a published update unpins the one before it,
+    as an edit of its own, so open pages hear about it too."""
+    if not (update.is_pinned and update.is_published):
+        return
+    others = LiveUpdate.objects.filter(feed_id=update.feed_id, is_pinned=True).exclude(pk=update.pk)
+    for other in others:
+        edit_update(other, user=user, is_pinned=False)
 
 
 def delete_update(update, *, user=None):

@@ -28,7 +28,9 @@ class LiveIndexPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["feeds"] = (
-            LiveFeedPage.objects.live().public().order_by("status", "-coverage_start")
+            LiveFeedPage.objects.live()
+            .public()
+            .order_by("-status", "-coverage_start")  # "live" > "ended"
         )
         return context
 
@@ -143,11 +145,13 @@ class LiveUpdateQuerySet(models.QuerySet):
         return self.filter(is_published=True, deleted_at__isnull=True)
 
     def changed_after(self, sequence):
-        """Every change readers must hear about after `sequence`, deletions included, in order."""
-        return self.filter(is_published=True, sequence__gt=sequence).order_by("sequence")
+        """Every change after `sequence`, oldest first. Drafts and withdrawn updates are
+        included: readers must hear that an update they show has gone (stream.change_for
+        sends those as deletions, with nothing but the id)."""
+        return self.filter(sequence__gt=sequence).order_by("sequence")
 
     def for_display(self):
-        return self.select_related("image").prefetch_related("authors", "corrections")
+        return self.select_related("image", "feed").prefetch_related("authors", "corrections")
 
 
 class LiveUpdate(models.Model):

@@ -31,6 +31,9 @@ class Change:
 
 
 def change_for(update):
+    if update.is_deleted or not update.is_published:
+        # Gone, or never public: say only which element to remove, nothing of its content.
+        return Change(update.sequence, "delete", {"id": update.pk, "sequence": update.sequence})
     data = {
         "id": update.pk,
         "sequence": update.sequence,
@@ -39,8 +42,6 @@ def change_for(update):
         "pinned": update.is_pinned,
         "headline": update.headline,
     }
-    if update.is_deleted:
-        return Change(update.sequence, "delete", data)
     data["html"] = render_to_string("live/update.html", {"update": update, "live": True})
     return Change(update.sequence, "update", data)
 

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from newsdesk.desk import views
+
+app_name = "desk"
+urlpatterns = [
+    path("", views.desk, name="home"),
+    path("updates/<int:pk>/edit/", views.edit, name="edit"),
+    path("updates/<int:pk>/correct/", views.correct, name="correct"),
+    path("updates/<int:pk>/publish/", views.publish, name="publish"),
+    path("updates/<int:pk>/delete/", views.delete, name="delete"),
+]

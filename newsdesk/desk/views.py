@@ -1,0 +1,324 @@
+"""/desk/: the live desk, where editors post updates to a live feed quickly.
+
+Server-rendered and usable without JavaScript; desk.js adds Ctrl+Enter and keeps unsent text
+in the tab if the network drops. Every write goes through newsdesk.live.actions, so sequence
+numbers, history and readers' streams behave exactly as for the API and the command line.
+
+Who may do what (newsdesk.core.roles): contributors post and edit drafts; editors also publish,
+edit published updates, add corrections and delete.
+"""
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from newsdesk.desk.forms import CorrectionForm, EditForm, PostForm, body_text
+from newsdesk.live.actions import correct_update, delete_update, edit_update, post_update
+from newsdesk.live.models import LiveFeedPage, LiveUpdate
+
+RECENT = 30
+SESSION_KEY = "desk_feed"
+POSTED_KEY = "desk_posted"
+
+ADD, CHANGE, PUBLISH, DELETE = (
+    "live.add_liveupdate",
+    "live.change_liveupdate",
+    "live.publish_liveupdate",
+    "live.delete_liveupdate",
+)
+
+
+def desk_view(view):
+    """Logged in with admin access, or off to the admin's login page; never cached."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("wagtailadmin_login"))
+        if not request.user.has_perm("wagtailadmin.access_admin"):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def feeds():
+    """Published live feeds, running ones first, newest coverage first."""
+    running_first = Case(
+        When(status=LiveFeedPage.Status.LIVE, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return LiveFeedPage.objects.live().order_by(running_first, "-coverage_start", "title")
+
+
+def desk_url(feed):
+    return f"{reverse('desk:home')}?{urlencode({'feed': feed.slug})}"
+
+
+def choose_feed(request, available):
+    """The feed from ?feed= (slug or id), else the last one used, else the first."""
+    wanted = request.GET.get("feed", "").strip()
+    feed = None
+    if wanted:
+        feed = available.filter(slug=wanted).first()
+        if feed is None and wanted.isdigit():
+            feed = available.filter(pk=int(wanted)).first()
+        if feed is None:
+            messages.error(request, _("There is no published live feed “%s”.") % wanted)
+    if feed is None and request.session.get(SESSION_KEY):
+        feed = available.filter(pk=request.session[SESSION_KEY]).first()
+    if feed is None:
+        feed = available.first()
+    if feed is not None:
+        request.session[SESSION_KEY] = feed.pk
+    return feed
+
+
+def _permissions(user):
+    return {
+        "can_add": user.has_perm(ADD),
+        "can_change": user.has_perm(CHANGE),
+        "can_publish": user.has_perm(PUBLISH),
+        "can_delete": user.has_perm(DELETE),
+    }
+
+
+def _with_excerpt(update):
+    update.excerpt = body_text(update.body)[0]
+    return update
+
+
+def _recent(feed):
+    updates = (
+        LiveUpdate.objects.filter(feed=feed, deleted_at__isnull=True)
+        .select_related("created_by")
+        .prefetch_related("corrections")
+        .order_by("-published_at", "-pk")[:RECENT]
+    )
+    return [_with_excerpt(update) for update in updates]
+
+
+@desk_view
+def desk(request):
+    available = feeds()
+    perms = _permissions(request.user)
+    if request.method == "POST":
+        if not perms["can_add"]:
+            raise PermissionDenied
+        chosen = request.POST.get("feed", "")
+        feed = available.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        if feed is None:
+            messages.error(request, _("That live feed is no longer published; choose another."))
+            return redirect("desk:home")
+        request.session[SESSION_KEY] = feed.pk
+        form = PostForm(request.POST, can_publish=perms["can_publish"])
+        if form.is_valid():
+            try:
+                update = post_update(
+                    feed, user=request.user, publish=form.wants_publish, **form.fields_for_model()
+                )
+            except ValidationError as error:
+                form.add_model_errors(error)
+            else:
+                if update.is_published:
+                    message = _("Published update #%(sequence)s: %(headline)s")
+                else:
+                    message = _("Saved draft #%(sequence)s: %(headline)s")
+                messages.success(
+                    request, message % {"sequence": update.sequence, "headline": update.headline}
+                )
+                request.session[POSTED_KEY] = True
+                return redirect(desk_url(feed))
+    else:
+        feed = choose_feed(request, available)
+        form = PostForm(can_publish=perms["can_publish"])
+        form.fields["headline"].widget.attrs["autofocus"] = True
+    return render(
+        request,
+        "desk/desk.html",
+        {
+            "feeds": available,
+            "feed": feed,
+            "form": form,
+            "updates": _recent(feed) if feed else [],
+            # Tells desk.js that the text it kept for this feed has been posted.
+            "just_posted": request.method == "GET" and request.session.pop(POSTED_KEY, False),
+            **perms,
+        },
+    )
+
+
+def _update_or_404(pk):
+    update = get_object_or_404(
+        LiveUpdate.objects.select_related("feed").filter(deleted_at__isnull=True), pk=pk
+    )
+    if not update.feed.live:
+        raise Http404
+    return update
+
+
+def _may_edit(user, update):
+    """Contributors edit drafts; changing what readers already see takes an editor."""
+    return user.has_perm(CHANGE) and (not update.is_published or user.has_perm(PUBLISH))
+
+
+def _conflict(request, form, update):
+    """True (with a message on the form) if someone changed the update since the form opened."""
+    if request.POST.get("sequence") == str(update.sequence):
+        return False
+    form.add_error(
+        None,
+        _(
+            "Someone else changed this update while you were editing. Your text is kept "
+            "below; compare it with the current version and save again."
+        ),
+    )
+    return True
+
+
+@desk_view
+def edit(request, pk):
+    update = _update_or_404(pk)
+    if not _may_edit(request.user, update):
+        raise PermissionDenied
+    can_publish = request.user.has_perm(PUBLISH)
+    if request.method == "POST":
+        form = EditForm(request.POST, update=update, can_publish=can_publish)
+        if form.is_valid() and not _conflict(request, form, update):
+            changes = form.changes(update)
+            if form.wants_publish:
+                changes.update(is_published=True, published_at=timezone.now())
+            if not changes:
+                messages.info(request, _("Nothing changed in #%s.") % update.sequence)
+                return redirect(desk_url(update.feed))
+            try:
+                edit_update(update, user=request.user, **changes)
+            except ValidationError as error:
+                form.add_model_errors(error)
+                update.refresh_from_db()
+            else:
+                if form.wants_publish:
+                    message = _("Published update #%(sequence)s: %(headline)s")
+                else:
+                    message = _("Saved update #%(sequence)s: %(headline)s")
+                messages.success(
+                    request, message % {"sequence": update.sequence, "headline": update.headline}
+                )
+                return redirect(desk_url(update.feed))
+    else:
+        form = EditForm(
+            initial=EditForm.initial_for(update), update=update, can_publish=can_publish
+        )
+    return render(
+        request,
+        "desk/edit.html",
+        {
+            "update": _with_excerpt(update),
+            "feed": update.feed,
+            "form": form,
+            "formatted": body_text(update.body)[1],
+            **_permissions(request.user),
+        },
+    )
+
+
+@desk_view
+def correct(request, pk):
+    update = _update_or_404(pk)
+    if not (request.user.has_perm(CHANGE) and request.user.has_perm(PUBLISH)):
+        raise PermissionDenied
+    if not update.is_published:
+        messages.info(request, _("Drafts need no correction: edit the draft instead."))
+        return redirect("desk:edit", pk=update.pk)
+    if request.method == "POST":
+        form = CorrectionForm(request.POST)
+        if form.is_valid() and not _conflict(request, form, update):
+            try:
+                correct_update(
+                    update,
+                    text=form.cleaned_data["correction"],
+                    user=request.user,
+                    **form.changes(update),
+                )
+            except ValidationError as error:
+                form.add_model_errors(error, rename={"text": "correction"})
+                update.refresh_from_db()
+            else:
+                messages.success(
+                    request,
+                    _("Added a correction to update #%(sequence)s: %(headline)s")
+                    % {"sequence": update.sequence, "headline": update.headline},
+                )
+                return redirect(desk_url(update.feed))
+    else:
+        form = CorrectionForm(initial=CorrectionForm.initial_for(update))
+    return render(
+        request,
+        "desk/correct.html",
+        {
+            "update": _with_excerpt(update),
+            "feed": update.feed,
+            "form": form,
+            "formatted": body_text(update.body)[1],
+            **_permissions(request.user),
+        },
+    )
+
+
+@require_POST
+@desk_view
+def publish(request, pk):
+    update = _update_or_404(pk)
+    if not request.user.has_perm(PUBLISH):
+        raise PermissionDenied
+    if update.is_published:
+        messages.info(request, _("Update #%s is already published.") % update.sequence)
+    else:
+        try:
+            edit_update(update, user=request.user, is_published=True, published_at=timezone.now())
+        except ValidationError as error:
+            messages.error(
+                request,
+                _("Update #%(sequence)s was not published: %(problems)s")
+                % {"sequence": update.sequence, "problems": " ".join(error.messages)},
+            )
+            return redirect("desk:edit", pk=update.pk)
+        messages.success(
+            request,
+            _("Published update #%(sequence)s: %(headline)s")
+            % {"sequence": update.sequence, "headline": update.headline},
+        )
+    return redirect(desk_url(update.feed))
+
+
+@desk_view
+def delete(request, pk):
+    update = _update_or_404(pk)
+    if not request.user.has_perm(DELETE):
+        raise PermissionDenied
+    if request.method == "POST":
+        was_published = update.is_published
+        delete_update(update, user=request.user)
+        if was_published:
+            message = _("Deleted update “%(headline)s” (change #%(sequence)s).")
+        else:
+            message = _("Deleted draft “%(headline)s” (change #%(sequence)s).")
+        messages.success(
+            request, message % {"sequence": update.sequence, "headline": update.headline}
+        )
+        return redirect(desk_url(update.feed))
+    return render(
+        request, "desk/delete.html", {"update": _with_excerpt(update), "feed": update.feed}
+    )

@@ -1,0 +1,549 @@
+"""The live updates API: `POST /api/live/<slug>/updates`, for bots, scripts and wire tools.
+
+Requests authenticate with a Wagtail API token (`newsdesk token create USER`), never with a
+session cookie, which is why the view is exempt from CSRF. The token acts as its user: it needs
+live.add_liveupdate to post, and without live.publish_liveupdate every update is a draft.
+docs/api.md is the guide; `GET /api/live/openapi.json` is the reference (OPENAPI below).
+"""
+
+import html
+import json
+import math
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import JsonResponse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from wagtail.api.rich_text import APIRichText, RichTextFormatError
+from wagtail.api.v3.auth import BearerTokenAuth
+from wagtail.models import APIToken
+
+from newsdesk.core.templatetags.newsdesk import absolute
+from newsdesk.live.actions import post_update
+from newsdesk.live.models import LIVE_BODY_FEATURES, LiveFeedPage, LiveUpdate, Verification
+
+# At most RATE_LIMIT requests per token per RATE_WINDOW seconds (a fixed window).
+RATE_LIMIT = 60
+RATE_WINDOW = 60
+
+# JSON field -> LiveUpdate field. Anything else in a request is an error.
+FIELDS = {
+    "headline": "headline",
+    "body": "body",
+    "source": "source_name",
+    "source_url": "source_url",
+    "source_channel": "source_channel",
+    "verification": "verification",
+    "key_event": "is_key_event",
+    "pinned": "is_pinned",
+    "published_at": "published_at",
+    "source_time": "source_time",
+}
+STRING_FIELDS = ["headline", "source", "source_url", "source_channel", "verification"]
+BOOLEAN_FIELDS = ["key_event", "pinned"]
+TIME_FIELDS = ["published_at", "source_time"]
+# Rich text body formats -> Wagtail's API input formats ("text" is ours: plain paragraphs).
+BODY_FORMATS = {"text": None, "html": "db_html", "markdown": "db_markdown"}
+ALL = NON_FIELD_ERRORS  # "__all__": errors about the request rather than one field
+
+REQUIRED = "This field is required."
+
+
+def paragraphs(text):
+    """Plain text to the rich text the feed stores: escaped, one <p> per paragraph.
+
+    The same conversion as `newsdesk post-update`; blank lines separate paragraphs.
+    """
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
+    return "".join(f"<p>{html.escape(block)}</p>" for block in blocks if block)
+
+
+def _errors(status, errors, **headers):
+    response = JsonResponse(
+        {"errors": errors}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _unauthorized(message, *, invalid=False):
+    challenge = 'Bearer realm="newsdesk"'
+    if invalid:
+        challenge += ', error="invalid_token"'
+    return _errors(401, {ALL: [message]}, WWW_Authenticate=challenge)
+
+
+def _presented_token(request):
+    """The token from `Authorization: Bearer <token>` (or `Token <token>`), or None."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() not in {"bearer", "token"}:
+        return None
+    return token.strip() or None
+
+
+def _authenticate(request):
+    """The APIToken for this request, or None. Sets request.user either way.
+
+    Wagtail's own bearer authentication does the lookup (by digest, current and fallback
+    secret keys, not revoked, active user) and records last_used_at.
+    """
+    token = _presented_token(request)
+    if token is None or not APIToken.validate_token_format(token):
+        request.user = AnonymousUser()  # a session cookie must never stand in for a token
+        return None
+    return BearerTokenAuth().authenticate(request, token)
+
+
+def _clock():
+    return time.time()
+
+
+def _retry_after(api_token):
+    """0 if the token may post now, else the seconds until its window reopens."""
+    now = _clock()
+    window = int(now // RATE_WINDOW)
+    key = f"live-api-rate:{api_token.pk}:{window}"
+    cache.add(key, 0, timeout=RATE_WINDOW + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=RATE_WINDOW + 5)
+        count = 1
+    if count <= RATE_LIMIT:
+        return 0
+    return max(1, math.ceil((window + 1) * RATE_WINDOW - now))
+
+
+def _parse_time(value):
+    if not isinstance(value, str):
+        return None, "Give a date and time as an ISO 8601 string."
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        return None, "Not a valid ISO 8601 date and time, e.g. 2025-05-01T14:30:00+03:00."
+    if parsed.tzinfo is None:
+        return None, "Give a time zone offset, e.g. 2025-05-01T14:30:00+03:00 or ...T11:30:00Z."
+    return parsed, None
+
+
+def _parse_body(value):
+    """(database HTML, warnings, error) for the body field."""
+    if isinstance(value, str):
+        return paragraphs(value), [], None
+    if not isinstance(value, dict):
+        return None, [], "Give plain text, or an object with 'format' and 'content'."
+    unknown = sorted(set(value) - {"format", "content"})
+    if unknown:
+        return None, [], f"Unknown key(s) in body: {', '.join(unknown)}."
+    body_format, content = value.get("format", "text"), value.get("content")
+    if body_format not in BODY_FORMATS:
+        return None, [], f"Unknown body format {body_format!r}: use text, html or markdown."
+    if not isinstance(content, str):
+        return None, [], "The body's 'content' must be a string."
+    if BODY_FORMATS[body_format] is None:
+        return paragraphs(content), [], None
+    try:
+        cleaned, removals = APIRichText.convert_input(
+            {"format": BODY_FORMATS[body_format], "content": content},
+            features=LIVE_BODY_FEATURES,
+        )
+    except RichTextFormatError as error:
+        return None, [], str(error)
+    warnings = [
+        f"body: <{removal.tag}> {removal.action} ({removal.reason.replace('_', ' ')})"
+        for removal in removals
+    ]
+    return cleaned, warnings, None
+
+
+def parse_update(data):
+    """(model fields, warnings, errors) from a request's decoded JSON."""
+    if not isinstance(data, dict):
+        return {}, [], {ALL: ["The request body must be a JSON object."]}
+    errors, fields, warnings = {}, {}, []
+    for name in sorted(set(data) - set(FIELDS)):
+        errors[name] = [f"Unknown field. Known fields: {', '.join(FIELDS)}."]
+    if data.get("headline") in (None, ""):
+        errors["headline"] = [REQUIRED]
+    for name in STRING_FIELDS:
+        value = data.get(name)
+        if value is None or name in errors:
+            continue
+        if isinstance(value, str):
+            fields[FIELDS[name]] = value.strip()
+        else:
+            errors[name] = ["Must be a string."]
+    for name in BOOLEAN_FIELDS:
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            fields[FIELDS[name]] = value
+        else:
+            errors[name] = ["Must be true or false."]
+    for name in TIME_FIELDS:
+        if data.get(name) is None:
+            continue
+        parsed, error = _parse_time(data[name])
+        if error:
+            errors[name] = [error]
+        else:
+            fields[FIELDS[name]] = parsed
+    if data.get("body") is not None:
+        body, body_warnings, error = _parse_body(data["body"])
+        if error:
+            errors["body"] = [error]
+        else:
+            fields["body"] = body
+            warnings += body_warnings
+    return fields, warnings, errors
+
+
+def _model_errors(error):
+    """A model ValidationError as {json field: [messages]}."""
+    to_json = {model: name for name, model in FIELDS.items()}
+    if not hasattr(error, "error_dict"):
+        return {ALL: error.messages}
+    return {to_json.get(field, ALL): messages for field, messages in error.message_dict.items()}
+
+
+def _model_check(feed, fields, errors):
+    """The model's messages for the fields that parsed, so one answer lists every problem."""
+    skip = [FIELDS[name] for name in errors if name in FIELDS]
+    try:
+        LiveUpdate(feed=feed, **fields).full_clean(exclude=["sequence", "feed", *skip])
+    except ValidationError as error:
+        return _model_errors(error)
+    return {}
+
+
+@csrf_exempt  # token-authenticated: no cookie is ever accepted, so no CSRF to forge
+def post_update_view(request, slug):
+    """Post one live update to the feed `slug` as the token's user."""
+    if request.method != "POST":
+        return _errors(405, {ALL: ["Use POST."]}, Allow="POST")
+
+    if _presented_token(request) is None:
+        return _unauthorized("Send an API token: Authorization: Bearer <token>.")
+    api_token = _authenticate(request)
+    if api_token is None:
+        return _unauthorized("The token is not valid or has been revoked.", invalid=True)
+    user = api_token.user
+    if not user.has_perm("live.add_liveupdate"):
+        return _errors(403, {ALL: ["This token's user may not post live updates."]})
+
+    retry_after = _retry_after(api_token)
+    if retry_after:
+        message = f"More than {RATE_LIMIT} requests a minute; retry in {retry_after} seconds."
+        return _errors(429, {ALL: [message]}, Retry_After=str(retry_after))
+
+    feed = LiveFeedPage.objects.live().filter(slug=slug).first()
+    if feed is None:
+        return _errors(404, {ALL: [f"No published live feed with slug {slug!r}."]})
+
+    try:
+        data = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        return _errors(400, {ALL: [f"The request body is not valid JSON: {error}"]})
+    fields, warnings, errors = parse_update(data)
+    if errors:
+        return _errors(400, {**_model_check(feed, fields, errors), **errors})
+
+    publish = user.has_perm("live.publish_liveupdate")
+    try:
+        update = post_update(feed, user=user, publish=publish, **fields)
+    except ValidationError as error:
+        return _errors(400, _model_errors(error))
+
+    url = absolute(update.get_absolute_url())
+    body = {
+        "id": update.pk,
+        "sequence": update.sequence,
+        "url": url,
+        "published": update.is_published,
+        "warnings": warnings,
+    }
+    if not update.is_published:
+        body["warnings"].append(
+            "Saved as a draft: this token's user may not publish. An editor can publish it."
+        )
+    response = JsonResponse(body, status=201, json_dumps_params={"ensure_ascii": False})
+    response["Location"] = url
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def openapi(request):
+    """The OpenAPI 3.1 description of this API."""
+    return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})
+
+
+def openapi_document():
+    document = json.loads(json.dumps(OPENAPI))  # a deep copy
+    document["servers"] = [{"url": settings.NEWSDESK_BASE_URL}]
+    return document
+
+
+_error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}
+
+
+def _error_response(description, **extra):
+    return {"description": description, "content": _error_body, **extra}
+
+
+_headline = LiveUpdate._meta.get_field("headline")
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Newsdesk live updates API",
+        "version": "1.0.0",
+        "description": (
+            "Post updates to a live feed from scripts, bots and wire tools. Authenticate "
+            "with a Wagtail API token (`newsdesk token create USER`). A token acts as its "
+            "user: it needs permission to add live updates, and updates from users who may "
+            f"not publish are saved as drafts. Each token may send {RATE_LIMIT} requests "
+            "a minute."
+        ),
+    },
+    "servers": [],
+    "security": [{"bearerAuth": []}],
+    "paths": {
+        "/api/live/{slug}/updates": {
+            "parameters": [
+                {
+                    "name": "slug",
+                    "in": "path",
+                    "required": True,
+                    "description": "The live feed's slug, as in /live/<slug>/.",
+                    "schema": {"type": "string"},
+                }
+            ],
+            "post": {
+                "operationId": "postLiveUpdate",
+                "summary": "Post a live update",
+                "description": (
+                    "Creates an update on the feed and tells readers' open pages at once. "
+                    "Returns its sequence number: every change to a feed takes the next one."
+                ),
+                "tags": ["live"],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/LiveUpdateInput"},
+                            "examples": {
+                                "plain": {
+                                    "summary": "A sourced update in plain text",
+                                    "value": {
+                                        "headline": "Power restored in the eastern districts",
+                                        "body": "Crews finished the repairs at 14:10.\n\n"
+                                        "Some streets may stay dark for another hour.",
+                                        "source": "City energy company",
+                                        "source_channel": "Telegram",
+                                        "source_url": "https://t.me/example/123",
+                                        "verification": "official",
+                                        "key_event": True,
+                                    },
+                                },
+                                "markdown": {
+                                    "summary": "A body in Markdown",
+                                    "value": {
+                                        "headline": "Shelters open",
+                                        "body": {
+                                            "format": "markdown",
+                                            "content": "**Three** shelters opened: "
+                                            "[list](https://example.org/shelters).",
+                                        },
+                                    },
+                                },
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Posted (or saved as a draft: see `published`).",
+                        "headers": {
+                            "Location": {
+                                "description": "The update's permalink.",
+                                "schema": {"type": "string", "format": "uri"},
+                            }
+                        },
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/LiveUpdateCreated"}
+                            }
+                        },
+                    },
+                    "400": _error_response(
+                        "The body is not JSON, or fields are missing, unknown or invalid. "
+                        "`errors` maps each field to its messages; `__all__` is about the "
+                        "request as a whole."
+                    ),
+                    "401": _error_response(
+                        "No token, or a token that is not valid or has been revoked.",
+                        headers={
+                            "WWW-Authenticate": {
+                                "description": 'Always `Bearer realm="newsdesk"`.',
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    ),
+                    "403": _error_response("The token's user may not post live updates."),
+                    "404": _error_response("No published live feed has this slug."),
+                    "405": _error_response(
+                        "Only POST is allowed.",
+                        headers={"Allow": {"schema": {"type": "string", "const": "POST"}}},
+                    ),
+                    "429": _error_response(
+                        f"The token sent more than {RATE_LIMIT} requests this minute.",
+                        headers={
+                            "Retry-After": {
+                                "description": "Seconds until the token may post again.",
+                                "schema": {"type": "integer", "minimum": 1},
+                            }
+                        },
+                    ),
+                },
+            },
+        },
+        "/api/live/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This document",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI 3.1 description of this API.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": (
+                    "A Wagtail API token (`wagtail_…`), from `newsdesk token create USER` "
+                    "or the admin's API tokens screen. `Authorization: Token <token>` works too."
+                ),
+            }
+        },
+        "schemas": {
+            "LiveUpdateInput": {
+                "type": "object",
+                "required": ["headline"],
+                "additionalProperties": False,
+                "properties": {
+                    "headline": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": _headline.max_length,
+                    },
+                    "body": {
+                        "description": (
+                            "Plain text (blank lines separate paragraphs), or an object "
+                            "giving the format. HTML and Markdown are cleaned to what live "
+                            "updates allow: bold, italic, links and lists."
+                        ),
+                        "oneOf": [
+                            {"type": "string"},
+                            {"$ref": "#/components/schemas/RichTextBody"},
+                        ],
+                    },
+                    "source": {
+                        "type": "string",
+                        "maxLength": LiveUpdate._meta.get_field("source_name").max_length,
+                        "description": "Who reported it, e.g. 'the regional administration'.",
+                    },
+                    "source_channel": {
+                        "type": "string",
+                        "maxLength": LiveUpdate._meta.get_field("source_channel").max_length,
+                        "description": "Where it was reported, e.g. 'Telegram'.",
+                    },
+                    "source_url": {
+                        "type": "string",
+                        "format": "uri",
+                        "description": "Link to the primary source.",
+                    },
+                    "source_time": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When the source reported it (with a UTC offset).",
+                    },
+                    "verification": {
+                        "type": "string",
+                        "enum": Verification.values,
+                        "default": Verification.UNVERIFIED.value,
+                    },
+                    "key_event": {"type": "boolean", "default": False},
+                    "pinned": {"type": "boolean", "default": False},
+                    "published_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "Shown time of the update, with a UTC offset; default: now.",
+                    },
+                },
+            },
+            "RichTextBody": {
+                "type": "object",
+                "required": ["content"],
+                "additionalProperties": False,
+                "properties": {
+                    "format": {
+                        "type": "string",
+                        "enum": list(BODY_FORMATS),
+                        "default": "text",
+                    },
+                    "content": {"type": "string"},
+                },
+            },
+            "LiveUpdateCreated": {
+                "type": "object",
+                "required": ["id", "sequence", "url", "published", "warnings"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "sequence": {
+                        "type": "integer",
+                        "description": "The feed's sequence number of this change.",
+                    },
+                    "url": {"type": "string", "format": "uri"},
+                    "published": {
+                        "type": "boolean",
+                        "description": "false: saved as a draft for an editor to publish.",
+                    },
+                    "warnings": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "E.g. markup removed from the body.",
+                    },
+                },
+            },
+            "Errors": {
+                "type": "object",
+                "required": ["errors"],
+                "properties": {
+                    "errors": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    }
+                },
+            },
+        },
+    },
+}
