@@ -5,8 +5,8 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
-from newsdesk.live.api import paragraphs
 from newsdesk.live.models import LiveUpdate, Verification
+from newsdesk.live.text import paragraphs
 
 PUBLISH, DRAFT = "publish", "draft"
 # Form field -> LiveUpdate field, for the fields every form shares (the names are the same).

@@ -6,7 +6,6 @@ live.add_liveupdate to post, and without live.publish_liveupdate every update is
 docs/api.md is the guide; `GET /api/live/openapi.json` is the reference (OPENAPI below).
 """
 
-import html
 import json
 import math
 import time
@@ -27,6 +26,7 @@ from wagtail.models import APIToken
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.live.actions import post_update
 from newsdesk.live.models import LIVE_BODY_FEATURES, LiveFeedPage, LiveUpdate, Verification
+from newsdesk.live.text import paragraphs
 
 # At most RATE_LIMIT requests per token per RATE_WINDOW seconds (a fixed window).
 RATE_LIMIT = 60
@@ -53,15 +53,6 @@ BODY_FORMATS = {"text": None, "html": "db_html", "markdown": "db_markdown"}
 ALL = NON_FIELD_ERRORS  # "__all__": errors about the request rather than one field
 
 REQUIRED = "This field is required."
-
-
-def paragraphs(text):
-    """Plain text to the rich text the feed stores: escaped, one <p> per paragraph.
-
-    The same conversion as `newsdesk post-update`; blank lines separate paragraphs.
-    """
-    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
-    return "".join(f"<p>{html.escape(block)}</p>" for block in blocks if block)
 
 
 def _errors(status, errors, **headers):

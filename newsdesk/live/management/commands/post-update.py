@@ -1,12 +1,11 @@
 """`newsdesk post-update FEED`: post a live update from a script or a bot."""
 
-import html
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from newsdesk.live.actions import post_update
 from newsdesk.live.models import LiveFeedPage, Verification
+from newsdesk.live.text import paragraphs
 
 
 class Command(BaseCommand):
@@ -51,9 +50,3 @@ class Command(BaseCommand):
         self.stdout.write(
             f"id={update.pk} sequence={update.sequence} url={update.get_absolute_url()}"
         )
-
-
-def paragraphs(text):
-    """Plain text to the rich text the feed stores: escaped, one <p> per paragraph."""
-    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
-    return "".join(f"<p>{html.escape(block)}</p>" for block in blocks if block)
