@@ -8,12 +8,14 @@ Django's cached default translation when it changes that setting, so changing it
 
 import ast
 import re
-from datetime import UTC, datetime
+import shutil
+from datetime import UTC, datetime, timedelta
 from gettext import GNUTranslations
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from django.core.management import call_command
 from django.core.paginator import Paginator
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,7 +23,7 @@ from django.utils import translation
 
 import newsdesk
 from newsdesk.articles.models import Author, Topic
-from tests.factories import make_article, make_user, paragraphs
+from tests.factories import make_article, make_live_feed, make_user, paragraphs, post
 
 PUBLISHED = datetime(2024, 1, 27, 13, 34, tzinfo=UTC)  # 15:34 in Kyiv
 CATALOG = Path(newsdesk.__file__).parent / "locale" / "uk" / "LC_MESSAGES"
@@ -49,6 +51,11 @@ def render(client, url, **headers):
 
 def text_of(page, selector):
     return page.select_one(selector).get_text(" ", strip=True)
+
+
+def prose_of(page, selector):
+    """The element's text as a reader sees it: inline markup adds no spaces."""
+    return " ".join(page.select_one(selector).get_text().split())
 
 
 @pytest.fixture
@@ -165,6 +172,84 @@ def test_home_page_in_ukrainian(client):
     assert "5 хвилин читання" in lead
     assert text_of(page, "#latest-heading") == "Останнє"
     assert text_of(page, ".more-link") == "Усі новини"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("ukrainian")
+def test_live_feed_page_in_ukrainian(client, settings):
+    settings.TIME_ZONE = "Europe/Kyiv"
+    feed = make_live_feed("Негода на узбережжі", slug="storm", coverage_start=PUBLISHED)
+    post(
+        feed,
+        "Оголошено евакуацію",
+        published_at=PUBLISHED,
+        is_key_event=True,
+        source_name="Одеська ОВА",
+        source_channel="Telegram",
+        verification="confirmed",
+    )
+    post(feed, "Де знайти укриття", published_at=PUBLISHED + timedelta(minutes=10), is_pinned=True)
+    page = render(client, feed.url)
+
+    assert page.html["lang"] == "uk"
+    assert text_of(page, ".live__status") == "Наживо"
+    assert prose_of(page, ".live__meta") == "Трансляцію розпочато 27 січня 2024 р., 15:34."
+    # The zone label is built in live/models.py zone_label(); the city stays as the tz database
+    # spells it. The offset is today's, so summer and winter both pass.
+    assert re.fullmatch(
+        r"Час указано за часовим поясом Kyiv \(EES?T, UTC\+0[23]:00\)\.",
+        text_of(page, "[data-zone-label]"),
+    )
+    assert text_of(page, "#key-events-heading") == "Ключові події"
+    assert text_of(page, "#pinned-heading") == "Закріплено"
+    assert text_of(page, ".live__date") == "27 січня 2024 р."
+    assert text_of(page, ".live__timeline .update__time time") == "15:34"
+    assert text_of(page, ".update--key .update__badge") == "Ключова подія"
+    assert prose_of(page, ".update__source") == (
+        "Джерело: Одеська ОВА, через Telegram Підтверджено нашими журналістами"
+    )
+    assert text_of(page, ".update__share a") == "Постійне посилання"
+    # Labels for live.js: its {n}, {headline} and {zone} placeholders survive translation, and
+    # the three samples (1, 2, 5) give Intl.PluralRules("uk") its one, few and many forms.
+    labels = page.select_one("[data-live-feed]")
+    assert labels["data-label-new-one"] == "{n} новий допис"
+    assert labels["data-label-new-few"] == "{n} нові дописи"
+    assert labels["data-label-new-many"] == "{n} нових дописів"
+    assert labels["data-label-announce"] == "Новий допис: {headline}"
+    assert labels["data-label-local"] == "Час указано за вашим часовим поясом ({zone})."
+    for english in ("Key events", "Pinned", "Coverage", "Times are", "Source:", "January"):
+        assert english not in page.text
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("ukrainian")
+def test_ended_live_feed_and_live_index_in_ukrainian(client, settings):
+    settings.TIME_ZONE = "Europe/Kyiv"
+    feed = make_live_feed(
+        "Вибори",
+        slug="election",
+        status="ended",
+        coverage_start=PUBLISHED,
+        coverage_end=datetime(2024, 1, 28, 8, 0, tzinfo=UTC),
+    )
+    post(
+        feed,
+        "Дільниці зачинено",
+        published_at=PUBLISHED,
+        source_name="Штаб кандидата",
+        verification="disputed",
+    )
+    make_live_feed("Негода", slug="storm")
+    page = render(client, feed.url)
+
+    assert text_of(page, ".live__status") == "Трансляцію завершено"
+    assert prose_of(page, ".live__meta") == (
+        "Трансляцію розпочато 27 січня 2024 р., 15:34; завершено 28 січня 2024 р., 10:00."
+    )
+    assert text_of(page, ".verification") == "Спірне"
+    index = render(client, "/live/")
+    assert [text_of(item, "a") for item in index.select(".live-list li")] == ["Негода", "Вибори"]
+    assert [badge.text for badge in index.select(".live-list .live__status")] == ["Наживо"]
 
 
 @pytest.mark.usefixtures("ukrainian")
@@ -288,6 +373,35 @@ def test_every_string_is_translated(po_entries):
             assert set(PLACEHOLDER.findall(translated)) == set(
                 PLACEHOLDER.findall(entry["msgid"])
             ), entry["msgid"]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not shutil.which("xgettext"), reason="needs GNU gettext, as makemessages does")
+def test_catalog_has_every_string_in_the_source(settings, tmp_path, monkeypatch, po_entries):
+    """Every translatable string in the code and templates is in the catalog.
+
+    Runs makemessages as the maintainers do (`newsdesk makemessages -l uk --ignore 'demo/*'`),
+    on a copy of the package so the committed catalog is left alone, and compares.
+    """
+    package = Path(newsdesk.__file__).parent
+    copy = tmp_path / "newsdesk"
+    shutil.copytree(
+        package,
+        copy,
+        ignore=shutil.ignore_patterns("__pycache__", "static", "*.mo", "demo"),
+    )
+    settings.LOCALE_PATHS = [copy / "locale"]
+    monkeypatch.chdir(copy)
+    call_command("makemessages", locale=["uk"], ignore_patterns=["demo/*"], verbosity=0)
+
+    def keys(entries):
+        return {(entry.get("msgctxt"), entry["msgid"]) for entry in entries[1:]}
+
+    extracted = read_po(copy / "locale" / "uk" / "LC_MESSAGES" / "django.po")
+    missing = keys(extracted) - keys(po_entries)
+    stale = keys(po_entries) - keys(extracted)
+    assert not missing, f"Run makemessages and translate: {sorted(missing, key=str)}"
+    assert not stale, f"No longer in the source; run makemessages: {sorted(stale, key=str)}"
 
 
 def test_compiled_catalog_matches_the_po_file(po_entries):
