@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 from asgiref.sync import sync_to_async
 from django.template.loader import render_to_string
@@ -26,7 +27,9 @@ class Change:
     kind: str  # "update" or "delete"
     data: dict
 
-    def as_sse(self):
+    @cached_property
+    def sse(self):
+        # Framed once per process and change, then shared by every reader's stream.
         return sse_event(json.dumps(self.data), event=self.kind, event_id=self.sequence)
 
 
@@ -79,18 +82,20 @@ async def stream(feed_id, after):
                 yield sse_event("{}", event="reload")
                 return
             for change in missed:
-                yield change.as_sse()
+                yield change.sse
                 sent = change.sequence
         while True:
             try:
-                change = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
+                # asyncio.timeout, unlike wait_for, does not start a task per wait.
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    change = await queue.get()
             except TimeoutError:
                 yield sse_comment("heartbeat")
                 continue
             if change is RESYNC:
                 return  # the browser reconnects with Last-Event-ID and resumes from the database
             if change.sequence > sent:
-                yield change.as_sse()
+                yield change.sse
                 sent = change.sequence
     finally:
         broker.unsubscribe(feed_id, queue)
