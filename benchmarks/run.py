@@ -1,147 +1,60 @@
-"""`make bench`: how much an uncached page render costs next to serving the same bytes statically.
+"""`make bench`: the page benchmark, then the live benchmark; both go into one BENCHMARKS.md.
 
-A first, in-process benchmark: requests go through the whole Django stack (middleware, URL
-routing, Wagtail, templates, database) via Django's test client, without a network. The
-baseline is the same article HTML served as a static file by the same process (servestatic),
-measured in the same run, so the ratio does not depend on how fast this machine is.
-Results are written to BENCHMARKS.md.
+- benchmarks.pages: an uncached page render against the same bytes served statically;
+- benchmarks.live: one server fanning live updates out to 1,000 and 5,000 SSE readers, against
+  a bare asyncio floor, with a latency plot in benchmarks/live-latency.png.
+
+Each part measures its own baseline in the same run, so its ratios do not depend on how fast
+this machine is. `python -m benchmarks.pages` and `python -m benchmarks.live` run one part
+alone and only print.
 """
 
 import os
 import platform
-import statistics
-import sys
-import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import live, pages
+
 ROOT = Path(__file__).resolve().parents[1]
-REQUESTS = 300
-WARMUP = 20
 
 
-def setup_django(data_dir):
-    os.environ.update(
-        NEWSDESK_DATA_DIR=str(data_dir),
-        NEWSDESK_DEBUG="false",
-        NEWSDESK_ALLOWED_HOSTS="testserver",
-        DJANGO_SETTINGS_MODULE="newsdesk.settings",
+def machine():
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    memory = ""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = f", {int(line.split()[1]) / 1024 / 1024:.0f} GB RAM"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores ({model or 'unknown CPU'}){memory}, "
+        f"Linux {platform.release()}"
     )
-    os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", verbosity=0, interactive=False)
-    call_command("demo", verbosity=0)
-
-
-def timed_requests(client, url, count):
-    durations = []
-    for number in range(WARMUP + count):
-        started = time.perf_counter()
-        response = client.get(url, secure=True)
-        elapsed = time.perf_counter() - started
-        if response.status_code != 200:
-            sys.exit(f"{url} answered {response.status_code}; is the demo content loaded?")
-        if number >= WARMUP:
-            durations.append(elapsed)
-    return durations
-
-
-def summary(durations):
-    ordered = sorted(durations)
-    return {
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
-        "per_second": len(ordered) / sum(ordered),
-    }
-
-
-def count_queries(url):
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        Client().get(url, secure=True)
-    return len(queries)
 
 
 def main():
-    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as data_dir:
-        print("Setting up a fresh database with the demo content...", flush=True)
-        setup_django(Path(data_dir))
-        from django.conf import settings
-        from django.contrib.staticfiles import finders
-        from django.core.management import call_command
-        from django.test import Client
-
-        from newsdesk.articles.models import ArticlePage, Author
-
-        article = ArticlePage.objects.published().first()
-        author = Author.objects.first()
-        html = Client().get(article.url, secure=True).content
-        # servestatic serves only collected files, so the copy goes through collectstatic.
-        extra_static = Path(data_dir) / "bench-static"
-        (extra_static / "bench").mkdir(parents=True)
-        (extra_static / "bench" / "article.html").write_bytes(html)
-        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, extra_static]
-        finders.get_finder.cache_clear()  # finders read STATICFILES_DIRS once
-        call_command("collectstatic", verbosity=0, interactive=False)
-
-        targets = [
-            ("static file (baseline)", "/static/bench/article.html"),
-            ("article, uncached render", article.url),
-            ("home page, uncached render", "/"),
-            ("author page, uncached render", author.get_absolute_url()),
-        ]
-        client = Client()
-        results = []
-        for label, url in targets:
-            print(f"Measuring {label}: {REQUESTS} requests...", flush=True)
-            results.append((label, url, summary(timed_requests(client, url, REQUESTS))))
-        queries = count_queries(article.url)
-    write_report(results, queries, len(html))
-
-
-def write_report(results, queries, html_bytes):
-    import django
-    import wagtail
-
-    baseline = results[0][2]["p50_ms"]
-    rows = [
-        f"| {label} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['per_second']:.0f} | "
-        f"{r['p50_ms'] / baseline:.1f}x |"
-        for label, _, r in results
-    ]
+    print("== Page benchmark", flush=True)
+    page_section, page_lines = pages.run()
+    print("\n".join(page_lines), flush=True)
+    print("\n== Live benchmark", flush=True)
+    live_section, live_lines = live.run(plot_to=live.PLOT)
     report = f"""# Benchmarks
 
-Produced by `make bench` (`benchmarks/run.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
-Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},
-Django {django.get_version()}, Wagtail {wagtail.__version__}, SQLite, demo content.
+Produced by `make bench` (`python -m benchmarks.run`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
+Machine: {machine()}.
+Software: {live.versions()}.
 
-In-process, one request at a time through the whole Django stack (Django's test client, no
-network, no page cache yet). The baseline is the article's own HTML ({html_bytes:,} bytes)
-served as a static file by the same process; "ratio" is p50 against that baseline, measured in
-the same run. {REQUESTS} requests per target after {WARMUP} warm-up requests.
-
-| target | p50 ms | p99 ms | requests/s | ratio |
-| --- | ---: | ---: | ---: | ---: |
-{chr(10).join(rows)}
-
-Database queries for one uncached article render: {queries}.
-
-Load over real sockets (wrk against uvicorn and nginx) and the page cache come with the
-performance work; these figures are the uncached starting point.
-"""
-    (ROOT / "BENCHMARKS.md").write_text(report)
+{page_section}
+{live_section}"""
+    (ROOT / "BENCHMARKS.md").write_text(report.rstrip() + "\n")
+    print("\n== Summary")
+    print("\n".join(page_lines))
     print()
-    print("\n".join(rows))
-    print(f"\nQueries per article render: {queries}. Written to BENCHMARKS.md.")
+    print("\n".join(live_lines))
+    print("\nWritten to BENCHMARKS.md and benchmarks/live-latency.png.")
 
 
 if __name__ == "__main__":

@@ -43,3 +43,38 @@ def test_demo_admin_credentials_are_generated_once(settings):
     assert password in first
     assert (password_file.stat().st_mode & 0o777) == 0o600
     assert password in run_demo("--with-admin")
+
+
+def test_demo_live_feed_spans_a_night_and_is_linked_from_home(client):
+    from django.utils import timezone
+
+    from newsdesk.live.models import LiveFeedPage, LiveUpdate, LiveUpdateCorrection
+
+    run_demo()
+    feed = LiveFeedPage.objects.live().get(slug="zelenobrid-storm")
+    assert feed.is_live
+    visible = list(LiveUpdate.objects.filter(feed=feed).visible().order_by("sequence"))
+    assert len(visible) >= 20
+    local_days = {timezone.localdate(update.published_at) for update in visible}
+    assert len(local_days) >= 2, "the night crosses local midnight"
+    assert max(update.published_at for update in visible) < timezone.now()
+    assert sum(update.is_key_event for update in visible) >= 3
+    assert sum(update.is_pinned for update in visible) == 1
+    assert all(update.source_name and update.authors.exists() for update in visible)
+    verifications = [update.verification for update in visible]
+    assert set(verifications) == {"confirmed", "official", "unverified", "disputed", "retracted"}
+    assert verifications.count("retracted") == 1
+    assert LiveUpdateCorrection.objects.filter(update__feed=feed).count() == 1
+    posts = [update for update in visible if not update.changes.exclude(action="post").exists()]
+    assert [u.published_at for u in posts] == sorted(u.published_at for u in posts)
+
+    home = client.get("/")
+    assert home.status_code == 200
+    assert f'href="{feed.url}"'.encode() in home.content
+    page = client.get(feed.url)
+    assert page.status_code == 200
+    assert b"Where to find shelter" in page.content
+
+    assert "nothing created or changed" in run_demo()
+    assert LiveFeedPage.objects.filter(slug="zelenobrid-storm").count() == 1
+    assert LiveUpdate.objects.filter(feed=feed).count() == len(visible)

@@ -96,6 +96,7 @@ async def read_events(feed_id, after, count):
     received = []
     generator = stream(feed_id, after)
     async for chunk in generator:
+        chunk = chunk.decode()
         if chunk.startswith("id:"):
             received.append(chunk)
         if len(received) == count:

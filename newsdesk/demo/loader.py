@@ -3,7 +3,8 @@
 Loading is idempotent: topics, authors and articles are found by slug and images by title, and
 anything that already exists is left exactly as it is, even if an editor has changed it since.
 So a second load creates nothing and changes nothing, and deleting an article and loading
-again brings back just that article.
+again brings back just that article. The live feed (newsdesk.demo.live_content) is found by
+slug too, and is created whole, with all its updates, or not at all.
 """
 
 import html
@@ -29,8 +30,11 @@ from newsdesk.articles.models import (
 from newsdesk.core.roles import ADMINISTRATORS
 from newsdesk.core.secret import private_token
 from newsdesk.core.sites import ensure_site
-from newsdesk.demo import content
+from newsdesk.demo import content, live_content
 from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
+from newsdesk.live.actions import correct_update, edit_update, post_update
+from newsdesk.live.models import LiveFeedPage, LiveIndexPage, LiveUpdateChange, Verification
+from newsdesk.live.text import paragraphs
 
 ADMIN_USERNAME = "admin"
 ADMIN_LOGIN_FILE = "demo-admin-password"
@@ -41,7 +45,9 @@ class Report:
 
     def __init__(self, stdout):
         self.stdout = stdout or sys.stdout
-        self.created = Counter({"topic": 0, "author": 0, "image": 0, "article": 0})
+        self.created = Counter(
+            {"topic": 0, "author": 0, "image": 0, "article": 0, "live feed": 0, "live update": 0}
+        )
         self.files = []
 
     def __call__(self, kind, label):
@@ -81,6 +87,7 @@ def load_all(report, now):
     news = NewsIndexPage.objects.get(slug="news")
     for item in content.ARTICLES:
         ensure_article(news, item, authors, topics, now, report)
+    ensure_live_feed(live_content.FEED, live_content.TIMELINE, authors, now, report)
 
 
 def ensure_topic(item, report):
@@ -194,6 +201,98 @@ def check_published_at(page, published):
     page.refresh_from_db(fields=["first_published_at", "live"])
     if page.first_published_at != published or not page.live:
         raise RuntimeError(f"Publishing {page.slug!r} did not keep its publication time.")
+
+
+def storm_clock(timeline, now):
+    """A function from a timeline's ("evening" | "morning", "HH:MM") to a moment.
+
+    The morning is the latest local day whose last update is at least 20 minutes before now,
+    so the feed always spans local midnight and its last update is at most about a day old.
+    """
+    last_clock = max(clock(entry["at"][1]) for entry in timeline if entry["at"][0] == "morning")
+    morning = timezone.localdate(now)
+    if local_moment(morning, last_clock) > now - timedelta(minutes=20):
+        morning -= timedelta(days=1)
+    days = {"evening": morning - timedelta(days=1), "morning": morning}
+    return lambda at: local_moment(days[at[0]], clock(at[1]))
+
+
+def clock(text):
+    hour, minute = (int(part) for part in text.split(":"))
+    return time(hour, minute)
+
+
+def local_moment(day, clock_time):
+    return timezone.make_aware(datetime.combine(day, clock_time))
+
+
+def update_fields(entry, published, authors):
+    fields = {
+        "headline": entry["headline"],
+        "body": plain_paragraphs(entry["body"]),
+        "published_at": published,
+        "source_name": entry["source_name"],
+        "source_channel": entry.get("source_channel", ""),
+        "source_url": entry.get("source_url", ""),
+        "verification": entry["verification"],
+        "is_key_event": entry.get("key_event", False),
+        "is_pinned": entry.get("pinned", False),
+        "authors": [authors[slug] for slug in entry["authors"]],
+    }
+    if "source_time_minutes_before" in entry:
+        fields["source_time"] = published - timedelta(minutes=entry["source_time_minutes_before"])
+    return fields
+
+
+def plain_paragraphs(texts):
+    return paragraphs("\n\n".join(texts))
+
+
+def ensure_live_feed(item, timeline, authors, now, report):
+    """The demo live feed with its updates, posted oldest first as a live desk would."""
+    index = LiveIndexPage.objects.get()
+    if LiveFeedPage.objects.child_of(index).filter(slug=item["slug"]).exists():
+        return
+    moment = storm_clock(timeline, now)
+    start = moment(timeline[0]["at"])
+    feed = LiveFeedPage(
+        title=item["title"],
+        slug=item["slug"],
+        summary=item["summary"],
+        status=LiveFeedPage.Status.LIVE,
+        coverage_start=start,
+        first_published_at=start,
+        live=False,
+    )
+    index.add_child(instance=feed)
+    feed.save_revision().publish()
+    report("live feed", feed.title)
+    posted = {}
+    for entry in timeline:
+        at = moment(entry["at"])
+        if "key" in entry:
+            update = post_update(feed, **update_fields(entry, at, authors))
+            posted[entry["key"]] = update
+            report.created["live update"] += 1
+        elif "retract" in entry:
+            update = posted[entry["retract"]]
+            edit_update(
+                update,
+                verification=Verification.RETRACTED,
+                body=plain_paragraphs([entry["note"]]) + update.body,
+            )
+        else:
+            update = posted[entry["correct"]]
+            correct_update(
+                update,
+                text=entry["text"],
+                headline=entry["headline"],
+                body=plain_paragraphs(entry["body"]),
+            )
+            update.corrections.update(published_at=at)
+        # The history says when the desk made the change, not when the demo was loaded.
+        LiveUpdateChange.objects.filter(update=update, sequence=update.sequence).update(at=at)
+    report.write(f"Created {report.created['live update']} live update(s) in {feed.title!r}")
 
 
 def configure_site(stdout=None):

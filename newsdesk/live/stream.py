@@ -17,6 +17,7 @@ from newsdesk.live.models import LiveUpdate
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15
+HEARTBEAT = sse_comment("heartbeat").encode()
 MAX_REPLAY = 500
 """A reader further behind than this is told to reload the page instead of replaying."""
 
@@ -30,7 +31,8 @@ class Change:
     @cached_property
     def sse(self):
         # Framed once per process and change, then shared by every reader's stream.
-        return sse_event(json.dumps(self.data), event=self.kind, event_id=self.sequence)
+        text = sse_event(json.dumps(self.data), event=self.kind, event_id=self.sequence)
+        return text.encode()
 
 
 def change_for(update):
@@ -74,12 +76,12 @@ async def stream(feed_id, after):
     """
     queue, position = await broker.subscribe(feed_id)
     try:
-        yield sse_retry()
+        yield sse_retry().encode()
         sent = position if after is None else after
         if after is not None and after < position:
             missed = await sync_to_async(_replay, thread_sensitive=False)(feed_id, after)
             if len(missed) > MAX_REPLAY:
-                yield sse_event("{}", event="reload")
+                yield sse_event("{}", event="reload").encode()
                 return
             for change in missed:
                 yield change.sse
@@ -90,7 +92,7 @@ async def stream(feed_id, after):
                 async with asyncio.timeout(HEARTBEAT_SECONDS):
                     change = await queue.get()
             except TimeoutError:
-                yield sse_comment("heartbeat")
+                yield HEARTBEAT
                 continue
             if change is RESYNC:
                 return  # the browser reconnects with Last-Event-ID and resumes from the database

@@ -1,5 +1,6 @@
 from asgiref.sync import sync_to_async
 from django.contrib.syndication.views import Feed
+from django.db import connection
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.feedgenerator import Rss201rev2Feed
@@ -18,11 +19,20 @@ def _feed_or_404(slug):
     return get_object_or_404(LiveFeedPage.objects.live().public(), slug=slug)
 
 
+def _feed_for_stream(slug):
+    try:
+        return _feed_or_404(slug)
+    finally:
+        connection.close()
+
+
 async def events(request, slug):
     """Server-Sent Events: every change to the feed, resumable with Last-Event-ID."""
     if request.method != "GET":
         raise Http404
-    feed = await sync_to_async(_feed_or_404)(slug)
+    # Not thread-sensitive, and the connection closed at once: a stream lives for hours and
+    # must not hold a database connection (on PostgreSQL, 100 readers would exhaust them).
+    feed = await sync_to_async(_feed_for_stream, thread_sensitive=False)(slug)
     after = parse_sequence(request.headers.get("Last-Event-ID"))
     if after is None:
         after = parse_sequence(request.GET.get("after"))

@@ -1,3 +1,4 @@
+import gc
 import os
 import signal
 import subprocess
@@ -46,6 +47,10 @@ class Command(BaseCommand):
             f"with {workers} web process(es); data in {settings.DATA_DIR}"
             + ("" if worker else "; no worker started")
         )
+        # Everything imported so far lives as long as the process: freezing it keeps full
+        # garbage collections short, which thousands of open live streams otherwise stall.
+        gc.collect()
+        gc.freeze()
         try:
             uvicorn.run(
                 "newsdesk.asgi:application",
