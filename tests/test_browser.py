@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.articles.models import Author
+from tests.conftest import launch_chromium
 from tests.factories import ensure_site_structure, make_article, make_author, make_topic, paragraphs
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,18 +36,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

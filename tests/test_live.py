@@ -139,6 +139,7 @@ def test_open_stream_receives_new_edited_and_deleted_updates():
     assert "event: delete" in chunks[2]
 
 
+@pytest.mark.django_db(transaction=True)  # the stream looks the feed up on its own connection
 def test_event_stream_headers(client):
     feed = make_live_feed()
     response = client.get(f"{feed.url}events")
