@@ -91,12 +91,17 @@ def test_polling_endpoint_ignores_junk_positions(client, junk):
     assert poll(client, feed, junk)["events"] == []
 
 
-async def read_events(feed_id, after, count):
-    """The first `count` events a reader's stream sends (comments and retry skipped)."""
+async def read_events(feed_id, after, count, connected=None):
+    """The first `count` events a reader's stream sends (comments and retry skipped).
+
+    `connected` is set once the stream has subscribed (its first chunk, `retry:`, comes after).
+    """
     received = []
     generator = stream(feed_id, after)
     async for chunk in generator:
         chunk = chunk.decode()
+        if connected is not None:
+            connected.set()
         if chunk.startswith("id:"):
             received.append(chunk)
         if len(received) == count:
@@ -125,8 +130,11 @@ def test_open_stream_receives_new_edited_and_deleted_updates():
     first = post(feed, "Already there")
 
     async def scenario():
-        reader = asyncio.create_task(read_events(feed.pk, first.sequence, 3))
-        await asyncio.sleep(0.3)  # the reader is connected and waiting
+        connected = asyncio.Event()
+        reader = asyncio.create_task(read_events(feed.pk, first.sequence, 3, connected))
+        # Post only once the reader is subscribed: a reader who connects later is sent the
+        # current state from the database instead, where the edit and delete are collapsed.
+        await asyncio.wait_for(connected.wait(), timeout=10)
         second = await asyncio.to_thread(post, feed, "Breaking")
         await asyncio.to_thread(edit_update, first, headline="Already there, updated")
         await asyncio.to_thread(delete_update, second)
