@@ -136,9 +136,7 @@ def desk(request):
                     message = _("Published update #%(sequence)s: %(headline)s")
                 else:
                     message = _("Saved draft #%(sequence)s: %(headline)s")
-                messages.success(
-                    request, message % {"sequence": update.sequence, "headline": update.headline}
-                )
+                announce(request, message, update)
                 request.session[POSTED_KEY] = True
                 return redirect(desk_url(feed))
     else:
@@ -213,9 +211,7 @@ def edit(request, pk):
                     message = _("Published update #%(sequence)s: %(headline)s")
                 else:
                     message = _("Saved update #%(sequence)s: %(headline)s")
-                messages.success(
-                    request, message % {"sequence": update.sequence, "headline": update.headline}
-                )
+                announce(request, message, update)
                 return redirect(desk_url(update.feed))
     else:
         form = EditForm(
@@ -322,3 +318,8 @@ def delete(request, pk):
     return render(
         request, "desk/delete.html", {"update": _with_excerpt(update), "feed": update.feed}
     )
+
+
+def announce(request, message, update):
+    """A success message naming the update and the sequence number its change took."""
+    messages.success(request, message % {"sequence": update.sequence, "headline": update.headline})
