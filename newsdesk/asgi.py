@@ -3,4 +3,14 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsdesk.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from newsdesk.live import stream_app  # noqa: E402  (needs Django set up first)
+
+
+async def application(scope, receive, send):
+    """Django for everything, except live event streams (see newsdesk/live/stream_app.py)."""
+    slug = stream_app.stream_slug(scope)
+    if slug is not None:
+        return await stream_app.events(scope, receive, send, slug)
+    return await django_application(scope, receive, send)

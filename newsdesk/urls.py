@@ -17,7 +17,6 @@ urlpatterns = [
     path("desk/", include("newsdesk.desk.urls")),
     path("api/live/openapi.json", live_api.openapi, name="live-api-openapi"),
     path("api/live/<str:slug>/updates", live_api.post_update_view, name="live-api-updates"),
-    path("live/<str:slug>/events", live_views.events, name="live-events"),
     path("live/<str:slug>/updates.json", live_views.updates_json, name="live-updates-json"),
     path("live/<str:slug>/rss.xml", live_views.LiveRssFeed(), name="live-rss"),
     path(

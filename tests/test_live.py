@@ -147,15 +147,104 @@ def test_open_stream_receives_new_edited_and_deleted_updates():
     assert "event: delete" in chunks[2]
 
 
+async def asgi_get(path, *, method="GET", headers=(), scheme="https", chunks=1):
+    """Call the site's ASGI application as a server would; hang up after `chunks` body chunks.
+
+    Returns (status, headers, bodies, finished): `finished` is whether the application returned
+    promptly after the reader hung up.
+    """
+    from newsdesk.asgi import application
+
+    path, _, query = path.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"localhost"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    hung_up = asyncio.Event()
+    sent = []
+
+    async def receive():
+        await hung_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] != "http.response.body":
+            return
+        bodies = [m for m in sent if m["type"] == "http.response.body"]
+        if len(bodies) >= chunks or not message.get("more_body", False):
+            hung_up.set()
+
+    app = asyncio.ensure_future(application(scope, receive, send))
+    await asyncio.wait_for(hung_up.wait(), timeout=10)
+    done, _ = await asyncio.wait([app], timeout=5)
+    start = sent[0]
+    bodies = [m["body"] for m in sent if m["type"] == "http.response.body"]
+    return start["status"], dict(start["headers"]), bodies, bool(done)
+
+
 @pytest.mark.django_db(transaction=True)  # the stream looks the feed up on its own connection
-def test_event_stream_headers(client):
+def test_event_stream_headers_and_hang_up():
+    from newsdesk.live.broker import broker
+
     feed = make_live_feed()
-    response = client.get(f"{feed.url}events")
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/event-stream"
-    assert response["X-Accel-Buffering"] == "no"
-    assert "no-cache" in response["Cache-Control"]
-    assert client.post(f"{feed.url}events").status_code in (404, 405)
+    status, headers, bodies, finished = asyncio.run(asgi_get(f"{feed.url}events"))
+    assert status == 200
+    assert headers[b"content-type"] == b"text/event-stream"
+    assert headers[b"x-accel-buffering"] == b"no"
+    assert b"no-cache" in headers[b"cache-control"]
+    assert headers[b"x-content-type-options"] == b"nosniff"
+    assert b"set-cookie" not in headers
+    assert bodies[0].startswith(b"retry:")
+    assert finished, "the stream kept running after the reader hung up"
+    assert broker.reader_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_stream_replays_from_last_event_id_through_the_server_interface():
+    feed = make_live_feed()
+    seen = post(feed, "Seen").sequence
+    missed = [post(feed, f"Missed {n}") for n in range(2)]
+    status, _, bodies, _ = asyncio.run(
+        asgi_get(f"{feed.url}events", headers=[(b"last-event-id", str(seen).encode())], chunks=3)
+    )
+    assert status == 200
+    assert event_ids([body.decode() for body in bodies[1:]]) == [u.sequence for u in missed]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_stream_refuses_what_it_should():
+    feed = make_live_feed()
+    url = f"{feed.url}events"
+    assert asyncio.run(asgi_get(url, method="POST"))[0] == 405
+    assert asyncio.run(asgi_get("/live/no-such-feed/events"))[0] == 404
+    feed.unpublish()
+    assert asyncio.run(asgi_get(url))[0] == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_stream_refuses_unknown_hosts_and_redirects_plain_http(settings):
+    from newsdesk.asgi import application  # noqa: F401  (Django is set up)
+
+    feed = make_live_feed()
+    url = f"{feed.url}events"
+    settings.ALLOWED_HOSTS = ["news.example"]
+    assert asyncio.run(asgi_get(url))[0] == 400  # Host: localhost is not allowed now
+    settings.ALLOWED_HOSTS = ["localhost"]
+    settings.SECURE_SSL_REDIRECT = True
+    status, headers, _, _ = asyncio.run(asgi_get(f"{url}?after=3", scheme="http"))
+    assert status == 301
+    assert headers[b"location"] == f"https://localhost{url}?after=3".encode()
 
 
 # --- The reader page ------------------------------------------------------------------------

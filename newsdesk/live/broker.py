@@ -26,7 +26,7 @@ from django.db import connection, connections
 logger = logging.getLogger(__name__)
 
 CHANNEL = "newsdesk_live"
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1
 SAFETY_POLL_SECONDS = 5.0
 LAG_LIMIT = 500
 """A stream that has this many undelivered events is cut off; the browser reconnects and

@@ -1,7 +1,5 @@
-from asgiref.sync import sync_to_async
 from django.contrib.syndication.views import Feed
-from django.db import connection
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.feedgenerator import Rss201rev2Feed
 from django.views.decorators.cache import cache_control
@@ -10,36 +8,13 @@ from django.views.decorators.http import require_GET
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.live.events import parse_sequence
 from newsdesk.live.models import FeedSequence, LiveFeedPage, LiveUpdate
-from newsdesk.live.stream import MAX_REPLAY, changes_after, stream
+from newsdesk.live.stream import MAX_REPLAY, changes_after
 
 POLL_LIMIT = 100
 
 
 def _feed_or_404(slug):
     return get_object_or_404(LiveFeedPage.objects.live().public(), slug=slug)
-
-
-def _feed_for_stream(slug):
-    try:
-        return _feed_or_404(slug)
-    finally:
-        connection.close()
-
-
-async def events(request, slug):
-    """Server-Sent Events: every change to the feed, resumable with Last-Event-ID."""
-    if request.method != "GET":
-        raise Http404
-    # Not thread-sensitive, and the connection closed at once: a stream lives for hours and
-    # must not hold a database connection (on PostgreSQL, 100 readers would exhaust them).
-    feed = await sync_to_async(_feed_for_stream, thread_sensitive=False)(slug)
-    after = parse_sequence(request.headers.get("Last-Event-ID"))
-    if after is None:
-        after = parse_sequence(request.GET.get("after"))
-    response = StreamingHttpResponse(stream(feed.pk, after), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache, no-store"
-    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
 
 
 @require_GET
