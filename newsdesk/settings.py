@@ -38,6 +38,7 @@ NEWSDESK_BASE_URL = env.get(
     "NEWSDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '8000')}"
 ).rstrip("/")
 NEWSDESK_VOICE = env.get("NEWSDESK_VOICE", "")
+NEWSDESK_NARRATION_WPM = int(env.get("NEWSDESK_NARRATION_WPM", "165"))
 SECURE_HSTS_SECONDS = int(env.get("NEWSDESK_HSTS_SECONDS", "31536000"))
 _secret_from_env = env.get("NEWSDESK_SECRET_KEY", "")
 # --- End of environment --------------------------------------------------------------------
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "newsdesk.images",
     "newsdesk.articles",
     "newsdesk.live",
+    "newsdesk.narration",
     "newsdesk.desk",
     "newsdesk.demo",
     "newsdesk.server",
@@ -234,7 +236,7 @@ CONTENT_SECURITY_POLICY = {
 }
 NEWSDESK_ADMIN_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
+    "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
     "connect-src 'self'; frame-src 'self' https:; frame-ancestors 'self'; form-action 'self'; "
     "base-uri 'self'; object-src 'none'"
 )

@@ -27,7 +27,7 @@ def article_form(author, **overrides):
         "hero_alt": "",
         "hero_caption": "",
         "hero_credit": "",
-        "body": streamfield([("paragraph", rich_text("<p>Twelve shelters will open.</p>"))]),
+        "body": streamfield([("paragraph", {"text": rich_text("<p>Twelve shelters will open.</p>")})]),
         "corrections": inline_formset([]),
         "related_links": inline_formset([]),
         "comments": inline_formset([]),
@@ -219,7 +219,7 @@ def test_article_without_an_author_is_refused(client_for):
 def test_rich_text_is_sanitised_on_the_way_in(client_for):
     client, _ = client_for(roles.EDITORS)
     hostile = '<p>Hello<script>alert(1)</script> <a href="javascript:alert(2)">link</a></p>'
-    body = streamfield([("paragraph", rich_text(hostile))])
+    body = streamfield([("paragraph", {"text": rich_text(hostile)})])
     post_article(client, make_author(), "action-publish", body=body)
     article = ArticlePage.objects.get(slug="council-approves-new-shelters")
     html = client.get(article.url).content.decode()

@@ -7,8 +7,45 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
+from wagtail.rich_text import RichText
 
 PARAGRAPH_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+READ_ALOUD_BLOCKS = ("paragraph", "heading", "quote")
+"""Body blocks the narration reads; images and embeds never are (their captions are glanced at)."""
+
+
+def exclude_from_audio_block():
+    return blocks.BooleanBlock(
+        required=False,
+        label=_("Exclude from audio"),
+        help_text=_("Leave this block out of the narrated version of the article."),
+    )
+
+
+class ParagraphBlock(blocks.StructBlock):
+    """Rich text, with a switch to leave it out of the narration.
+
+    Paragraphs used to be bare rich-text blocks; a plain string (from old rows, revisions and
+    code that builds bodies) is still accepted and read as an included paragraph.
+    """
+
+    text = blocks.RichTextBlock(features=PARAGRAPH_FEATURES, label=_("Text"))
+    exclude_from_audio = exclude_from_audio_block()
+
+    class Meta:
+        icon = "pilcrow"
+        template = "articles/blocks/paragraph.html"
+        form_classname = "struct-block paragraph-block"
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = {"text": value}
+        return super().to_python(value)
+
+    def normalize(self, value):
+        if isinstance(value, (str, RichText)):
+            value = {"text": value}
+        return super().normalize(value)
 
 
 class HeadingBlock(blocks.StructBlock):
@@ -17,6 +54,7 @@ class HeadingBlock(blocks.StructBlock):
         choices=[("h2", _("Section heading")), ("h3", _("Sub-heading"))],
         default="h2",
     )
+    exclude_from_audio = exclude_from_audio_block()
 
     class Meta:
         icon = "title"
@@ -28,6 +66,7 @@ class QuoteBlock(blocks.StructBlock):
     attribution = blocks.CharBlock(
         required=False, help_text=_("Who said it, e.g. 'Oksana Marchenko, mayor of Sumy'.")
     )
+    exclude_from_audio = exclude_from_audio_block()
 
     class Meta:
         icon = "openquote"
@@ -61,7 +100,7 @@ class EmbedWithCaptionBlock(blocks.StructBlock):
 
 
 class ArticleBodyBlock(blocks.StreamBlock):
-    paragraph = blocks.RichTextBlock(features=PARAGRAPH_FEATURES, icon="pilcrow")
+    paragraph = ParagraphBlock()
     heading = HeadingBlock()
     quote = QuoteBlock()
     image = ImageBlock()
@@ -84,7 +123,7 @@ def readable_text(body) -> str:
     parts = []
     for block in body:
         if block.block_type == "paragraph":
-            parts.append(html_to_text(block.value.source))
+            parts.append(html_to_text(block.value["text"].source))
         elif block.block_type == "heading" or block.block_type == "quote":
             parts.append(block.value["text"])
     return "\n".join(parts)

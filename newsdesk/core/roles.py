@@ -31,6 +31,9 @@ MODEL_PERMISSIONS = {
         "live.add_liveupdate",
         "live.change_liveupdate",
         "live.view_liveupdate",
+        "narration.view_narration",
+        "narration.view_livebriefing",
+        "narration.view_lexiconentry",
     ],
     EDITORS: [
         "wagtailadmin.access_admin",
@@ -56,6 +59,14 @@ MODEL_PERMISSIONS = {
         "live.view_liveupdate",
         "live.publish_liveupdate",
         "live.delete_liveupdate",
+        "narration.view_narration",
+        "narration.change_narration",
+        "narration.view_livebriefing",
+        "narration.change_livebriefing",
+        "narration.add_lexiconentry",
+        "narration.change_lexiconentry",
+        "narration.delete_lexiconentry",
+        "narration.view_lexiconentry",
     ],
 }
 

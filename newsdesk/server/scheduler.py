@@ -17,16 +17,27 @@ def publish_due_pages():
     call_command("publish_scheduled", verbosity=0)
 
 
+def recover_narration():
+    """Queue again the narration jobs a dead worker left behind (see narration/actions.py)."""
+    from newsdesk.narration.actions import recover_stalled
+
+    recover_stalled()
+
+
+CHORES = (publish_due_pages, recover_narration)
+
+
 def run_periodically(stop: threading.Event, interval=SCHEDULE_INTERVAL_SECONDS):
     while not stop.is_set():
-        try:
-            publish_due_pages()
-        except Exception:
-            # A failed round is logged and retried at the next tick, never fatal to the worker.
-            logger.exception("Publishing scheduled pages failed; retrying in %s s", interval)
-        finally:
-            # This thread lives long; don't let it hold a stale or broken connection.
-            close_old_connections()
+        for chore in CHORES:
+            try:
+                chore()
+            except Exception:
+                # A failed round is logged and retried at the next tick, never fatal.
+                logger.exception("%s failed; retrying in %s s", chore.__name__, interval)
+            finally:
+                # This thread lives long; don't let it hold a stale or broken connection.
+                close_old_connections()
         stop.wait(interval)
 
 

@@ -1,0 +1,24 @@
+"""The configured voice and pace, loaded once per process."""
+
+import threading
+
+from django.conf import settings
+
+from newsdesk.narration.engine import Voice, length_scale_for, resolve_voice
+
+_voice = None
+_lock = threading.Lock()
+
+
+def current_voice():
+    """The Piper voice NEWSDESK_VOICE names (the bundled one by default). VoiceError if unusable."""
+    global _voice
+    with _lock:
+        path = resolve_voice(settings.NEWSDESK_VOICE or None)
+        if _voice is None or _voice.path != path:
+            _voice = Voice(path)
+        return _voice
+
+
+def length_scale():
+    return length_scale_for(settings.NEWSDESK_NARRATION_WPM)
