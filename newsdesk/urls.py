@@ -7,6 +7,7 @@ from newsdesk.articles import views as article_views
 from newsdesk.core import views as core_views
 from newsdesk.live import api as live_api
 from newsdesk.live import views as live_views
+from newsdesk.narration import podcast
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("desk/", include("newsdesk.desk.urls")),
     path("api/live/openapi.json", live_api.openapi, name="live-api-openapi"),
     path("api/live/<str:slug>/updates", live_api.post_update_view, name="live-api-updates"),
+    path("feeds/podcast.xml", podcast.PodcastFeed(), name="podcast"),
+    path("feeds/podcast-cover.png", podcast.cover, name="podcast-cover"),
     path("live/<str:slug>/updates.json", live_views.updates_json, name="live-updates-json"),
     path("live/<str:slug>/rss.xml", live_views.LiveRssFeed(), name="live-rss"),
     path(

@@ -93,8 +93,9 @@ def body_parts(body, lexicon):
 
 def briefing_script(feed, updates, lexicon):
     """The live briefing: the latest key events, oldest first, each with its local time."""
-    now = time_format(timezone.localtime(timezone.now()), "TIME_FORMAT")
-    intro = f"{feed.title}. The latest key events, as of {now}."
+    # "As of" the newest event, not the clock: the same events must give the same script.
+    latest = time_format(timezone.localtime(updates[-1].published_at), "TIME_FORMAT")
+    intro = f"{feed.title}. The latest key events, as of {latest}."
     parts = [_part("intro", intro, lexicon, PAUSE_HEADING)]
     for update in updates:
         when = time_format(timezone.localtime(update.published_at), "TIME_FORMAT")
