@@ -377,3 +377,13 @@ def wait_for_status(env, wanted, worker, timeout=120):
             raise AssertionError(f"worker exited: {worker.stdout.read()}")
         time.sleep(0.2)
     return status
+
+
+def test_startup_check_names_a_broken_voice(settings, tmp_path):
+    from newsdesk.narration.checks import voice_is_usable
+
+    assert voice_is_usable(None) == []
+    settings.NEWSDESK_VOICE = str(tmp_path / "missing.onnx")
+    (warning,) = voice_is_usable(None)
+    assert warning.id == "newsdesk.W010"
+    assert str(tmp_path / "missing.onnx") in warning.msg
