@@ -387,3 +387,12 @@ def test_startup_check_names_a_broken_voice(settings, tmp_path):
     (warning,) = voice_is_usable(None)
     assert warning.id == "newsdesk.W010"
     assert str(tmp_path / "missing.onnx") in warning.msg
+
+
+def test_published_articles_without_audio_are_queued_by_the_worker_chores():
+    from newsdesk.server.scheduler import recover_narration
+
+    article = make_article("Older story")
+    Narration.objects.filter(article=article).delete()
+    recover_narration()
+    assert narration_for(article).status == AudioStatus.PENDING

@@ -312,6 +312,18 @@ def _worker_is_dead(worker):
     return False
 
 
+def backfill_missing(limit=100):
+    """Queue narration for published articles that never had any (older data, a lost signal)."""
+    from newsdesk.articles.models import ArticlePage
+
+    missing = (
+        ArticlePage.objects.live()
+        .filter(narration__isnull=True)
+        .order_by("-first_published_at")[:limit]
+    )
+    return sum(1 for article in missing if request_narration(article))
+
+
 def recover_stalled():
     """Queue again the jobs whose worker died, and pending jobs whose task went missing."""
     from django_tasks_db.models import DBTaskResult

@@ -18,10 +18,12 @@ def publish_due_pages():
 
 
 def recover_narration():
-    """Queue again the narration jobs a dead worker left behind (see narration/actions.py)."""
-    from newsdesk.narration.actions import recover_stalled
+    """Queue again the narration jobs a dead worker left behind, and articles never narrated
+    (published before narration existed); see newsdesk/narration/actions.py."""
+    from newsdesk.narration.actions import backfill_missing, recover_stalled
 
     recover_stalled()
+    backfill_missing()
 
 
 CHORES = (publish_due_pages, recover_narration)
