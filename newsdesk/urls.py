@@ -6,6 +6,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from newsdesk.articles import views as article_views
 from newsdesk.core import views as core_views
 from newsdesk.live import api as live_api
+from newsdesk.live import api_schema
 from newsdesk.live import views as live_views
 from newsdesk.narration import podcast
 
@@ -16,7 +17,7 @@ urlpatterns = [
     path("authors/<str:slug>/", article_views.author_detail, name="author"),
     path("topics/<str:slug>/", article_views.topic_detail, name="topic"),
     path("desk/", include("newsdesk.desk.urls")),
-    path("api/live/openapi.json", live_api.openapi, name="live-api-openapi"),
+    path("api/live/openapi.json", api_schema.openapi, name="live-api-openapi"),
     path("api/live/<str:slug>/updates", live_api.post_update_view, name="live-api-updates"),
     path("feeds/podcast.xml", podcast.PodcastFeed(), name="podcast"),
     path("feeds/podcast-cover.png", podcast.cover, name="podcast-cover"),

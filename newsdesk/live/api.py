@@ -3,29 +3,26 @@
 Requests authenticate with a Wagtail API token (`newsdesk token create USER`), never with a
 session cookie, which is why the view is exempt from CSRF. The token acts as its user: it needs
 live.add_liveupdate to post, and without live.publish_liveupdate every update is a draft.
-docs/api.md is the guide; `GET /api/live/openapi.json` is the reference (OPENAPI below).
+docs/api.md is the guide; `GET /api/live/openapi.json` is the reference (api_schema.py).
 """
 
 import json
 import math
 import time
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import JsonResponse
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 from wagtail.api.rich_text import APIRichText, RichTextFormatError
 from wagtail.api.v3.auth import BearerTokenAuth
 from wagtail.models import APIToken
 
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.live.actions import post_update
-from newsdesk.live.models import LIVE_BODY_FEATURES, LiveFeedPage, LiveUpdate, Verification
+from newsdesk.live.models import LIVE_BODY_FEATURES, LiveFeedPage, LiveUpdate
 from newsdesk.live.text import paragraphs
 
 # At most RATE_LIMIT requests per token per RATE_WINDOW seconds (a fixed window).
@@ -270,271 +267,3 @@ def post_update_view(request, slug):
     response = JsonResponse(body, status=201, json_dumps_params={"ensure_ascii": False})
     response["Location"] = url
     return response
-
-
-@require_GET
-@cache_control(public=True, max_age=300)
-def openapi(request):
-    """The OpenAPI 3.1 description of this API."""
-    return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})
-
-
-def openapi_document():
-    document = json.loads(json.dumps(OPENAPI))  # a deep copy
-    document["servers"] = [{"url": settings.NEWSDESK_BASE_URL}]
-    return document
-
-
-_error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}
-
-
-def _error_response(description, **extra):
-    return {"description": description, "content": _error_body, **extra}
-
-
-_headline = LiveUpdate._meta.get_field("headline")
-
-OPENAPI = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Newsdesk live updates API",
-        "version": "1.0.0",
-        "description": (
-            "Post updates to a live feed from scripts, bots and wire tools. Authenticate "
-            "with a Wagtail API token (`newsdesk token create USER`). A token acts as its "
-            "user: it needs permission to add live updates, and updates from users who may "
-            f"not publish are saved as drafts. Each token may send {RATE_LIMIT} requests "
-            "a minute."
-        ),
-    },
-    "servers": [],
-    "security": [{"bearerAuth": []}],
-    "paths": {
-        "/api/live/{slug}/updates": {
-            "parameters": [
-                {
-                    "name": "slug",
-                    "in": "path",
-                    "required": True,
-                    "description": "The live feed's slug, as in /live/<slug>/.",
-                    "schema": {"type": "string"},
-                }
-            ],
-            "post": {
-                "operationId": "postLiveUpdate",
-                "summary": "Post a live update",
-                "description": (
-                    "Creates an update on the feed and tells readers' open pages at once. "
-                    "Returns its sequence number: every change to a feed takes the next one."
-                ),
-                "tags": ["live"],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/LiveUpdateInput"},
-                            "examples": {
-                                "plain": {
-                                    "summary": "A sourced update in plain text",
-                                    "value": {
-                                        "headline": "Power restored in the eastern districts",
-                                        "body": "Crews finished the repairs at 14:10.\n\n"
-                                        "Some streets may stay dark for another hour.",
-                                        "source": "City energy company",
-                                        "source_channel": "Telegram",
-                                        "source_url": "https://t.me/example/123",
-                                        "verification": "official",
-                                        "key_event": True,
-                                    },
-                                },
-                                "markdown": {
-                                    "summary": "A body in Markdown",
-                                    "value": {
-                                        "headline": "Shelters open",
-                                        "body": {
-                                            "format": "markdown",
-                                            "content": "**Three** shelters opened: "
-                                            "[list](https://example.org/shelters).",
-                                        },
-                                    },
-                                },
-                            },
-                        }
-                    },
-                },
-                "responses": {
-                    "201": {
-                        "description": "Posted (or saved as a draft: see `published`).",
-                        "headers": {
-                            "Location": {
-                                "description": "The update's permalink.",
-                                "schema": {"type": "string", "format": "uri"},
-                            }
-                        },
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/LiveUpdateCreated"}
-                            }
-                        },
-                    },
-                    "400": _error_response(
-                        "The body is not JSON, or fields are missing, unknown or invalid. "
-                        "`errors` maps each field to its messages; `__all__` is about the "
-                        "request as a whole."
-                    ),
-                    "401": _error_response(
-                        "No token, or a token that is not valid or has been revoked.",
-                        headers={
-                            "WWW-Authenticate": {
-                                "description": 'Always `Bearer realm="newsdesk"`.',
-                                "schema": {"type": "string"},
-                            }
-                        },
-                    ),
-                    "403": _error_response("The token's user may not post live updates."),
-                    "404": _error_response("No published live feed has this slug."),
-                    "405": _error_response(
-                        "Only POST is allowed.",
-                        headers={"Allow": {"schema": {"type": "string", "const": "POST"}}},
-                    ),
-                    "429": _error_response(
-                        f"The token sent more than {RATE_LIMIT} requests this minute.",
-                        headers={
-                            "Retry-After": {
-                                "description": "Seconds until the token may post again.",
-                                "schema": {"type": "integer", "minimum": 1},
-                            }
-                        },
-                    ),
-                },
-            },
-        },
-        "/api/live/openapi.json": {
-            "get": {
-                "operationId": "getOpenApiDocument",
-                "summary": "This document",
-                "tags": ["meta"],
-                "security": [],
-                "responses": {
-                    "200": {
-                        "description": "The OpenAPI 3.1 description of this API.",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    }
-                },
-            }
-        },
-    },
-    "components": {
-        "securitySchemes": {
-            "bearerAuth": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": (
-                    "A Wagtail API token (`wagtail_…`), from `newsdesk token create USER` "
-                    "or the admin's API tokens screen. `Authorization: Token <token>` works too."
-                ),
-            }
-        },
-        "schemas": {
-            "LiveUpdateInput": {
-                "type": "object",
-                "required": ["headline"],
-                "additionalProperties": False,
-                "properties": {
-                    "headline": {
-                        "type": "string",
-                        "minLength": 1,
-                        "maxLength": _headline.max_length,
-                    },
-                    "body": {
-                        "description": (
-                            "Plain text (blank lines separate paragraphs), or an object "
-                            "giving the format. HTML and Markdown are cleaned to what live "
-                            "updates allow: bold, italic, links and lists."
-                        ),
-                        "oneOf": [
-                            {"type": "string"},
-                            {"$ref": "#/components/schemas/RichTextBody"},
-                        ],
-                    },
-                    "source": {
-                        "type": "string",
-                        "maxLength": LiveUpdate._meta.get_field("source_name").max_length,
-                        "description": "Who reported it, e.g. 'the regional administration'.",
-                    },
-                    "source_channel": {
-                        "type": "string",
-                        "maxLength": LiveUpdate._meta.get_field("source_channel").max_length,
-                        "description": "Where it was reported, e.g. 'Telegram'.",
-                    },
-                    "source_url": {
-                        "type": "string",
-                        "format": "uri",
-                        "description": "Link to the primary source.",
-                    },
-                    "source_time": {
-                        "type": "string",
-                        "format": "date-time",
-                        "description": "When the source reported it (with a UTC offset).",
-                    },
-                    "verification": {
-                        "type": "string",
-                        "enum": Verification.values,
-                        "default": Verification.UNVERIFIED.value,
-                    },
-                    "key_event": {"type": "boolean", "default": False},
-                    "pinned": {"type": "boolean", "default": False},
-                    "published_at": {
-                        "type": "string",
-                        "format": "date-time",
-                        "description": "Shown time of the update, with a UTC offset; default: now.",
-                    },
-                },
-            },
-            "RichTextBody": {
-                "type": "object",
-                "required": ["content"],
-                "additionalProperties": False,
-                "properties": {
-                    "format": {
-                        "type": "string",
-                        "enum": list(BODY_FORMATS),
-                        "default": "text",
-                    },
-                    "content": {"type": "string"},
-                },
-            },
-            "LiveUpdateCreated": {
-                "type": "object",
-                "required": ["id", "sequence", "url", "published", "warnings"],
-                "properties": {
-                    "id": {"type": "integer"},
-                    "sequence": {
-                        "type": "integer",
-                        "description": "The feed's sequence number of this change.",
-                    },
-                    "url": {"type": "string", "format": "uri"},
-                    "published": {
-                        "type": "boolean",
-                        "description": "false: saved as a draft for an editor to publish.",
-                    },
-                    "warnings": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "E.g. markup removed from the body.",
-                    },
-                },
-            },
-            "Errors": {
-                "type": "object",
-                "required": ["errors"],
-                "properties": {
-                    "errors": {
-                        "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    }
-                },
-            },
-        },
-    },
-}
