@@ -1,3 +1,4 @@
+import contextlib
 import mimetypes
 import posixpath
 from pathlib import Path
@@ -143,4 +144,7 @@ async def _in_worker_threads(chunks):
         while (chunk := await next_chunk(chunks, None)) is not None:
             yield chunk
     finally:
-        chunks.close()
+        # After a hang-up the last read may still be running in its thread; the generator
+        # then closes its file when it is garbage-collected instead.
+        with contextlib.suppress(ValueError):
+            chunks.close()
