@@ -2,7 +2,10 @@
 
 - benchmarks.pages: an uncached page render against the same bytes served statically;
 - benchmarks.live: one server fanning live updates out to 1,000 and 5,000 SSE readers, against
-  a bare asyncio floor, with a latency plot in benchmarks/live-latency.png.
+  a bare asyncio floor, with a latency plot in benchmarks/live-latency.png;
+- benchmarks.narration_engine: text to MP3 for a 600-word article (real-time factor, memory,
+  re-narration after a one-paragraph edit);
+- benchmarks.narration_pipeline: publish to audio ready through a real `newsdesk worker`.
 
 Each part measures its own baseline in the same run, so its ratios do not depend on how fast
 this machine is. `python -m benchmarks.pages` and `python -m benchmarks.live` run one part
@@ -14,7 +17,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import live, pages
+from benchmarks import live, narration_engine, narration_pipeline, pages
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +44,12 @@ def main():
     print("\n".join(page_lines), flush=True)
     print("\n== Live benchmark", flush=True)
     live_section, live_lines = live.run(plot_to=live.PLOT)
+    print("\n== Narration benchmark", flush=True)
+    narration_section, narration_lines = narration_engine.run()
+    print("\n".join(narration_lines), flush=True)
+    pipeline_lines = narration_pipeline.lines(narration_pipeline.measure())
+    narration_section += "\n".join(pipeline_lines) + "\n"
+    narration_lines += pipeline_lines
     report = f"""# Benchmarks
 
 Produced by `make bench` (`python -m benchmarks.run`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
@@ -48,12 +57,15 @@ Machine: {machine()}.
 Software: {live.versions()}.
 
 {page_section}
-{live_section}"""
+{live_section}
+{narration_section}"""
     (ROOT / "BENCHMARKS.md").write_text(report.rstrip() + "\n")
     print("\n== Summary")
     print("\n".join(page_lines))
     print()
     print("\n".join(live_lines))
+    print()
+    print("\n".join(narration_lines))
     print("\nWritten to BENCHMARKS.md and benchmarks/live-latency.png.")
 
 
