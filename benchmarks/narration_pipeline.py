@@ -36,9 +36,8 @@ make_article({title!r}, slug={slug!r}, body=paragraphs(*texts), authors=[author]
 
 
 def newsdesk(*args, env, **kwargs):
-    return subprocess.Popen(
-        [sys.executable, "-m", "newsdesk.cli", *args], env=env, **kwargs
-    )
+    command = [sys.executable, "-m", "newsdesk.cli", *args]
+    return subprocess.Popen(command, env=env, **kwargs)  # noqa: S603 - our own command
 
 
 def publish(env, number):
@@ -92,9 +91,7 @@ def measure(articles=ARTICLES):
         env.pop("DJANGO_SETTINGS_MODULE", None)
         if newsdesk("migrate", "--no-input", "--verbosity", "0", env=env).wait(300):
             raise RuntimeError("migrate failed")
-        worker = newsdesk(
-            "worker", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        worker = newsdesk("worker", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             latencies, durations = [], []
             for number in range(1, articles + 1):

@@ -27,7 +27,9 @@ def article_form(author, **overrides):
         "hero_alt": "",
         "hero_caption": "",
         "hero_credit": "",
-        "body": streamfield([("paragraph", {"text": rich_text("<p>Twelve shelters will open.</p>")})]),
+        "body": streamfield(
+            [("paragraph", {"text": rich_text("<p>Twelve shelters will open.</p>")})]
+        ),
         "corrections": inline_formset([]),
         "related_links": inline_formset([]),
         "comments": inline_formset([]),

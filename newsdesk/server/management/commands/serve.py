@@ -13,6 +13,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from newsdesk.core.sites import ensure_site
 
+WORKER_NICENESS = 10
+
 
 class Command(BaseCommand):
     help = "Serve the site with an ASGI server (uvicorn), with a background worker beside it."
@@ -87,4 +89,6 @@ class Command(BaseCommand):
             [sys.executable, "-m", "newsdesk.cli", "worker", "--verbosity", "1"],
             # Unbuffered, so its log lines appear as they happen, interleaved with the server's.
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Narration takes both cores for seconds at a time; readers' requests come first.
+            preexec_fn=lambda: os.nice(WORKER_NICENESS),  # noqa: PLW1509 - no threads yet
         )
