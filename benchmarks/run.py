@@ -3,6 +3,7 @@
 - benchmarks.pages: an uncached page render against the same bytes served statically;
 - benchmarks.live: one server fanning live updates out to 1,000 and 5,000 SSE readers, against
   a bare asyncio floor, with a latency plot in benchmarks/live-latency.png;
+- benchmarks.live_browser: publish to screen in a real Chromium page;
 - benchmarks.narration_engine: text to MP3 for a 600-word article (real-time factor, memory,
   re-narration after a one-paragraph edit);
 - benchmarks.narration_pipeline: publish to audio ready through a real `newsdesk worker`.
@@ -17,7 +18,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import live, narration_engine, narration_pipeline, pages
+from benchmarks import live, live_browser, narration_engine, narration_pipeline, pages
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +45,14 @@ def main():
     print("\n".join(page_lines), flush=True)
     print("\n== Live benchmark", flush=True)
     live_section, live_lines = live.run(plot_to=live.PLOT)
+    browser_lines = live_browser.lines(live_browser.measure())
+    print("\n".join(browser_lines), flush=True)
+    live_section += (
+        "\nPublish to screen in Chromium (benchmarks/live_browser.py: one reader's page, 20 "
+        "updates committed by another process, latency from commit to the element in the "
+        "DOM):\n\n" + "\n".join(browser_lines) + "\n"
+    )
+    live_lines += browser_lines
     print("\n== Narration benchmark", flush=True)
     narration_section, narration_lines = narration_engine.run()
     print("\n".join(narration_lines), flush=True)
