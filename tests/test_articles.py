@@ -281,3 +281,13 @@ def test_missing_page_has_a_helpful_404(client):
     page = BeautifulSoup(response.content, "html.parser")
     assert page.h1.text == "Page not found"
     assert page.find("a", href="/")
+
+
+@pytest.mark.django_db
+def test_a_caption_without_a_photo_is_still_shown(client):
+    article = make_article(
+        "Ferry resumes", hero=False, hero_caption="The ferry at the pier.", hero_credit="Port office"
+    )
+    page = BeautifulSoup(client.get(article.url).content, "html.parser")
+    caption = page.select_one(".article__caption")
+    assert caption.get_text(" ", strip=True) == "The ferry at the pier. (Port office)"
