@@ -6,7 +6,9 @@
 - benchmarks.live_browser: publish to screen in a real Chromium page;
 - benchmarks.narration_engine: text to MP3 for a 600-word article (real-time factor, memory,
   re-narration after a one-paragraph edit);
-- benchmarks.narration_pipeline: publish to audio ready through a real `newsdesk worker`.
+- benchmarks.narration_pipeline: publish to audio ready through a real `newsdesk worker`;
+- benchmarks.feeds, benchmarks.search, benchmarks.mirror: feed generation, search latency and
+  full and incremental mirror times over a generated set of 10,000 articles.
 
 Each part measures its own baseline in the same run, so its ratios do not depend on how fast
 this machine is. `python -m benchmarks.pages` and `python -m benchmarks.live` run one part
@@ -18,7 +20,16 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import live, live_browser, narration_engine, narration_pipeline, pages
+from benchmarks import (
+    feeds,
+    live,
+    live_browser,
+    mirror,
+    narration_engine,
+    narration_pipeline,
+    pages,
+    search,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,6 +70,14 @@ def main():
     pipeline_lines = narration_pipeline.lines(narration_pipeline.measure())
     narration_section += "\n".join(pipeline_lines) + "\n"
     narration_lines += pipeline_lines
+    distribution_sections, distribution_lines = [], []
+    for name, part in (("Feeds", feeds), ("Search", search), ("Mirror", mirror)):
+        print(f"\n== {name} benchmark", flush=True)
+        section, part_lines = part.run()
+        print("\n".join(part_lines), flush=True)
+        distribution_sections.append(section)
+        distribution_lines += part_lines
+    distribution_section = "\n".join(distribution_sections)
     report = f"""# Benchmarks
 
 Produced by `make bench` (`python -m benchmarks.run`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
@@ -67,7 +86,8 @@ Software: {live.versions()}.
 
 {page_section}
 {live_section}
-{narration_section}"""
+{narration_section}
+{distribution_section}"""
     (ROOT / "BENCHMARKS.md").write_text(report.rstrip() + "\n")
     print("\n== Summary")
     print("\n".join(page_lines))
@@ -75,6 +95,8 @@ Software: {live.versions()}.
     print("\n".join(live_lines))
     print()
     print("\n".join(narration_lines))
+    print()
+    print("\n".join(distribution_lines))
     print("\nWritten to BENCHMARKS.md and benchmarks/live-latency.png.")
 
 

@@ -39,6 +39,7 @@ NEWSDESK_BASE_URL = env.get(
 ).rstrip("/")
 NEWSDESK_VOICE = env.get("NEWSDESK_VOICE", "")
 NEWSDESK_NARRATION_WPM = int(env.get("NEWSDESK_NARRATION_WPM", "165"))
+NEWSDESK_FEED_CONTENT = env.get("NEWSDESK_FEED_CONTENT", "full").strip().lower()
 SECURE_HSTS_SECONDS = int(env.get("NEWSDESK_HSTS_SECONDS", "31536000"))
 _secret_from_env = env.get("NEWSDESK_SECRET_KEY", "")
 # --- End of environment --------------------------------------------------------------------
@@ -53,6 +54,11 @@ INSTALLED_APPS = [
     "newsdesk.articles",
     "newsdesk.live",
     "newsdesk.narration",
+    "newsdesk.importer",
+    "newsdesk.mirror",
+    "newsdesk.feeds",
+    "newsdesk.seo",
+    "newsdesk.search",
     "newsdesk.desk",
     "newsdesk.demo",
     "newsdesk.server",
@@ -81,6 +87,7 @@ INSTALLED_APPS = [
     "servestatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
 ]
 
 MIDDLEWARE = [

@@ -5,13 +5,23 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from newsdesk.articles import views as article_views
 from newsdesk.core import views as core_views
+from newsdesk.feeds import views as feed_views
 from newsdesk.live import api as live_api
 from newsdesk.live import api_schema
 from newsdesk.live import views as live_views
 from newsdesk.narration import podcast
+from newsdesk.search import api as search_api
+from newsdesk.search import views as search_views
+from newsdesk.seo import views as seo_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("robots.txt", seo_views.robots_txt, name="robots"),
+    path("sitemap.xml", seo_views.sitemap, name="sitemap"),
+    path("sitemap-<slug:section>.xml", seo_views.sitemap_section, name="sitemap-section"),
+    path("news-sitemap.xml", seo_views.news_sitemap, name="news-sitemap"),
+    path("search/", search_views.search, name="search"),
+    path("api/search", search_api.search, name="search-api"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("authors/<str:slug>/", article_views.author_detail, name="author"),
@@ -19,10 +29,9 @@ urlpatterns = [
     path("desk/", include("newsdesk.desk.urls")),
     path("api/live/openapi.json", api_schema.openapi, name="live-api-openapi"),
     path("api/live/<str:slug>/updates", live_api.post_update_view, name="live-api-updates"),
-    path("feeds/podcast.xml", podcast.PodcastFeed(), name="podcast"),
+    path("feeds/podcast.xml", feed_views.podcast, name="podcast"),
     path("feeds/podcast-cover.png", podcast.cover, name="podcast-cover"),
     path("live/<str:slug>/updates.json", live_views.updates_json, name="live-updates-json"),
-    path("live/<str:slug>/rss.xml", live_views.LiveRssFeed(), name="live-rss"),
     path(
         "live/<str:slug>/updates/<int:update_id>/",
         live_views.update_detail,
@@ -31,5 +40,7 @@ urlpatterns = [
     # Uploaded images are served by the app so that one command gives a complete site;
     # docs/operations.md shows how to let nginx serve /media/ instead.
     re_path(r"^media/(?P<path>.*)$", core_views.media),
+    # Site, topic, author and live feeds (docs/distribution.md).
+    path("", include("newsdesk.feeds.urls")),
     path("", include(wagtail_urls)),
 ]

@@ -286,7 +286,10 @@ def test_missing_page_has_a_helpful_404(client):
 @pytest.mark.django_db
 def test_a_caption_without_a_photo_is_still_shown(client):
     article = make_article(
-        "Ferry resumes", hero=False, hero_caption="The ferry at the pier.", hero_credit="Port office"
+        "Ferry resumes",
+        hero=False,
+        hero_caption="The ferry at the pier.",
+        hero_credit="Port office",
     )
     page = BeautifulSoup(client.get(article.url).content, "html.parser")
     caption = page.select_one(".article__caption")

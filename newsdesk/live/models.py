@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
+from wagtail.search import index
 
 from newsdesk.articles.models import Author
 
@@ -154,8 +155,13 @@ class LiveUpdateQuerySet(models.QuerySet):
         return self.select_related("image", "feed").prefetch_related("authors", "corrections")
 
 
-class LiveUpdate(models.Model):
-    """One entry of a live feed. A plain model, not a page: posting must be fast."""
+class LiveUpdate(index.Indexed, models.Model):
+    """One entry of a live feed. A plain model, not a page: posting must be fast.
+
+    Indexed for reader search (newsdesk.search): a save only queues the indexing task, which
+    the worker runs. Every row is indexed, drafts and withdrawn ones too; search filters on the
+    FilterFields below, as the feed page does.
+    """
 
     feed = models.ForeignKey(LiveFeedPage, on_delete=models.CASCADE, related_name="updates")
     sequence = models.PositiveBigIntegerField(
@@ -204,6 +210,18 @@ class LiveUpdate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LiveUpdateQuerySet.as_manager()
+
+    search_fields = [
+        # Weighted like a page title (Page.search_fields: boost 2), so that on PostgreSQL a
+        # headline counts as much as an article's title.
+        index.SearchField("headline", boost=2),
+        index.SearchField("body"),
+        index.SearchField("source_name"),
+        index.FilterField("feed"),
+        index.FilterField("is_published"),
+        index.FilterField("deleted_at"),
+        index.FilterField("published_at"),
+    ]
 
     class Meta:
         ordering = ["-published_at", "-pk"]

@@ -1,7 +1,5 @@
-from django.contrib.syndication.views import Feed
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.feedgenerator import Rss201rev2Feed
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -50,53 +48,6 @@ def update_detail(request, slug, update_id):
     return render(
         request, "live/update_detail.html", {"feed": feed, "update": update, "page": feed}
     )
-
-
-class LiveRssFeed(Feed):
-    feed_type = Rss201rev2Feed
-
-    def __call__(self, request, *args, **kwargs):
-        response = super().__call__(request, *args, **kwargs)
-        response["Cache-Control"] = "public, max-age=30"
-        return response
-
-    def get_object(self, request, slug):
-        return _feed_or_404(slug)
-
-    def title(self, feed):
-        return feed.title
-
-    def link(self, feed):
-        return absolute(feed.url)
-
-    def description(self, feed):
-        return feed.summary or feed.title
-
-    def items(self, feed):
-        return LiveUpdate.objects.filter(feed=feed).visible().for_display()[:50]
-
-    def item_title(self, update):
-        return update.headline
-
-    def item_description(self, update):
-        from django.template.loader import render_to_string
-
-        return render_to_string("live/update_rss.html", {"update": update})
-
-    def item_link(self, update):
-        return absolute(update.get_absolute_url())
-
-    def item_guid(self, update):
-        return absolute(update.get_absolute_url())
-
-    def item_pubdate(self, update):
-        return update.published_at
-
-    def item_updateddate(self, update):
-        return update.updated_at
-
-    def item_author_name(self, update):
-        return ", ".join(author.name for author in update.authors.all()) or None
 
 
 def structured_data(feed, updates):

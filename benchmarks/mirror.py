@@ -1,0 +1,166 @@
+"""Mirror benchmark: a full static copy of a 10,000-article site, then incremental refreshes.
+
+A fresh data directory and database, filled by benchmarks.dataset.build (10,000 articles, 50
+authors, 100 topics, seed 1), mirrored with `newsdesk mirror` into a temporary folder. Then
+the refreshes a newsroom runs every few minutes from cron, each after one kind of change:
+
+- nothing changed;
+- one article's body edited (a typo fix: only that page and the feeds and sitemaps that
+  carry its text change);
+- one article's headline edited (also every page that shows it: listings, its author and
+  topic pages, "Related stories" elsewhere);
+- one new article published (it moves every later article down a place, so every page of
+  /news/ and of its authors' and topics' listings changes).
+
+The target is an incremental refresh under 2 s after one article changes. The baseline is
+the full run in the same session, on the same machine.
+
+`python -m benchmarks.mirror [ARTICLES]` prints the figures; `run()` returns the BENCHMARKS.md
+section and the summary lines.
+"""
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE_URL = "https://news.example.org"
+TARGET_SECONDS = 2.0
+
+
+def setup_django(data_dir):
+    os.environ.update(
+        NEWSDESK_DATA_DIR=str(data_dir),
+        NEWSDESK_DEBUG="false",
+        NEWSDESK_ALLOWED_HOSTS="testserver",
+        NEWSDESK_BASE_URL=BASE_URL,
+        DJANGO_SETTINGS_MODULE="newsdesk.settings",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+
+
+def mirror(outdir, label, **options):
+    from newsdesk.mirror.builder import Builder
+
+    print(f"Mirroring: {label}...", flush=True)
+    started = time.perf_counter()
+    summary = Builder(outdir, log=lambda line: print(line, flush=True), **options).run()
+    seconds = time.perf_counter() - started
+    print(f"  {seconds:.2f} s ({summary.breakdown()})", flush=True)
+    return label, summary, seconds
+
+
+def edit_body(article):
+    body = article.body.raw_data
+    body[0]["value"]["text"] = body[0]["value"]["text"].replace("</p>", " (Corrected.)</p>", 1)
+    article.body = body
+    article.save_revision().publish()
+
+
+def edit_headline(article):
+    article.title = f"{article.title} (updated)"
+    article.save_revision().publish()
+
+
+def publish_new(template):
+    from newsdesk.articles.models import ArticleAuthor, ArticlePage, NewsIndexPage
+
+    article = ArticlePage(
+        title="A new story for the benchmark",
+        slug="a-new-story-for-the-benchmark",
+        standfirst=template.standfirst,
+        body=template.body.raw_data,
+        hero_image=template.hero_image,
+        hero_alt=template.hero_alt,
+    )
+    for position, link in enumerate(template.byline.all()):
+        article.byline.add(ArticleAuthor(author_id=link.author_id, sort_order=position))
+    NewsIndexPage.objects.get().add_child(instance=article)
+    article.topics.set(template.topics.all())
+    article.save_revision().publish()
+
+
+def measure(articles=10_000):
+    """Build the data set, mirror it, refresh after each change; returns the figures."""
+    with (
+        tempfile.TemporaryDirectory(prefix="newsdesk-mirror-bench-") as data_dir,
+        tempfile.TemporaryDirectory(prefix="newsdesk-mirror-out-") as outdir,
+    ):
+        print("Setting up a fresh database...", flush=True)
+        setup_django(Path(data_dir))
+        from benchmarks.dataset import build
+        from newsdesk.articles.models import ArticlePage
+        from newsdesk.mirror import plan
+
+        # A deploy (changed code or templates) makes the next run a full one, by design; the
+        # checkout may change while this runs, which must not count as a deploy here.
+        fingerprint = plan.code_fingerprint()
+        plan.code_fingerprint = lambda: fingerprint
+
+        print(f"Generating {articles:,} articles...", flush=True)
+        dataset = build(articles=articles)
+        print(dataset.line(), flush=True)
+        out = Path(outdir)
+        runs = [mirror(out, "full mirror")]
+        runs.append(mirror(out, "refresh, nothing changed"))
+        middle = ArticlePage.objects.order_by("pk")[articles // 2]
+        edit_body(middle)
+        runs.append(mirror(out, "refresh after one article's body was edited"))
+        edit_headline(ArticlePage.objects.get(pk=middle.pk))
+        runs.append(mirror(out, "refresh after one article's headline was edited"))
+        publish_new(ArticlePage.objects.get(pk=middle.pk))
+        runs.append(mirror(out, "refresh after one new article was published"))
+        runs.append(mirror(out, "refresh, nothing changed (again)"))
+    return {"dataset": dataset, "runs": runs}
+
+
+def run(articles=10_000):
+    """Measure, and return (the BENCHMARKS.md section, the summary lines to print)."""
+    return report(measure(articles))
+
+
+def report(results):
+    runs = results["runs"]
+    full_seconds = runs[0][2]
+    rows = [
+        f"| {label} | {summary.mode} | {seconds:.2f} | {full_seconds / seconds:.0f}x | "
+        f"{summary.rendered:,} | {summary.written:,} | {summary.removed:,} | "
+        f"{summary.breakdown()} |"
+        for label, summary, seconds in runs
+    ]
+    full = runs[0][1]
+    edits = [seconds for label, _, seconds in runs if "edited" in label]
+    verdict = "met" if edits and max(edits) < TARGET_SECONDS else "NOT met"
+    section = f"""## Static mirror
+
+`newsdesk mirror` in-process (pages rendered through the whole Django stack with the test
+client), SQLite, on a generated site: {results["dataset"].line()} (`benchmarks/dataset.py`,
+seed 1). The full mirror writes {full.files:,} files ({full.pages:,} pages) into an empty
+folder; each refresh follows one change made through Wagtail (a published revision).
+"faster" is the full run's time over the refresh's, measured in the same session. Target: a
+refresh after one article changes under {TARGET_SECONDS:.0f} s ({verdict}).
+Command: `python -m benchmarks.mirror`.
+
+| run | mode | seconds | faster | pages rendered | files written | removed | phases |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |
+{chr(10).join(rows)}
+
+A new article shifts every listing page it appears on by one place, so that refresh renders
+every page of /news/ and of its authors' and topics' listings: correct, and the price of
+numbered pages.
+"""
+    summary_lines = [results["dataset"].line(), *rows, f"Target under 2 s: {verdict}."]
+    return section, summary_lines
+
+
+if __name__ == "__main__":
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    print("\n".join(report(measure(count))[1]))

@@ -1,0 +1,232 @@
+"""Search benchmark: /search/ latency on a site of 10,000 articles and 2,000 live updates.
+
+A fresh data directory and SQLite database, filled by benchmarks.dataset.build (10,000
+articles, 50 authors, 100 topics, seed 1), plus LIVE_UPDATES updates over four live feeds,
+then indexed with `update_index` (the data set writes no index entries). Requests go through
+the whole Django stack in-process (Django's test client, no network), one at a time, with a
+mix of queries: the data set's text is drawn from a vocabulary of about eighty words, so a
+common word matches most articles and every query exercises the candidate cap
+(newsdesk/search/searcher.py, CANDIDATES per kind). The baseline is the same results page's
+bytes served as a static file by the same process, measured in the same run.
+
+`python -m benchmarks.search [ARTICLES]` prints the figures; `run()` returns the BENCHMARKS.md
+section and the summary lines.
+"""
+
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from benchmarks.pages import summary
+
+REQUESTS = 100
+WARMUP = 3
+LIVE_UPDATES = 2_000
+LIVE_FEEDS = 4
+QUERIES = [
+    ("one common word", "water"),
+    ("two words", "storm bridge"),
+    ("three words", "heating teachers online"),
+    ("five words", "inspectors found damage bridge supports"),
+    ("one rare word (a title)", "4711"),
+    ("nothing matches", "zeppelin"),
+    ("search syntax, cleaned", '"water" AND NEAR(storm* -bridge'),
+]
+
+
+def setup_django(data_dir):
+    os.environ.update(
+        NEWSDESK_DATA_DIR=str(data_dir),
+        NEWSDESK_DEBUG="false",
+        NEWSDESK_ALLOWED_HOSTS="testserver",
+        DJANGO_SETTINGS_MODULE="newsdesk.settings",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+
+
+def add_live_updates(count, feeds, seed=1):
+    """`count` published updates spread over `feeds` live feeds, written in bulk."""
+    from django.utils import timezone
+
+    from benchmarks.dataset import VOCABULARY
+    from newsdesk.live.models import FeedSequence, LiveFeedPage, LiveIndexPage, LiveUpdate
+
+    rng = random.Random(seed)  # noqa: S311 - made-up benchmark data
+    index = LiveIndexPage.objects.get()
+    start = timezone.now() - timedelta(days=30)
+    rows = []
+    for number in range(feeds):
+        feed = LiveFeedPage(title=f"Benchmark coverage {number}", slug=f"coverage-{number}")
+        index.add_child(instance=feed)
+        feed.save_revision().publish()
+        per_feed = count // feeds
+        for sequence in range(1, per_feed + 1):
+            words = [rng.choice(VOCABULARY) for _ in range(rng.randint(25, 60))]
+            rows.append(
+                LiveUpdate(
+                    feed=feed,
+                    sequence=sequence,
+                    headline=" ".join(words[:7]).capitalize(),
+                    body=f"<p>{' '.join(words[7:]).capitalize()}.</p>",
+                    source_name="the regional administration",
+                    published_at=start + timedelta(minutes=5 * len(rows)),
+                )
+            )
+        FeedSequence.objects.create(feed=feed, last=per_feed)
+    LiveUpdate.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+def index_everything():
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("update_index", verbosity=0)
+    return time.perf_counter() - started
+
+
+def static_copy(data_dir, content):
+    """The page's bytes as a collected static file (servestatic serves collected files only)."""
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.core.management import call_command
+
+    extra = Path(data_dir) / "bench-static"
+    (extra / "bench").mkdir(parents=True)
+    (extra / "bench" / "search.html").write_bytes(content)
+    settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, extra]
+    finders.get_finder.cache_clear()
+    call_command("collectstatic", verbosity=0, interactive=False)
+    return "/static/bench/search.html"
+
+
+def timed(client, url, count):
+    durations = []
+    for number in range(WARMUP + count):
+        started = time.perf_counter()
+        response = client.get(url, secure=True)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            sys.exit(f"{url} answered {response.status_code}")
+        if number >= WARMUP:
+            durations.append(elapsed)
+    return durations
+
+
+def matches(text):
+    from newsdesk.search import searcher
+    from newsdesk.search.query import parse
+
+    query = parse(text)
+    return searcher.search(query).count if query else 0
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, secure=True)
+    return len(queries)
+
+
+def measure(articles=10_000):
+    """Build and index the data set, then time the searches; returns a dict of the figures."""
+    with tempfile.TemporaryDirectory(prefix="newsdesk-search-bench-") as data_dir:
+        print("Setting up a fresh database...", flush=True)
+        setup_django(Path(data_dir))
+        from django.test import Client
+
+        from benchmarks.dataset import build
+
+        print(f"Generating {articles:,} articles...", flush=True)
+        dataset = build(articles=articles)
+        print(dataset.line(), flush=True)
+        updates = add_live_updates(LIVE_UPDATES, LIVE_FEEDS)
+        print(f"Indexing {articles:,} articles and {updates:,} live updates...", flush=True)
+        indexing = index_everything()
+        print(f"Indexed in {indexing:.1f} s", flush=True)
+        urls = [(label, text, "/search/?" + urlencode({"q": text})) for label, text in QUERIES]
+        baseline = static_copy(data_dir, Client().get(urls[0][2], secure=True).content)
+        client = Client()  # a new handler, so servestatic sees the new file
+        rows = [("static file, same bytes (baseline)", "", summary(timed(client, baseline, 300)))]
+        every = []
+        for label, text, url in urls:
+            print(f"Measuring {label} ({text!r}): {REQUESTS} requests...", flush=True)
+            durations = timed(client, url, REQUESTS)
+            every += durations
+            rows.append((label, text, summary(durations), matches(text)))
+        rows.append(("all of the above", "", summary(every), None))
+        api = "/api/search?" + urlencode({"q": QUERIES[0][1]})
+        print(f"Measuring the JSON API: {REQUESTS} requests...", flush=True)
+        rows.append(("JSON API, one common word", QUERIES[0][1], summary(timed(client, api, 100))))
+        queries = count_queries(client, urls[0][2])
+    return {
+        "dataset": dataset,
+        "updates": updates,
+        "indexing": indexing,
+        "rows": rows,
+        "queries": queries,
+    }
+
+
+def run():
+    """Measure, and return (the BENCHMARKS.md section, the summary lines to print)."""
+    return report(measure())
+
+
+def report(results):
+    baseline = results["rows"][0][2]["p50_ms"]
+    rows = []
+    for label, text, figures, *found in results["rows"]:
+        shown = f"`{text}`" if text else ""
+        count = f"{found[0]:,}" if found and found[0] is not None else ""
+        rows.append(
+            f"| {label} | {shown} | {count} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} "
+            f"| {figures['per_second']:.0f} | {figures['p50_ms'] / baseline:.1f}x |"
+        )
+    dataset = results["dataset"]
+    every = next(r[2] for r in results["rows"] if r[0] == "all of the above")
+    headline = (
+        f"Search over {dataset.articles:,} articles and {results['updates']:,} live updates: "
+        f"p50 {every['p50_ms']:.1f} ms, p99 {every['p99_ms']:.1f} ms (SQLite FTS5)."
+    )
+    section = f"""## Search
+
+In-process, one request at a time through the whole Django stack (Django's test client, no
+network, no cache in front), SQLite with FTS5 (Wagtail's database search backend), on a
+generated site: {dataset.line()} (`benchmarks/dataset.py`, seed 1), plus
+{results["updates"]:,} live updates on {LIVE_FEEDS} feeds, indexed with `update_index` in
+{results["indexing"]:.0f} s. The generated text comes from a vocabulary of about eighty words,
+so common words match most of the site: every query below ranks the full candidate set (the
+200 most relevant articles and 200 most relevant updates), the worst case for the Python
+re-ranking. Each request renders the first page of ten results with snippets. The baseline is
+the first query's results page served as a static file by the same process; "ratio" is p50
+against it, measured in the same run. {REQUESTS} requests per query after {WARMUP} warm-up
+requests. Command: `python -m benchmarks.search`.
+
+| query | text | matches | p50 ms | p99 ms | requests/s | ratio |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+{chr(10).join(rows)}
+
+{headline} Database queries for one search page: {results["queries"]}.
+"""
+    summary_lines = [dataset.line(), *rows, headline]
+    return section, summary_lines
+
+
+if __name__ == "__main__":
+    articles = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    print("\n".join(report(measure(articles))[1]))

@@ -1,0 +1,246 @@
+"""Feed entries for articles: the site feed and the topic and author feeds.
+
+An entry's id is `urn:uuid:<translation key>`: Wagtail gives every page a random UUID when it
+is created and never changes it, so neither an edit, nor a new slug, nor a move to another
+domain makes feed readers show a story twice.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from newsdesk.articles.blocks import html_to_text
+from newsdesk.articles.models import ArticleAuthor, ArticleCorrection, ArticlePage
+from newsdesk.core.templatetags.newsdesk import absolute
+from newsdesk.feeds import content
+from newsdesk.feeds.entries import Attachment, Entry, Person
+from newsdesk.feeds.html import clean
+
+FEED_LENGTH = 50
+SUMMARY_WORDS = 60
+
+
+def for_feed(ids):
+    """The articles with these ids, in this order, with everything an entry shows loaded in a
+    fixed number of queries.
+
+    The ids come from `version_rows`, which has already sorted and cut the feed's queryset:
+    sorting whole rows (bodies included) of thousands of articles to keep 50 is what made
+    a topic feed slow on a large site.
+    """
+    found = (
+        ArticlePage.objects.live()
+        .filter(pk__in=ids)
+        .order_by()  # put in the feed's order below
+        .select_related("hero_image", "narration")
+        .prefetch_related(content.rendition_prefetch("hero_image", content.HERO_SPEC))
+    )
+    by_id = {article.pk: article for article in found}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def version_rows(queryset):
+    """What changes whenever the feed's bytes would: which articles are in it (the first
+    value of each row is the id), when each was last published, and when its narration last
+    changed. One query, nothing rendered."""
+    return list(
+        queryset.prefetch_related(None).values_list(
+            "pk", "last_published_at", "narration__audio_updated_at"
+        )[:FEED_LENGTH]
+    )
+
+
+def entry_id(article):
+    return f"urn:uuid:{article.translation_key}"
+
+
+def entries(articles, *, full):
+    related = _Related([article.pk for article in articles], corrections=full)
+    bodies = _Bodies(articles, related) if full else None
+    urls = content.PageUrls()
+    return [_entry(article, bodies, related, urls) for article in articles]
+
+
+def _entry(article, bodies, related, urls):
+    link = urls.absolute(article)
+    published = timezone.localtime(article.first_published_at)
+    hero = None
+    if article.hero_image:
+        hero = content.rendition(
+            article.hero_image, content.HERO_SPEC, alt=article.hero_alt, credit=article.credit
+        )
+    return Entry(
+        id=entry_id(article),
+        title=article.title,
+        link=link,
+        published=published,
+        updated=updated_at(article, published),
+        summary=summary(article),
+        content_html=bodies.html(article, link, hero) if bodies else "",
+        authors=related.bylines[article.pk],
+        categories=related.topics[article.pk],
+        image=hero,
+        attachments=_narration(article),
+    )
+
+
+def updated_at(article, published):
+    """The last change the newsroom calls substantive: typo fixes do not re-surface a story."""
+    if article.last_substantive_update and article.last_substantive_update > published:
+        return timezone.localtime(article.last_substantive_update)
+    return published
+
+
+def summary(article):
+    """The standfirst; failing that, the search description or the opening words."""
+    text = article.standfirst or article.search_description
+    if not text:
+        text = " ".join(_paragraph_text(block) for block in _blocks(article)).strip()
+    return Truncator(" ".join(text.split())).words(SUMMARY_WORDS)
+
+
+def _paragraph_text(block):
+    return html_to_text(_rich_text_source(block)) if block["type"] == "paragraph" else ""
+
+
+def _blocks(article):
+    return list(article.body.raw_data)
+
+
+def _rich_text_source(block):
+    value = block["value"]
+    return value.get("text", "") if isinstance(value, dict) else str(value)
+
+
+def _narration(article):
+    try:
+        narration = article.narration
+    except ObjectDoesNotExist:
+        return []
+    if not narration.has_audio:
+        return []
+    return [
+        Attachment(
+            url=absolute(narration.audio_url),
+            mime_type="audio/mpeg",
+            size=narration.audio_bytes,
+            duration=narration.duration,
+            title=_("Listen to this article (AI-narrated audio)"),
+        )
+    ]
+
+
+class _Related:
+    """Bylines, topics and corrections of many articles, as plain values: one query each.
+
+    (Model instances of these would cost more to build than the entries they go into.)
+    """
+
+    def __init__(self, ids, *, corrections):
+        self.bylines = defaultdict(list)
+        people = {}
+        rows = (
+            ArticleAuthor.objects.filter(article_id__in=ids)
+            .order_by("article_id", "sort_order", "pk")
+            .values_list("article_id", "author__name", "author__slug")
+        )
+        for article_id, name, slug in rows:
+            if slug not in people:
+                people[slug] = Person(name, absolute(reverse("author", kwargs={"slug": slug})))
+            self.bylines[article_id].append(people[slug])
+        self.topics = defaultdict(list)
+        rows = (
+            ArticlePage.topics.through.objects.filter(articlepage_id__in=ids)
+            .order_by("topic__name", "topic_id")
+            .values_list("articlepage_id", "topic__name")
+        )
+        for article_id, name in rows:
+            self.topics[article_id].append(name)
+        self.corrections = defaultdict(list)
+        if corrections:
+            rows = (
+                ArticleCorrection.objects.filter(article_id__in=ids)
+                .order_by("article_id", "sort_order", "pk")
+                .values_list("article_id", "published_at", "text")
+            )
+            for article_id, published_at, text in rows:
+                self.corrections[article_id].append((published_at, text))
+
+
+class _Bodies:
+    """The full text of many articles, with their links and images looked up together."""
+
+    def __init__(self, articles, related):
+        self.related = related
+        self.blocks = {article.pk: _blocks(article) for article in articles}
+        sources, image_ids = [], []
+        for blocks in self.blocks.values():
+            for block in blocks:
+                if block["type"] == "paragraph":
+                    sources.append(_rich_text_source(block))
+                elif block["type"] == "image" and block["value"].get("image"):
+                    image_ids.append(block["value"]["image"])
+        self.rich_texts = iter(content.expand_rich_texts(sources))
+        self.images = content.images_with_renditions(image_ids, content.INLINE_SPEC)
+
+    def html(self, article, link, hero):
+        parts = [content.figure(hero, article.hero_caption)] if hero else []
+        parts += [self._block(block) for block in self.blocks[article.pk]]
+        parts.append(_corrections(self.related.corrections[article.pk]))
+        return clean("\n".join(part for part in parts if part), base=link)
+
+    def _block(self, block):
+        kind, value = block["type"], block["value"]
+        if kind == "paragraph":
+            return next(self.rich_texts)
+        if kind == "heading":
+            level = "h3" if value.get("level") == "h3" else "h2"
+            return format_html("<{}>{}</{}>", level, value.get("text", ""), level)
+        if kind == "quote":
+            return _quote(value)
+        if kind == "image":
+            return self._image(value)
+        if kind == "embed":
+            url = value.get("embed") or ""
+            return format_html('<p><a href="{}">{}</a></p>', url, value.get("caption") or url)
+        return ""
+
+    def _image(self, value):
+        image = self.images.get(value.get("image"))
+        if image is None:
+            return ""
+        credit = value.get("credit") or image.credit
+        made = content.rendition(image, content.INLINE_SPEC, value.get("alt", ""), credit)
+        return content.figure(made, value.get("caption", ""))
+
+
+def _quote(value):
+    attribution = value.get("attribution")
+    return format_html(
+        "<figure><blockquote><p>{}</p></blockquote>{}</figure>",
+        linebreaksbr(value.get("text", ""), autoescape=True),
+        format_html("<figcaption>{}</figcaption>", attribution) if attribution else "",
+    )
+
+
+def _corrections(corrections):
+    if not corrections:
+        return ""
+    items = format_html_join(
+        "",
+        "<li>{}: {}</li>",
+        ((_local(published_at), text) for published_at, text in corrections),
+    )
+    return format_html("<h2>{}</h2><ul>{}</ul>", _("Corrections"), items)
+
+
+def _local(moment: datetime):
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")

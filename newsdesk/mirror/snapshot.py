@@ -1,0 +1,34 @@
+"""Live feed pages as snapshots: a copy of a live page must say that it is one, and stay still.
+
+A live page's script (static/newsdesk/live.js) keeps the page current through the feed's
+event stream, falling back to polling. A mirror has neither endpoint, so a live page copied
+as it is would retry forever against files that do not exist. The page already knows how to
+stand still: with `data-static` (set for ended feeds and pages of older updates) the script
+only offers local times and never connects. The snapshot sets it, drops the two endpoint
+URLs, and puts a note at the top of the feed. No Django here.
+"""
+
+from __future__ import annotations
+
+from newsdesk.mirror import markup
+
+LIVE_ROOT = "data-live-feed"
+ENDPOINTS = ("data-events-url", "data-poll-url")
+
+
+def freeze(document: str, note: str) -> str | None:
+    """The page with its live feed marked static and `note` (HTML) inserted at its top, or
+    None when the page has no live feed."""
+    for token in markup.tokens(document):
+        if isinstance(token, markup.Tag) and token.has(LIVE_ROOT):
+            edits = []
+            previous_end = token.attrs_start
+            for attribute in token.attributes:
+                if attribute.name in ENDPOINTS:
+                    edits.append((previous_end, attribute.end, ""))  # with its leading space
+                previous_end = attribute.end
+            if not token.has("data-static"):
+                edits.append((token.attrs_start, token.attrs_start, " data-static"))
+            edits.append((token.end, token.end, "\n  " + note))
+            return markup.splice(document, edits)
+    return None

@@ -1,0 +1,62 @@
+"""What a mirror run reports: a one-screen summary, or an error that lists what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class MirrorError(Exception):
+    def __init__(self, message: str, broken: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.broken = broken or []
+        """(URL of the page, the link on it that leads nowhere)."""
+
+
+@dataclass
+class Summary:
+    outdir: Path
+    base_url: str
+    mode: str
+    """"full" or "incremental"."""
+    rendered: int = 0
+    """Pages fetched through Django (answers of 304 and 404 included)."""
+    written: int = 0
+    written_bytes: int = 0
+    unchanged: int = 0
+    """Files this run checked and found already in the mirror, byte for byte."""
+    removed: int = 0
+    files: int = 0
+    pages: int = 0
+    total_bytes: int = 0
+    broken: int = 0
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds spent deciding what to do, rendering, checking links and writing."""
+
+    def lines(self) -> list[str]:
+        return [
+            f"Mirrored {self.base_url} into {self.outdir} ({self.mode} run).",
+            f"  pages rendered   {self.rendered:>9,}",
+            f"  files written    {self.written:>9,}  ({size(self.written_bytes)})",
+            f"  files unchanged  {self.unchanged:>9,}",
+            f"  files removed    {self.removed:>9,}",
+            f"  mirror           {self.files:>9,} files ({self.pages:,} pages), "
+            f"{size(self.total_bytes)}",
+            f"  broken links     {self.broken:>9,}",
+            f"  time             {self.seconds:>9.1f} s  ({self.breakdown()})",
+        ]
+
+    def breakdown(self) -> str:
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.phases.items())
+
+
+def size(count: int) -> str:
+    if count < 1024:
+        return f"{count:,} bytes"
+    value = count / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} GB"

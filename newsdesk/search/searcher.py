@@ -1,0 +1,164 @@
+"""Search over published articles and visible live updates, through Wagtail's search backend.
+
+Wagtail's database backend (WAGTAILSEARCH_BACKENDS) runs on SQLite FTS5 or PostgreSQL full
+text. Each kind is searched on its own, most relevant first, and the best CANDIDATES of each
+are merged and re-ranked in Python with a recency boost (ranking.py). Only the ten results of
+the page being shown are then loaded in full, for their snippets. On SQLite the candidates
+come from one direct FTS5 query (fts.py) instead of the backend's much slower scoring.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from wagtail.rich_text import get_text_for_indexing
+from wagtail.search.backends import get_search_backend
+
+from newsdesk.articles.models import ArticlePage
+from newsdesk.live.models import LiveFeedPage, LiveUpdate
+from newsdesk.search import fts, highlight
+from newsdesk.search.query import Query
+from newsdesk.search.ranking import Candidate, rank
+
+PAGE_SIZE = 10
+CANDIDATES = 200
+"""Per kind. Bounds the work of a query whatever it matches: at most 2 × CANDIDATES rows are
+ranked, and only PAGE_SIZE are loaded in full."""
+
+ARTICLE = "article"
+LIVE_UPDATE = "live_update"
+
+
+@dataclass
+class Hit:
+    kind: str
+    url: str
+    title: str
+    title_html: SafeString
+    snippet_html: SafeString
+    published: datetime | None
+    context: str = ""
+    """For a live update, the title of its feed."""
+
+
+@dataclass
+class Results:
+    query: Query
+    count: int
+    """Every match, also those beyond the candidate set."""
+    page: Page
+    ranked: int = 0
+    """How many results can be paged through (at most 2 × CANDIDATES)."""
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def truncated(self):
+        return self.count > self.ranked
+
+
+def article_queryset():
+    return ArticlePage.objects.live().public()
+
+
+def live_update_queryset():
+    """Updates readers see, on feeds readers can open (running or ended)."""
+    feeds = LiveFeedPage.objects.live().public().values("pk")
+    return LiveUpdate.objects.visible().filter(feed__in=feeds)
+
+
+def _candidates(kind, queryset, date_field, query):
+    """The CANDIDATES most relevant matches of one kind, and the number of all matches."""
+    backend = get_search_backend()
+    if fts.applies(backend):
+        scored, count = fts.best_matches(queryset, query.terms, CANDIDATES)
+        ids = [pk for pk, _ in scored]
+        dates = dict(queryset.filter(pk__in=ids).values_list("pk", date_field))
+        return [Candidate(kind, pk, score, dates.get(pk)) for pk, score in scored], count
+    # The window count is taken over every match before the slice, in the same query.
+    counted = queryset.only("pk", date_field).annotate(_matches=Window(Count("pk")))
+    matches = backend.search(
+        query.backend_query, counted, operator="and", order_by_relevance=True
+    ).annotate_score("_score")
+    rows = list(matches[:CANDIDATES])
+    found = [Candidate(kind, row.pk, row._score, getattr(row, date_field)) for row in rows]
+    return found, rows[0]._matches if rows else 0
+
+
+def search(query, page_number=None, request=None):
+    """One page of results, best first. `query` must have terms (see query.parse)."""
+    articles, article_count = _candidates(ARTICLE, article_queryset(), "first_published_at", query)
+    updates, update_count = _candidates(LIVE_UPDATE, live_update_queryset(), "published_at", query)
+    ranked = rank(articles + updates, timezone.now())
+    page = Paginator(ranked, PAGE_SIZE).get_page(page_number)
+    results = Results(query, article_count + update_count, page, ranked=len(ranked))
+    results.hits = _hits(page.object_list, query, request)
+    return results
+
+
+def _hits(candidates, query, request):
+    """The page's candidates loaded in full, in rank order, as what the reader sees."""
+    article_ids = [c.pk for c in candidates if c.kind == ARTICLE]
+    update_ids = [c.pk for c in candidates if c.kind == LIVE_UPDATE]
+    loaded = {}
+    if article_ids:
+        for article in ArticlePage.objects.filter(pk__in=article_ids):
+            loaded[ARTICLE, article.pk] = _article_hit(article, query, request)
+    if update_ids:
+        for update in LiveUpdate.objects.filter(pk__in=update_ids).select_related("feed"):
+            loaded[LIVE_UPDATE, update.pk] = _update_hit(update, query)
+    return [loaded[c.kind, c.pk] for c in candidates if (c.kind, c.pk) in loaded]
+
+
+def _marked(text, query):
+    # highlight() escapes everything it is given and adds only <mark> tags.
+    return mark_safe(highlight.highlight(text, highlight.matcher(query.terms)))  # noqa: S308
+
+
+def _snippet(text, query):
+    return mark_safe(highlight.snippet(text, query.terms))  # noqa: S308 - escaped in snippet()
+
+
+def article_text(article):
+    """Standfirst, paragraphs, headings and quotations, as plain text for the snippet.
+
+    Like articles.blocks.readable_text, but read from the body's stored JSON: converting the
+    blocks would fetch the images of image blocks (one query per article) for nothing. And
+    inline markup leaves no gap ("<i>today</i>." reads "today.", not "today .").
+    """
+    parts = [article.standfirst]
+    for block in article.body.raw_data:
+        value = block["value"]
+        text = value.get("text", "") if isinstance(value, dict) else str(value)
+        if block["type"] == "paragraph":  # a plain string in rows older than ParagraphBlock
+            parts.append(get_text_for_indexing(text))
+        elif block["type"] in ("heading", "quote"):
+            parts.append(text)
+    return "\n".join(part for part in parts if part)
+
+
+def _article_hit(article, query, request):
+    text = article_text(article)
+    return Hit(
+        kind=ARTICLE,
+        url=article.get_url(request),
+        title=article.title,
+        title_html=_marked(article.title, query),
+        snippet_html=_snippet(text, query),
+        published=article.first_published_at,
+    )
+
+
+def _update_hit(update, query):
+    text = get_text_for_indexing(update.body) or update.source_name
+    return Hit(
+        kind=LIVE_UPDATE,
+        url=update.get_absolute_url(),
+        title=update.headline,
+        title_html=_marked(update.headline, query),
+        snippet_html=_snippet(text, query),
+        published=update.published_at,
+        context=update.feed.title,
+    )

@@ -1,0 +1,604 @@
+"""`newsdesk mirror`: a static copy of the public site, checked from the outside.
+
+A small site (articles with hero photos and narration, a live feed, authors and topics with
+more than one page of articles) is mirrored into a temporary folder, and the copy is checked
+without the builder's help: every link in every file resolves, pages open from the file
+system in Chromium with their stylesheet and photos, re-runs write only what changed, and a
+broken link stops the run without touching the copy.
+"""
+
+import json
+import os
+import posixpath
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+from django.core.management import CommandError, call_command, execute_from_command_line
+from django.utils import timezone
+
+from newsdesk.articles.models import Author
+from newsdesk.mirror import builder, linkcheck, links, plan, snapshot, store
+from newsdesk.narration.audio import encode_mp3
+from newsdesk.narration.models import AudioStatus, Narration
+from tests.conftest import launch_chromium
+from tests.factories import (
+    make_article,
+    make_author,
+    make_image,
+    make_live_feed,
+    make_topic,
+    paragraphs,
+    post,
+)
+
+BASE = "https://news.example.org"
+ORIGIN = links.Origin(BASE)
+CHROMIUM = Path("/usr/bin/chromium")
+NOTE = "This is a copy of the live page taken at"
+
+
+# --- The pure parts: URLs, paths, rewriting, snapshots, link checks --------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "file"),
+    [
+        ("/", "index.html"),
+        ("/news/", "news/index.html"),
+        ("/news/?page=2", "news/page/2/index.html"),
+        ("/live/storm/?older=41", "live/storm/older/41/index.html"),
+        ("/feeds/podcast.xml", "feeds/podcast.xml"),
+        ("/media/narration/a1.mp3", "media/narration/a1.mp3"),
+        ("/topics/енергетика/", "topics/енергетика/index.html"),
+        ("/news/?q=storm", None),
+        ("/news/?page=2&sort=old", None),
+        ("/admin/", None),
+        ("/desk/", None),
+        ("/api/v2/pages/", None),
+        ("/search/", None),
+        ("/live/storm/events", None),
+        ("/healthz", None),
+    ],
+)
+def test_file_for(url, file):
+    assert links.file_for(url) == file
+
+
+@pytest.mark.parametrize(
+    ("ref", "base", "resolved"),
+    [
+        ("/news/", "/", ("/news/", "")),
+        ("?page=2", "/news/", ("/news/?page=2", "")),
+        ("?page=1", "/news/", ("/news/", "")),
+        ("?page=03", "/news/", ("/news/?page=3", "")),
+        ("rss.xml", "/live/storm/", ("/live/storm/rss.xml", "")),
+        ("../", "/news/story/", ("/news/", "")),
+        ("/live/storm/#update-4", "/", ("/live/storm/", "update-4")),
+        (BASE + "/news/story/", "/", ("/news/story/", "")),
+        ("//news.example.org/news/", "/", ("/news/", "")),
+        ("http://news.example.org/news/", "/", ("/news/", "")),
+        ("/topics/%D0%B5/", "/", ("/topics/е/", "")),
+        ("https://t.me/share/url?url=x", "/", None),
+        ("mailto:desk@example.org", "/", None),
+        ("#main", "/", None),
+        ("", "/", None),
+    ],
+)
+def test_resolve(ref, base, resolved):
+    assert links.resolve(ref, base, ORIGIN) == resolved
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "link"),
+    [
+        ("index.html", "news/index.html", "news/index.html"),
+        ("news/index.html", "index.html", "../index.html"),
+        ("news/story/index.html", "news/index.html", "../index.html"),
+        ("news/story/index.html", "static/site.css", "../../static/site.css"),
+        ("news/page/2/index.html", "news/story/index.html", "../../story/index.html"),
+        ("news/index.html", "news/index.html", "index.html"),
+    ],
+)
+def test_relative(source, target, link):
+    assert links.relative(source, target) == link
+    assert posixpath.normpath(posixpath.join(posixpath.dirname(source), link)) == target
+
+
+PAGE = f"""<!doctype html><html><head>
+<link rel="canonical" href="{BASE}/news/story/">
+<meta property="og:url" content="{BASE}/news/story/">
+<meta property="og:image" content="{BASE}/media/images/a.jpg">
+<link rel="stylesheet" href="/static/site.css">
+<link rel="alternate" type="application/rss+xml" href="/topics/energy/rss.xml">
+<script type="application/ld+json">{{"url": "{BASE}/news/story/", "a": "<a href='/x/'>"}}</script>
+<style>.a {{ background: url("/media/b.png") }}</style>
+</head><body>
+<!-- <a href="/commented-out/"> -->
+<a href="/">Home</a> <a href="{BASE}/news/?page=2">Older</a> <a href="?page=1">Newer</a>
+<a href="/news/other/#comments">Other</a> <a href="https://example.com/x">Out</a>
+<img src="/media/images/a.480.webp" alt=""
+     srcset="/media/images/a.480.webp 480w, /media/images/a.800.webp 800w">
+<div data-url="/live/storm/updates.json" data-zone="Europe/Kyiv"
+     style="background:url(/media/c.png)"></div>
+<form action="/search/"><input name="q"></form>
+<a href="/admin/pages/">Edit</a> <a href="/news/?q=x&amp;y=1">Query</a>
+</body></html>"""
+
+
+def test_rewrite_html_makes_internal_links_relative_and_keeps_identity_absolute():
+    rewritten = links.rewrite_html(PAGE, "/news/story/", "news/story/index.html", ORIGIN)
+    soup = BeautifulSoup(rewritten.text, "html.parser")
+    assert soup.find("link", rel="canonical")["href"] == f"{BASE}/news/story/"
+    assert soup.find("meta", property="og:url")["content"] == f"{BASE}/news/story/"
+    assert soup.find("meta", property="og:image")["content"] == f"{BASE}/media/images/a.jpg"
+    assert soup.find("link", rel="stylesheet")["href"] == "../../static/site.css"
+    assert soup.find("link", rel="alternate")["href"] == "../../topics/energy/rss.xml"
+    hrefs = [a["href"] for a in soup.find_all("a")]
+    assert hrefs == [
+        "../../index.html",
+        "../page/2/index.html",
+        "index.html",  # ?page=1 of this page is this page
+        "../other/index.html#comments",
+        "https://example.com/x",
+        f"{BASE}/admin/pages/",
+        f"{BASE}/news/?q=x&y=1",
+    ]
+    image = soup.find("img")
+    assert image["src"] == "../../media/images/a.480.webp"
+    assert image["srcset"] == (
+        "../../media/images/a.480.webp 480w, ../../media/images/a.800.webp 800w"
+    )
+    data = soup.find("div")
+    assert data["data-url"] == "../../live/storm/updates.json"
+    assert data["data-zone"] == "Europe/Kyiv"
+    assert data["style"] == "background:url(../../media/c.png)"
+    assert soup.find("form")["action"] == f"{BASE}/search/"
+    assert 'url("../../media/b.png")' in rewritten.text
+    assert f'"url": "{BASE}/news/story/"' in rewritten.text  # JSON-LD is left alone
+    assert "<a href='/x/'>" in rewritten.text and '<a href="/commented-out/">' in rewritten.text
+    assert {link.file for link in rewritten.links} >= {
+        "index.html",
+        "news/page/2/index.html",
+        "news/other/index.html",
+        "static/site.css",
+        "media/b.png",
+        "media/c.png",
+        "topics/energy/rss.xml",
+    }
+
+
+def test_rewrite_html_changes_nothing_else():
+    document = '<p class=a title="x &amp; y">Text <b>bold</b></p>\n<a href="#top">Top</a>'
+    assert links.rewrite_html(document, "/", "index.html", ORIGIN).text == document
+
+
+def test_rewrite_css_is_relative_to_the_stylesheet():
+    css = "@import '/static/base.css'; .a { src: url(/static/fonts/a.woff2) } .b { x: url(data:x) }"
+    rewritten = links.rewrite_css(css, "/static/site.css", "static/site.css", ORIGIN)
+    assert rewritten.text == (
+        "@import 'base.css'; .a { src: url(fonts/a.woff2) } .b { x: url(data:x) }"
+    )
+
+
+def test_references_in_feeds_are_read_not_changed():
+    feed = f"<rss><link>{BASE}/</link><item><link>{BASE}/news/a/</link></item>"
+    feed += "<enclosure url='https://cdn.example.com/a.mp3'/></rss>"
+    assert links.references(feed, ORIGIN) == ["/", "/news/a/"]
+
+
+def test_snapshot_marks_the_live_feed_static_and_adds_the_note():
+    page = (
+        '<div class="live" data-live-feed data-events-url="/live/s/events" '
+        'data-poll-url="/live/s/updates.json" data-sequence="4">\n<header>'
+    )
+    frozen = snapshot.freeze(page, "<p>NOTE</p>")
+    expected = '<div data-static class="live" data-live-feed data-sequence="4">'
+    assert frozen == expected + "\n  <p>NOTE</p>\n<header>"
+    assert snapshot.freeze("<p>No feed here</p>", "<p>NOTE</p>") is None
+
+
+def test_link_graph_checks():
+    graph = {"index.html": ["news/index.html", "gone.html"], "news/index.html": ["index.html"]}
+    files = {"index.html", "news/index.html", "orphan.html"}
+    assert linkcheck.broken_links(graph, files) == [linkcheck.Broken("index.html", "gone.html")]
+    assert linkcheck.reachable(graph, ["index.html"]) == {
+        "index.html",
+        "news/index.html",
+        "gone.html",
+    }
+    assert linkcheck.target_of("news/index.html", "../static/a.css") == "static/a.css"
+    assert linkcheck.target_of("news/index.html", "https://example.com/") is None
+    assert linkcheck.target_of("news/index.html", "/news/").reason == "absolute path"
+    assert linkcheck.target_of("index.html", "../etc/passwd").reason == "outside the mirror"
+
+
+# --- A small site, mirrored ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _public_address(settings):
+    settings.NEWSDESK_BASE_URL = BASE
+
+
+@pytest.fixture(autouse=True)
+def _stable_code(monkeypatch):
+    """Other code may change while the suite runs; a changed fingerprint forces a full run."""
+    monkeypatch.setattr(plan, "code_fingerprint", lambda: "test")
+
+
+def narrate(article, settings):
+    """A real (silent) MP3 and a ready narration row, as the worker would leave them."""
+    audio = encode_mp3(np.zeros(22_050, dtype=np.int16), 22_050)
+    name = f"narration/{article.slug}.mp3"
+    path = Path(settings.MEDIA_ROOT) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(audio)
+    Narration.objects.update_or_create(
+        article=article,
+        defaults={
+            "audio": name,
+            "audio_bytes": len(audio),
+            "duration": 1.0,
+            "timings": [{"key": article.body[0].id, "start": 0.0}],
+            "status": AudioStatus.READY,
+            "audio_updated_at": timezone.now(),
+        },
+    )
+    return name
+
+
+@pytest.fixture
+def site(db, settings):
+    start = datetime(2024, 1, 27, 13, 34, tzinfo=UTC)
+    desk = make_author("News Desk", kind=Author.Kind.DESK, bio="The editors on duty.")
+    reporter = make_author("Olena Reporter", role="Reporter", photo=make_image("Olena"))
+    energy, city = make_topic("Energy"), make_topic("Zelenobrid")
+    for number in range(22):  # enough for a second page of /news/, the reporter and Energy
+        make_article(
+            f"Grid repair update {number}",
+            authors=[reporter],
+            topics=[energy],
+            published_at=start - timedelta(days=number + 1),
+            hero=False,
+        )
+    older = make_article(
+        "Bridge reopens after repairs",
+        authors=[reporter],
+        topics=[city],
+        published_at=start - timedelta(hours=5),
+    )
+    lead = make_article(
+        "Power returns to 48,000 homes after overnight repairs",
+        authors=[desk, reporter],
+        topics=[city, energy],
+        published_at=start,
+        standfirst="Crews restored the last substation shortly after dawn.",
+        hero_credit="Regional energy company",
+        body=[
+            *paragraphs("Repair crews worked through the night.", "Power is back."),
+            (
+                "image",
+                {"image": make_image("Substation"), "alt": "A substation", "caption": "Dawn."},
+            ),
+        ],
+    )
+    feed = make_live_feed("Storm over the coast")
+    updates = [post(feed, f"Update number {number}") for number in range(3)]
+    audio = narrate(lead, settings)
+    return {
+        "lead": lead,
+        "older": older,
+        "reporter": reporter,
+        "energy": energy,
+        "feed": feed,
+        "updates": updates,
+        "audio": audio,
+    }
+
+
+def mirror(outdir, **options):
+    lines = []
+    summary = builder.Builder(outdir, log=lines.append, progress_every=50, **options).run()
+    return summary, lines
+
+
+def manifest(outdir):
+    return json.loads((outdir / store.MANIFEST).read_text())["files"]
+
+
+def changed_files(before, after):
+    return {file for file in after if before.get(file, {}).get("sha256") != after[file]["sha256"]}
+
+
+def file_of(url):
+    return links.file_for(unquote(url))
+
+
+def check_links_independently(outdir):
+    """Every link and resource in every HTML file, read with BeautifulSoup, leads to a file of
+    the mirror; none is root-absolute (file:// would resolve it to the disk's root) and none
+    but the canonical link points back at the site."""
+    problems, checked = [], 0
+    for path in outdir.rglob("*.html"):
+        soup = BeautifulSoup(path.read_text(), "html.parser")
+        for element in soup.find_all(True):
+            refs = [element.get(name) for name in ("href", "src", "poster")]
+            refs += [part.split()[0] for part in element.get("srcset", "").split(",") if part]
+            refs += [
+                value
+                for name, value in element.attrs.items()
+                if name.startswith("data-") and value.startswith(("/", "."))
+            ]
+            for ref in filter(None, refs):
+                if ref.startswith("#"):
+                    continue
+                if ref.startswith(BASE) and "canonical" not in element.get("rel", []):
+                    problems.append((path, ref, "points back at the site"))
+                elif ref.startswith("/"):
+                    problems.append((path, ref, "root-absolute"))
+                elif not urlsplit(ref).scheme:
+                    checked += 1
+                    target = path.parent / unquote(urlsplit(ref).path)
+                    if not target.resolve().is_file():
+                        problems.append((path, ref, "missing"))
+    return problems, checked
+
+
+def test_mirror_writes_a_complete_copy_that_works_from_a_file_system(site, tmp_path):
+    outdir = tmp_path / "mirror"
+    summary, lines = mirror(outdir)
+
+    assert summary.mode == "full" and summary.broken == 0 and summary.written == summary.files
+    assert any("files checked" in line for line in lines)  # progress
+    problems, checked = check_links_independently(outdir)
+    assert problems == [] and checked > 500
+    assert linkcheck.check_tree(outdir) == []
+
+    lead, feed, reporter = site["lead"], site["feed"], site["reporter"]
+    for url in [
+        "/",
+        "/news/",
+        "/news/?page=2",
+        lead.url,
+        site["older"].url,
+        reporter.get_absolute_url(),
+        reporter.get_absolute_url() + "?page=2",
+        site["energy"].get_absolute_url() + "?page=2",
+        feed.url,
+        site["updates"][0].get_absolute_url(),
+        "/live/",
+        "/feeds/podcast.xml",
+        "/static/newsdesk/site.css",
+        "/media/" + site["audio"],
+    ]:
+        assert (outdir / file_of(url)).is_file(), url
+
+    article = BeautifulSoup((outdir / file_of(lead.url)).read_text(), "html.parser")
+    assert article.find("link", rel="canonical")["href"] == BASE + lead.url
+    assert article.find("meta", property="og:url")["content"] == BASE + lead.url
+    assert article.find("link", rel="stylesheet")["href"] == "../../static/newsdesk/site.css"
+    hero = article.select_one(".article__hero img")
+    article_folder = (outdir / file_of(lead.url)).parent
+    for candidate in [hero["src"], *(part.split()[0] for part in hero["srcset"].split(","))]:
+        assert candidate.startswith("../../media/images/")
+        assert (article_folder / candidate).resolve().is_file()
+    assert article.select_one("audio")["src"] == "../../media/" + site["audio"]
+    assert (outdir / "media" / site["audio"]).read_bytes()[:2] == b"\xff\xf3"  # an MP3 frame
+
+    live = (outdir / file_of(feed.url)).read_text()
+    assert NOTE in live and "it does not update" in live
+    live_root = BeautifulSoup(live, "html.parser").select_one("[data-live-feed]")
+    assert live_root.has_attr("data-static")
+    assert not live_root.has_attr("data-events-url") and not live_root.has_attr("data-poll-url")
+
+    podcast = (outdir / "feeds/podcast.xml").read_text()
+    assert f'url="{BASE}/media/{site["audio"]}"' in podcast  # feeds keep absolute URLs
+    entries = manifest(outdir)
+    assert entries["index.html"]["sha256"] == store.sha256_file(outdir / "index.html")
+
+
+def test_rerunning_writes_only_what_changed(site, tmp_path):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    first = manifest(outdir)
+
+    again, _ = mirror(outdir)
+    assert (again.mode, again.rendered, again.written, again.removed) == ("incremental", 0, 0, 0)
+    full, _ = mirror(outdir, full=True)
+    assert full.mode == "full" and full.written == 0 and full.unchanged == full.files
+
+    older = site["older"]
+    older.title = "Bridge reopens after six weeks of repairs"
+    older.save_revision().publish()
+    edited, _ = mirror(outdir)
+    changed = changed_files(first, manifest(outdir))
+    assert edited.mode == "incremental"
+    assert edited.written == len(changed) <= 25
+    assert edited.rendered < 60
+    assert {file_of(older.url), "index.html", "news/index.html"} <= changed
+    assert file_of(site["reporter"].get_absolute_url()) in changed
+    assert file_of(site["lead"].url) in changed  # it shows the bridge under "Related stories"
+    assert "news/page/2/index.html" not in changed
+    assert file_of(site["reporter"].get_absolute_url() + "?page=2") not in changed
+    assert not any(file.startswith(("media/", "static/")) for file in changed)
+
+
+def test_a_new_article_is_found_and_moves_the_listings_along(site, tmp_path):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    before = manifest(outdir)
+    new = make_article("Ferry service resumes", authors=[site["reporter"]], hero=False)
+    summary, _ = mirror(outdir)
+    changed = changed_files(before, manifest(outdir))
+    assert summary.mode == "incremental"
+    assert {file_of(new.url), "index.html", "news/index.html", "news/page/2/index.html"} <= changed
+    assert file_of(site["reporter"].get_absolute_url() + "?page=2") in changed
+    problems, _ = check_links_independently(outdir)
+    assert problems == []
+
+
+def test_the_site_state_is_read_in_a_fixed_number_of_queries(site):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from newsdesk.mirror import changes
+
+    with CaptureQueriesContext(connection) as queries:
+        state = changes.load()
+    for number in range(3):
+        make_article(f"Another story {number}", topics=[site["energy"]], hero=False)
+    with CaptureQueriesContext(connection) as more_queries:
+        changes.load()
+    assert len(queries) == len(more_queries) <= 15
+    assert state.signature(site["lead"].url) not in (None, changes.VANISHED)
+    assert state.signature("/news/?page=2") and state.signature("/news/?page=3") == "vanished"
+    assert state.signature("/news/no-such-story/") == changes.VANISHED
+    assert state.signature("/feeds/rss.xml") is None
+
+
+def test_a_run_interrupted_while_moving_files_is_followed_by_a_full_one(site, tmp_path):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    (outdir / builder.INCOMPLETE).touch()
+    summary, _ = mirror(outdir)
+    # Only the live snapshot is rewritten: with no manifest to trust, its note gets a new time.
+    assert summary.mode == "full" and summary.written <= 1
+    assert not (outdir / builder.INCOMPLETE).exists()
+
+
+def test_new_live_updates_reach_the_snapshot(site, tmp_path):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    before = manifest(outdir)
+    update = post(site["feed"], "Winds ease along the coast")
+    summary, _ = mirror(outdir)
+    changed = changed_files(before, manifest(outdir))
+    assert file_of(site["feed"].url) in changed
+    assert file_of(update.get_absolute_url()) in changed
+    assert summary.rendered < 30
+    assert "Winds ease along the coast" in (outdir / file_of(site["feed"].url)).read_text()
+
+
+def test_unpublished_articles_leave_the_mirror(site, tmp_path):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    older = site["older"]
+    gone = outdir / file_of(older.url)
+    assert gone.is_file()
+    older.unpublish()
+
+    summary, _ = mirror(outdir)
+    assert summary.mode == "incremental" and summary.removed >= 1
+    assert not gone.exists()
+    assert file_of(older.url) not in manifest(outdir)
+    problems, _ = check_links_independently(outdir)
+    assert problems == []
+    for path in outdir.rglob("*.html"):
+        assert older.slug not in path.read_text(), path
+
+
+def test_a_broken_internal_link_fails_the_run_and_names_the_page(site, tmp_path, capsys):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    index_before = (outdir / "index.html").read_bytes()
+    manifest_before = (outdir / store.MANIFEST).read_bytes()
+    broken = make_article(
+        "A story with a dead link",
+        body=paragraphs('See <a href="/news/no-such-story/">the earlier story</a>.'),
+        hero=False,
+    )
+
+    with pytest.raises(SystemExit) as failure:
+        execute_from_command_line(["newsdesk", "mirror", str(outdir)])
+    assert failure.value.code == 1
+    message = capsys.readouterr().err
+    assert f"{broken.url} links to ../no-such-story/index.html" in message
+    assert (outdir / "index.html").read_bytes() == index_before  # the copy is untouched
+    assert (outdir / store.MANIFEST).read_bytes() == manifest_before
+    assert not (outdir / file_of(broken.url)).exists()
+    assert not (outdir / store.STAGING).exists()
+
+
+def test_redirects_become_pages_that_send_the_reader_on(site, tmp_path):
+    from wagtail.contrib.redirects.models import Redirect
+
+    Redirect.objects.create(old_path="/bridge-story", redirect_page=site["older"])
+    make_article(
+        "A story linking to an old address",
+        body=paragraphs('See <a href="/bridge-story/">the bridge story</a>.'),
+        hero=False,
+    )
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    moved = (outdir / "bridge-story/index.html").read_text()
+    assert 'url=../news/bridge-reopens-after-repairs/index.html"' in moved
+    assert linkcheck.check_tree(outdir) == []
+
+
+def test_changed_code_renders_everything_but_writes_only_new_bytes(site, tmp_path, monkeypatch):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    monkeypatch.setattr(plan, "code_fingerprint", lambda: "after a deploy")
+    summary, _ = mirror(outdir)
+    assert summary.mode == "full" and summary.written == 0
+
+
+def test_the_command_prints_a_summary(site, tmp_path, capsys):
+    call_command("mirror", str(tmp_path / "mirror"))
+    output = capsys.readouterr().out
+    assert "broken links             0" in output and "pages rendered" in output
+
+
+def test_the_mirror_stays_out_of_the_data_folders(db, settings):
+    with pytest.raises(CommandError, match="overlaps MEDIA_ROOT"):
+        call_command("mirror", str(Path(settings.MEDIA_ROOT) / "copy"), verbosity=0)
+
+
+# --- In a browser, from the file system ---------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (apt-get install chromium)",
+)
+def test_the_copy_opens_from_the_file_system(site, tmp_path, monkeypatch):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    article_file = outdir / file_of(site["lead"].url)
+    live_file = outdir / file_of(site["feed"].url)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        failed = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.goto(article_file.as_uri(), wait_until="load")
+        styled = page.evaluate(
+            """() => {
+                const masthead = getComputedStyle(document.querySelector('.masthead'));
+                return [getComputedStyle(document.body).marginTop, masthead.borderTopWidth];
+            }"""
+        )
+        assert styled == ["0px", "4px"]
+        hero = page.locator(".article__hero img")
+        assert hero.evaluate("img => img.complete && img.naturalWidth") > 0
+        page.screenshot(path="/tmp/mirror-article.png", full_page=True)
+        # Browsers refuse module scripts from file:// (no origin to check them against), so
+        # there the player is the browser's own <audio controls>; a static host runs it.
+        assert [url for url in failed if not url.endswith("/player.js")] == []
+        assert page.locator("audio[controls]").count() == 1
+
+        requests = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(live_file.as_uri(), wait_until="load")
+        page.wait_for_timeout(1500)  # live.js would have connected by now
+        assert page.locator(".mirror-note").is_visible()
+        assert not [url for url in requests if "events" in url or "updates.json" in url]
+        browser.close()
