@@ -463,11 +463,11 @@ def test_the_site_state_is_read_in_a_fixed_number_of_queries(site):
 def test_a_run_interrupted_while_moving_files_is_followed_by_a_full_one(site, tmp_path):
     outdir = tmp_path / "mirror"
     mirror(outdir)
-    (outdir / builder.INCOMPLETE).touch()
+    (outdir / store.INCOMPLETE).touch()
     summary, _ = mirror(outdir)
     # Only the live snapshot is rewritten: with no manifest to trust, its note gets a new time.
     assert summary.mode == "full" and summary.written <= 1
-    assert not (outdir / builder.INCOMPLETE).exists()
+    assert not (outdir / store.INCOMPLETE).exists()
 
 
 def test_new_live_updates_reach_the_snapshot(site, tmp_path):

@@ -70,8 +70,6 @@ from newsdesk.mirror.render import (
 from newsdesk.mirror.summary import MirrorError, Summary
 
 DEFAULT_MAX_PAGES = 200_000
-INCOMPLETE = ".mirror-incomplete"
-"""Present while a run moves files into place: the next run then starts from scratch."""
 
 
 class Builder:
@@ -113,7 +111,7 @@ class Builder:
             old = None
         self.previous = old.files if old else {}
         """Every file earlier runs wrote, to remove what this run no longer produces."""
-        if old is not None and (self.outdir / INCOMPLETE).exists():
+        if old is not None and (self.outdir / store.INCOMPLETE).exists():
             old = None  # files were being moved when the last run stopped: trust none of it
         self.old = old.files if old else {}
         """The last complete run's files, whose hashes say what the copy holds."""
@@ -129,9 +127,8 @@ class Builder:
             digest=digest,
             force_full=self.force_full,
         )
-        self.summary = Summary(
-            self.outdir, self.origin.base_url, "full" if todo.full else "incremental"
-        )
+        mode = "full" if todo.full else "incremental"
+        self.summary = Summary(self.outdir, self.origin.base_url, mode, todo.reason)
         self.full = todo.full
         self.gone = todo.gone
         self.results: dict[str, store.Entry] = {}
@@ -372,7 +369,7 @@ class Builder:
 
     def _commit(self, final: dict[str, store.Entry], fingerprint: str, digest: str) -> None:
         removed = sorted(file for file in self.previous if file not in final)
-        marker = self.outdir / INCOMPLETE
+        marker = self.outdir / store.INCOMPLETE
         if self.staging.files or removed:
             store.write_atomic(marker, b"", durable=True)
         for file in list(self.staging.files):

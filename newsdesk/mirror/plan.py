@@ -34,6 +34,8 @@ FINGERPRINT_SUFFIXES = frozenset({".py", ".html", ".css", ".js", ".mo", ".json",
 @dataclass
 class Plan:
     full: bool
+    reason: str = ""
+    """Why the run is a full one."""
     seeds: list[str] = field(default_factory=list)
     """The URLs to fetch first; the crawl follows links from them."""
     dirty: set[str] = field(default_factory=set)
@@ -50,15 +52,9 @@ def make(
     digest: str,
     force_full: bool = False,
 ) -> Plan:
-    full = (
-        force_full
-        or old is None
-        or not old.complete
-        or old.fingerprint != fingerprint
-        or old.base_url != base_url
-    )
-    if full or old is None:
-        return Plan(full=True, seeds=list(ENTRY_POINTS))
+    reason = _full_because(old, base_url, fingerprint, force_full)
+    if reason or old is None:
+        return Plan(full=True, reason=reason, seeds=list(ENTRY_POINTS))
     if old.digest == digest:
         return Plan(full=False)
     plan = Plan(full=False)
@@ -75,6 +71,20 @@ def make(
     plan.seeds = [old.files[file].url for file in sorted(plan.dirty)]
     plan.seeds += [url for url in ENTRY_POINTS if links.file_for(url) not in old.files]
     return plan
+
+
+def _full_because(
+    old: store.Manifest | None, base_url: str, fingerprint: str, force_full: bool
+) -> str:
+    if force_full:
+        return "asked for with --full"
+    if old is None:
+        return "no complete earlier run to build on"
+    if old.base_url != base_url:
+        return "NEWSDESK_BASE_URL changed"
+    if old.fingerprint != fingerprint:
+        return "the code, templates or settings changed"
+    return ""
 
 
 def _compare(

@@ -4,8 +4,8 @@ A run never edits a published file in place. New bytes go to a staging folder in
 (the same file system, so moving them is a rename); only when every page has rendered and
 every link checks out are they moved into place, stale files removed, and the manifest
 written, last. A run that fails leaves the copy as the last good run left it, and a run that
-is killed half-way through moving files leaves a manifest that says it is incomplete, so the
-next run starts over. No Django here.
+is killed half-way through moving files leaves the INCOMPLETE marker behind, so the next run
+trusts nothing it finds and starts over. No Django here.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import Any
 MANIFEST = ".mirror-manifest.json"
 STAGING = ".mirror-staging"
 LOCK = ".mirror-lock"
+INCOMPLETE = ".mirror-incomplete"
+"""Present while a run moves files into place."""
 FORMAT = 1
 CHUNK = 1024 * 1024
 
@@ -80,7 +82,6 @@ class Manifest:
     digest: str = ""
     """The site state's digest: when it is unchanged, so is every page."""
     generated_at: str = ""
-    complete: bool = True
     files: dict[str, Entry] = field(default_factory=dict)
 
     @classmethod
@@ -110,7 +111,6 @@ class Manifest:
             "fingerprint": self.fingerprint,
             "digest": self.digest,
             "generated_at": self.generated_at,
-            "complete": self.complete,
             "files": {path: self.files[path].to_json(positions) for path in names},
         }
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

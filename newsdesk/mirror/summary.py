@@ -19,6 +19,8 @@ class Summary:
     base_url: str
     mode: str
     """"full" or "incremental"."""
+    reason: str = ""
+    """Why a full run was one."""
     rendered: int = 0
     """Pages fetched through Django (answers of 304 and 404 included)."""
     written: int = 0
@@ -36,7 +38,8 @@ class Summary:
 
     def lines(self) -> list[str]:
         return [
-            f"Mirrored {self.base_url} into {self.outdir} ({self.mode} run).",
+            f"Mirrored {self.base_url} into {self.outdir} "
+            f"({self.mode} run{': ' + self.reason if self.reason else ''}).",
             f"  pages rendered   {self.rendered:>9,}",
             f"  files written    {self.written:>9,}  ({size(self.written_bytes)})",
             f"  files unchanged  {self.unchanged:>9,}",
