@@ -30,6 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.urls import Resolver404, resolve
@@ -118,9 +119,17 @@ def load() -> SiteState:
     pages = _pages(site.root_page)
     articles = list(
         ArticlePage.objects.published()
-        .annotate(first_published=text("first_published_at"))
+        .annotate(first_published=text("first_published_at"), published=text("last_published_at"))
         .values_list(
-            "pk", "title", "standfirst", "hero_image_id", "first_published", "reading_minutes"
+            "pk",
+            "url_path",
+            "live_revision_id",
+            "published",
+            "title",
+            "standfirst",
+            "hero_image_id",
+            "first_published",
+            "reading_minutes",
         )
     )
     order = [row[0] for row in articles]
@@ -142,7 +151,7 @@ def load() -> SiteState:
             "file_hash",
         )
     }
-    _articles(state, pages, articles, images, by_topic)
+    _articles(state, site.root_page.url_path, articles, images, by_topic)
     for _, url, page_signature in pages.values():
         state.signatures.setdefault(url, None)
         state.cards.setdefault(url, page_signature)
@@ -156,11 +165,13 @@ def load() -> SiteState:
 
 
 def _pages(root: Page) -> dict[int, tuple[str, str, str]]:
-    """pk -> (content type, URL, signature) for every live, public page of the site."""
+    """pk -> (content type, URL, signature) for every live, public page of the site but the
+    articles, which are read with what else the mirror needs of them."""
     rows = (
         Page.objects.live()
         .public()
         .filter(path__startswith=root.path)
+        .exclude(content_type=ContentType.objects.get_for_model(ArticlePage))
         .annotate(published=text("last_published_at"))
         .values_list(
             "pk",
@@ -184,17 +195,17 @@ def pages_of_type(pages: dict[int, tuple[str, str, str]], kind: str) -> list[tup
 
 def _members(pairs, order: list[int]) -> dict[int, list[int]]:
     """owner -> the published articles it holds, in the listings' order, each once."""
-    owners = defaultdict(set)
-    for article, owner in pairs:
-        owners[article].add(owner)
+    position = {article: number for number, article in enumerate(order)}
     members: dict[int, list[int]] = defaultdict(list)
-    for article in order:
-        for owner in owners.get(article, ()):
+    for article, owner in pairs:
+        if article in position:
             members[owner].append(article)
+    for owner, articles in members.items():
+        members[owner] = sorted(set(articles), key=position.__getitem__)
     return members
 
 
-def _articles(state, pages, articles, images, by_topic) -> None:
+def _articles(state, root_path, articles, images, by_topic) -> None:
     topics_of = defaultdict(list)
     related = {}  # topic -> digest of the articles "Related stories" can draw from it
     for topic, members in by_topic.items():
@@ -207,14 +218,16 @@ def _articles(state, pages, articles, images, by_topic) -> None:
             "article_id", "audio", "duration", "changed"
         )
     }
-    for pk, title, standfirst, image, first_published, minutes in articles:
-        if pk not in pages:
-            continue
-        _, url, page_signature = pages.pop(pk)
+    prefix = len(root_path) - 1
+    for pk, url_path, revision, published, title, standfirst, image, first, minutes in articles:
+        if not url_path.startswith(root_path):
+            continue  # on another site
+        url = url_path[prefix:]
+        page_signature = digest(revision, published)
         picture = images.get(image)
         heads = [related[topic] for topic in sorted(topics_of[pk])]
         state.signatures[url] = digest(page_signature, picture, narration.get(pk), heads)
-        state.cards[url] = digest(title, standfirst, image, picture, first_published, minutes)
+        state.cards[url] = digest(title, standfirst, image, picture, first, minutes)
 
 
 def _listing(state: SiteState, url: str, signature: str, members: list[int]) -> None:

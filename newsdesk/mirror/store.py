@@ -56,22 +56,28 @@ class Entry:
     last_modified: str | None = None
 
     def to_json(self, positions: dict[str, int]) -> dict[str, Any]:
+        """Only what is set (a manifest holds tens of thousands of entries)."""
         data: dict[str, Any] = {"url": self.url, "sha256": self.sha256, "size": self.size}
-        for name in OPTIONAL_FIELDS:
-            value = getattr(self, name)
-            if value:
-                data[name] = value
+        if self.kind != "page":
+            data["kind"] = self.kind
+        if self.signature:
+            data["signature"] = self.signature
+        if self.card:
+            data["card"] = self.card
         if self.links:
-            data["links"] = [positions[file] for file in self.links]
+            data["links"] = list(map(positions.__getitem__, self.links))
+        for name in RARE_FIELDS:
+            if value := getattr(self, name):
+                data[name] = value
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], names: list[str]) -> Entry:
-        links = [names[position] for position in data.pop("links", ())]
+        links = list(map(names.__getitem__, data.pop("links", ())))
         return cls(**data, links=links)
 
 
-OPTIONAL_FIELDS = ("kind", "signature", "card", "mentions", "content", "etag", "last_modified")
+RARE_FIELDS = ("mentions", "content", "etag", "last_modified")
 
 
 @dataclass
@@ -94,11 +100,15 @@ class Manifest:
             raise StoreError(f"{outdir / MANIFEST} is not valid JSON ({error})") from error
         if data.get("format") != FORMAT:
             return None
-        entries = data.pop("files")
+        entries = data["files"]
         names = list(entries)
-        files = {path: Entry.from_json(entry, names) for path, entry in entries.items()}
-        data.pop("format")
-        return cls(**data, files=files)
+        return cls(
+            base_url=data.get("base_url", ""),
+            fingerprint=data.get("fingerprint", ""),
+            digest=data.get("digest", ""),
+            generated_at=data.get("generated_at", ""),
+            files={path: Entry.from_json(entry, names) for path, entry in entries.items()},
+        )
 
     def save(self, outdir: Path) -> None:
         """Files in sorted order; a file's links are positions in that order (every link leads

@@ -13,8 +13,7 @@ phrase; the whole MATCH expression is a query parameter, never part of the SQL.
 """
 
 from django.db import connection
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models.expressions import RawSQL
 from wagtail.search.utils import get_descendants_content_types_pks
 
 
@@ -37,16 +36,19 @@ def best_matches(queryset, terms, limit):
     from wagtail.search.models import IndexEntry, SQLiteFTSIndexEntry
 
     fts, entries = SQLiteFTSIndexEntry._meta.db_table, IndexEntry._meta.db_table
-    visible = queryset.order_by().annotate(_text_pk=Cast("pk", TextField())).values("_text_pk")
-    visible_sql, visible_params = visible.query.sql_with_params()
+    # Visibility is checked per match (a primary-key lookup), not by listing every visible
+    # row first: that cost 10 ms on 10,000 articles even when one article matched. The
+    # models searched have integer primary keys; the index stores them as text.
+    visible = queryset.order_by().filter(pk=RawSQL("CAST(entry.object_id AS INTEGER)", []))
+    visible_sql, visible_params = visible.values("pk").query.sql_with_params()
     content_types = get_descendants_content_types_pks(queryset.model)
     placeholders = ", ".join(["%s"] * len(content_types))
     # CROSS JOIN fixes the join order in SQLite: the full-text match drives, once. Left to the
-    # planner, the COUNT query scanned the entries and re-ran the match for each (seconds).
+    # planner, a COUNT of these rows scanned the entries and re-ran the match for each.
     where = (
         f"FROM {fts} CROSS JOIN {entries} AS entry ON entry.id = {fts}.rowid "
         f"WHERE {fts} MATCH %s AND entry.content_type_id IN ({placeholders}) "
-        f"AND entry.object_id IN ({visible_sql})"
+        f"AND EXISTS ({visible_sql})"
     )
     params = [match_expression(terms), *content_types, *visible_params]
     # The matches are found and scored once (a materialised CTE: bm25() cannot be called in
