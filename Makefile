@@ -32,8 +32,9 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	bash scripts/test.sh
 
+# make bench ONLY=feeds,search re-runs some parts and keeps the other sections of BENCHMARKS.md.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(if $(ONLY),--only $(ONLY))
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

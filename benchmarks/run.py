@@ -1,22 +1,23 @@
-"""`make bench`: the page benchmark, then the live benchmark; both go into one BENCHMARKS.md.
+"""`make bench`: every benchmark, each into its own section of BENCHMARKS.md.
 
-- benchmarks.pages: an uncached page render against the same bytes served statically;
-- benchmarks.live: one server fanning live updates out to 1,000 and 5,000 SSE readers, against
-  a bare asyncio floor, with a latency plot in benchmarks/live-latency.png;
-- benchmarks.live_browser: publish to screen in a real Chromium page;
-- benchmarks.narration_engine: text to MP3 for a 600-word article (real-time factor, memory,
-  re-narration after a one-paragraph edit);
-- benchmarks.narration_pipeline: publish to audio ready through a real `newsdesk worker`;
-- benchmarks.feeds, benchmarks.search, benchmarks.mirror: feed generation, search latency and
-  full and incremental mirror times over a generated set of 10,000 articles.
+- pages: an uncached page render against the same bytes served statically;
+- live: one server fanning live updates out to 1,000 and 5,000 SSE readers, against a bare
+  asyncio floor, with a latency plot in benchmarks/live-latency.png, then publish to screen
+  in a real Chromium page;
+- narration: text to MP3 for a 600-word article (real-time factor, memory, re-narration after
+  a one-paragraph edit), then publish to audio ready through a real `newsdesk worker`;
+- feeds, search, mirror: feed generation, search latency and full and incremental mirror
+  times over a generated set of 10,000 articles.
 
 Each part measures its own baseline in the same run, so its ratios do not depend on how fast
-this machine is. `python -m benchmarks.pages` and `python -m benchmarks.live` run one part
-alone and only print.
+this machine is. `python -m benchmarks.run --only feeds,search` re-runs some parts and keeps
+the other sections of BENCHMARKS.md as they were; each section says when it was measured.
 """
 
+import argparse
 import os
 import platform
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +33,8 @@ from benchmarks import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "BENCHMARKS.md"
+SECTION = re.compile(r"<!-- part: (?P<name>[a-z_]+) -->\n(?P<body>.*?)<!-- end of part -->\n", re.S)
 
 
 def machine():
@@ -50,54 +53,87 @@ def machine():
     )
 
 
-def main():
-    print("== Page benchmark", flush=True)
-    page_section, page_lines = pages.run()
-    print("\n".join(page_lines), flush=True)
-    print("\n== Live benchmark", flush=True)
-    live_section, live_lines = live.run(plot_to=live.PLOT)
+def run_live():
+    section, summary = live.run(plot_to=live.PLOT)
     browser_lines = live_browser.lines(live_browser.measure())
-    print("\n".join(browser_lines), flush=True)
-    live_section += (
+    section += (
         "\nPublish to screen in Chromium (benchmarks/live_browser.py: one reader's page, 20 "
         "updates committed by another process, latency from commit to the element in the "
         "DOM):\n\n" + "\n".join(browser_lines) + "\n"
     )
-    live_lines += browser_lines
-    print("\n== Narration benchmark", flush=True)
-    narration_section, narration_lines = narration_engine.run()
-    print("\n".join(narration_lines), flush=True)
+    return section, summary + browser_lines
+
+
+def run_narration():
+    section, summary = narration_engine.run()
     pipeline_lines = narration_pipeline.lines(narration_pipeline.measure())
-    narration_section += "\n".join(pipeline_lines) + "\n"
-    narration_lines += pipeline_lines
-    distribution_sections, distribution_lines = [], []
-    for name, part in (("Feeds", feeds), ("Search", search), ("Mirror", mirror)):
+    return section + "\n".join(pipeline_lines) + "\n", summary + pipeline_lines
+
+
+# In the order they run and appear in BENCHMARKS.md.
+PARTS = {
+    "pages": pages.run,
+    "live": run_live,
+    "narration": run_narration,
+    "feeds": feeds.run,
+    "search": search.run,
+    "mirror": mirror.run,
+}
+
+
+def kept_sections():
+    """name -> section text (with its marker lines) from the current BENCHMARKS.md."""
+    if not REPORT.exists():
+        return {}
+    return {match["name"]: match[0] for match in SECTION.finditer(REPORT.read_text())}
+
+
+def write_report(sections):
+    body = "\n".join(sections[name] for name in PARTS if name in sections)
+    REPORT.write_text(
+        "# Benchmarks\n\n"
+        "Produced by `make bench` (`python -m benchmarks.run`); each section below was measured "
+        "in one run of its part, on the date and software it names.\n\n" + body
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only", help=f"comma-separated parts to run (default: all): {', '.join(PARTS)}"
+    )
+    args = parser.parse_args(argv)
+    chosen = args.only.split(",") if args.only else list(PARTS)
+    unknown = [name for name in chosen if name not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    sections = kept_sections()
+    summaries = []
+    for name in PARTS:
+        if name not in chosen:
+            continue
         print(f"\n== {name} benchmark", flush=True)
-        section, part_lines = part.run()
-        print("\n".join(part_lines), flush=True)
-        distribution_sections.append(section)
-        distribution_lines += part_lines
-    distribution_section = "\n".join(distribution_sections)
-    report = f"""# Benchmarks
-
-Produced by `make bench` (`python -m benchmarks.run`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
-Machine: {machine()}.
-Software: {live.versions()}.
-
-{page_section}
-{live_section}
-{narration_section}
-{distribution_section}"""
-    (ROOT / "BENCHMARKS.md").write_text(report.rstrip() + "\n")
+        section, lines = PARTS[name]()
+        print("\n".join(lines), flush=True)
+        stamp = (
+            f"Measured on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine()}. "
+            f"Software: {live.versions()}.\n\n"
+        )
+        heading, _, rest = section.partition("\n")
+        sections[name] = (
+            f"<!-- part: {name} -->\n{heading}\n\n{stamp}{rest.lstrip()}"
+            f"{'' if rest.endswith(chr(10)) else chr(10)}<!-- end of part -->\n"
+        )
+        write_report(sections)  # after each part, so an interrupted run keeps what it measured
+        summaries.append((name, lines))
     print("\n== Summary")
-    print("\n".join(page_lines))
-    print()
-    print("\n".join(live_lines))
-    print()
-    print("\n".join(narration_lines))
-    print()
-    print("\n".join(distribution_lines))
-    print("\nWritten to BENCHMARKS.md and benchmarks/live-latency.png.")
+    for name, lines in summaries:
+        print(f"\n{name}:")
+        print("\n".join(lines))
+    print(
+        f"\nWritten to {REPORT.name}"
+        + (" and benchmarks/live-latency.png." if "live" in chosen else ".")
+    )
 
 
 if __name__ == "__main__":
