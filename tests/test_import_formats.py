@@ -162,6 +162,45 @@ def test_html_page_metadata_and_text():
     assert story.footer_author == "Petro Savchuk"
 
 
+def test_html_page_without_article_markup_gives_the_main_text():
+    """A layout of nested <div>s, no <article> or <main>: trafilatura finds the text and leaves
+    the menu, share bar, comments, "most read" box, newsletter box and footer out."""
+    story = read_page((FIXTURES / "no_article_markup.html").read_bytes(), KYIV)
+    assert story.source_key == "url:https://lukivka.example/city/night-buses-three-routes"
+    assert story.authors == ("Halyna Moroz",)
+    assert [kind for kind, _ in story.body] == ["paragraph"] * 3
+    assert story.body[0][1].startswith("<p>Lukivka will run night buses on routes 2, 7 and 11")
+    assert "<i>monthly passes</i>" in story.body[1][1]
+    assert '<a href="https://lukivka.example/council/transport">look at' in story.body[2][1]
+    text = " ".join(str(value) for _, value in story.body)
+    furniture = ["Home", "Search", "Share", "comments", "Ivan", "Most read", "bakery"]
+    furniture += ["Newsletter", "Copyright", "injected", "Halyna Moroz, 2 May", "night bus leaves"]
+    for words in furniture:
+        assert words not in text
+    # Without JSON-LD the caption comes from the page's <figcaption>, its credit split off.
+    assert (story.caption, story.credit) == (
+        "A night bus leaves the depot on Mira Street on May 1, 2025.",
+        "Lukivka Today",
+    )
+
+
+def test_html_page_with_control_characters_keeps_its_text():
+    # lxml (under trafilatura) cannot hold these; one of them used to empty the whole page.
+    html = (FIXTURES / "article.html").read_text()
+    html = html.replace("<p>The river ferry", '<p title="a&#14;b">The river\x01 ferry')
+    story = read_page(html.encode(), KYIV)
+    assert story.body[0][1].startswith("<p>The river ferry between Zelenobrid and Lukivka")
+    assert len(story.body) == 6
+
+
+def test_html_page_without_text_is_refused():
+    html = (FIXTURES / "article.html").read_text()
+    start, end = html.index("<body>"), html.index("</body>")
+    html = html[:start] + "<body><nav><a href='/'>Home</a></nav>" + html[end:]
+    with pytest.raises(SourceError, match="no article text"):
+        read_page(html.encode(), KYIV)
+
+
 @pytest.mark.parametrize(
     ("remove", "message"),
     [
