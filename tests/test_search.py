@@ -174,6 +174,31 @@ def test_finds_a_live_update_by_its_headline(client):
 
 
 @pytest.mark.django_db
+def test_the_article_named_by_the_query_outranks_short_updates_that_mention_it(client):
+    # The demo's case: "water pumping" listed four short storm updates before the article
+    # whose headline is about exactly that, because a long body scores low in BM25 and the
+    # updates' headlines were indexed as body text. Headlines now weigh as titles on both.
+    for number in range(6):  # BM25 needs documents without the words to weigh them at all
+        article(f"Council session {number}", "Deputies discussed the budget and school meals.")
+    background = "Crews worked through the night across the district to restore supply. " * 12
+    story = article(
+        "Running water returns after pumping station repair",
+        "Engineers replaced two pumps at the pumping station, and water reached homes on Tuesday.",
+        background,
+        age=timedelta(hours=20),
+    )
+    feed = make_live_feed("Storm over the coast")
+    updates = [
+        post(feed, "Pumping station back on grid power", body="<p>The water utility said so.</p>"),
+        post(feed, "Weak pressure on upper floors", body="<p>No water until pumping resumes.</p>"),
+    ]
+    indexed(*updates)
+    titles = result_titles(client, "water pumping")
+    assert titles[0] == story.title
+    assert set(titles[1:]) == {update.headline for update in updates}
+
+
+@pytest.mark.django_db
 def test_finds_words_in_any_script_whatever_their_case(client):
     found = article("Світло повертається", "Енергетики відновили живлення в Сумах і Шостці.")
     assert result_titles(client, "ШОСТЦІ") == [found.title]

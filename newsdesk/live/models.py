@@ -212,9 +212,11 @@ class LiveUpdate(index.Indexed, models.Model):
     objects = LiveUpdateQuerySet.as_manager()
 
     search_fields = [
-        # Weighted like a page title (Page.search_fields: boost 2), so that on PostgreSQL a
-        # headline counts as much as an article's title.
-        index.SearchField("headline", boost=2),
+        # Indexed under the name "title" with a page title's boost (Page.search_fields: 2):
+        # both database backends keep fields named "title" in their own column and weight it,
+        # so a headline counts as much as an article's title. Indexed as "headline" it was
+        # body text, and short updates outranked the article named in the query.
+        index.SearchField("title", boost=2),
         index.SearchField("body"),
         index.SearchField("source_name"),
         index.FilterField("feed"),
@@ -237,6 +239,11 @@ class LiveUpdate(index.Indexed, models.Model):
 
     def get_absolute_url(self):
         return f"{self.feed.url}updates/{self.pk}/"
+
+    @property
+    def title(self):
+        """The headline, under the name search backends index as a title."""
+        return self.headline
 
     @property
     def anchor(self):
