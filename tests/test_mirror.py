@@ -567,6 +567,7 @@ def test_the_mirror_stays_out_of_the_data_folders(db, settings):
     reason="Debian's chromium is not installed (apt-get install chromium)",
 )
 def test_the_copy_opens_from_the_file_system(site, tmp_path, monkeypatch):
+    post(site["feed"], "Bridge closed to traffic", is_key_event=True)  # the two-column layout
     outdir = tmp_path / "mirror"
     mirror(outdir)
     article_file = outdir / file_of(site["lead"].url)
@@ -600,5 +601,10 @@ def test_the_copy_opens_from_the_file_system(site, tmp_path, monkeypatch):
         page.goto(live_file.as_uri(), wait_until="load")
         page.wait_for_timeout(1500)  # live.js would have connected by now
         assert page.locator(".mirror-note").is_visible()
+        # Above the feed's header and key events, not squeezed into the updates' column.
+        note = page.locator(".mirror-note").bounding_box()
+        header = page.locator(".live__header").bounding_box()
+        assert note["y"] + note["height"] <= header["y"]
+        assert page.locator(".key-events").bounding_box()["y"] >= header["y"] + header["height"]
         assert not [url for url in requests if "events" in url or "updates.json" in url]
         browser.close()
