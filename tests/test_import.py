@@ -174,6 +174,23 @@ def test_dumps_of_the_same_day_share_a_feed_without_posting_twice(tmp_path):
     assert ArticlePage.objects.count() == 2 and LiveUpdate.objects.count() == 4
 
 
+def test_two_entries_with_the_same_time_and_headline_stay_two_updates(tmp_path):
+    # A desk posting "Air-raid alert" twice in one minute, for two districts: neither is lost.
+    text = REFERENCE.read_text()
+    entry = "8:54 PM\nAir-raid alert declared in Zelenobrid Oblast\n\n"
+    twice = text.replace(entry, entry + "The alert covers Lukivka too.\n\n" + entry, 1)
+    assert twice != text
+    path = write(tmp_path, "twice.txt", twice)
+    out, _ = run(path, "--publish")
+    assert out.count("created live update") == 5
+    bodies = LiveUpdate.objects.filter(headline__startswith="Air-raid alert").values_list(
+        "body", flat=True
+    )
+    assert len(bodies) == 2 and any("Lukivka too" in body for body in bodies)
+    out, _ = run(path, "--publish")
+    assert set(actions(out)) == {"unchanged"} and LiveUpdate.objects.count() == 5
+
+
 def test_live_feed_option_names_the_feed(tmp_path):
     run(FIXTURES / "several_midnights.txt", "--live-feed", "brid-floods")
     feed = LiveFeedPage.objects.get()
