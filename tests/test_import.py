@@ -1,5 +1,6 @@
 """`newsdesk import` with page dumps: what it writes, what it prints, and what it refuses."""
 
+import logging
 from datetime import datetime
 from io import StringIO
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_a_page_dump_becomes_an_article_and_a_live_feed():
     ]
     assert lines[3].startswith("created live update /live/live-2025-03-14/updates/")
     assert lines[-1] == "Imported 1 of 1 file(s): 7 created, 0 updated, 0 unchanged."
-    assert "no photo to show it with" in err
+    assert "no photo imported; the page shows the caption on its own" in err
 
 
 def test_the_article_page_shows_what_the_dump_showed(client):
@@ -280,3 +281,14 @@ def test_a_failure_while_writing_rolls_the_whole_file_back(monkeypatch):
     assert not ArticlePage.objects.exists() and not LiveFeedPage.objects.exists()
     assert not LiveUpdate.objects.exists() and not Author.objects.exists()
     assert not ImportRecord.objects.exists()
+
+
+def test_library_logs_are_quiet_unless_asked_for(caplog):
+    caplog.set_level(logging.INFO)
+    run(REFERENCE, "--publish")
+    assert not [record for record in caplog.records if record.name.startswith("wagtail")]
+    ArticlePage.objects.get().delete()
+    ImportRecord.objects.all().delete()
+    call_command("import", str(REFERENCE), "--publish", verbosity=2, stdout=StringIO())
+    assert any(record.name.startswith("wagtail") for record in caplog.records)
+    assert logging.getLogger("wagtail").level == logging.NOTSET  # restored afterwards

@@ -272,7 +272,7 @@ class _Writer:
                 )
         if story.caption and not page.hero_image_id:
             self.report.warn(
-                f"{story.headline!r}: the caption is kept, but there is no photo to show it with"
+                f"{story.headline!r}: no photo imported; the page shows the caption on its own"
             )
 
     # --- live feeds --------------------------------------------------------------------------

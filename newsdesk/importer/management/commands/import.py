@@ -1,6 +1,8 @@
 """`newsdesk import PATH…`: bring articles in from page dumps, HTML pages and WordPress
 exports (docs/import.md). Each file is imported whole or not at all."""
 
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -73,13 +75,14 @@ class Command(BaseCommand):
         if not files:
             raise CommandError("No files to import.")
         totals, failed = {"created": 0, "updated": 0, "unchanged": 0}, []
-        for path in files:
-            report = self.import_file(path, options["format"], zone, writer_options, options)
-            if report is None:
-                failed.append(str(path))
-                continue
-            for action in totals:
-                totals[action] += report.counts[action]
+        with _quiet_libraries(options["verbosity"]):
+            for path in files:
+                report = self.import_file(path, options["format"], zone, writer_options, options)
+                if report is None:
+                    failed.append(str(path))
+                    continue
+                for action in totals:
+                    totals[action] += report.counts[action]
         self.summary(len(files), totals, failed, options["dry_run"])
         if failed:
             raise CommandError(f"{len(failed)} of {len(files)} file(s) failed: {', '.join(failed)}")
@@ -119,3 +122,22 @@ class Command(BaseCommand):
         self.stdout.write(line)
         if dry_run:
             self.stdout.write("Dry run: every change above was rolled back; nothing was written.")
+
+
+@contextmanager
+def _quiet_libraries(verbosity):
+    """Wagtail logs every page it creates and publishes, and trafilatura every page it finds
+    no text in; the command already prints one line per object and its own errors, so at the
+    default verbosity those logs are noise (thousands of lines for a WordPress export)."""
+    loggers = {"wagtail": logging.WARNING, "trafilatura": logging.ERROR}
+    if verbosity >= 2:
+        yield
+        return
+    levels = {name: logging.getLogger(name).level for name in loggers}
+    for name, level in loggers.items():
+        logging.getLogger(name).setLevel(level)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
