@@ -20,6 +20,10 @@ What it makes:
   one-second MP3 (the files are named by content hash in production too, so sharing is
   normal); durations are what the text would take to read.
 
+`live_feed(updates=5_000, seed=1)` adds one published live feed (`LIVE_SLUG`) with that many
+published updates, five minutes apart (fixed dates), each with a headline, one or two short
+paragraphs and who reported it; every 40th is a key event. The HTTP benchmark uses both.
+
 It is fast because it skips what a benchmark of reading does not need: no page revisions, no
 search index entries (run `newsdesk update_index` if you need them), no reference index, no
 narration tasks. Pages are written in bulk with their tree paths computed here (treebeard's
@@ -372,3 +376,51 @@ def _check_tree():
     problems = Page.find_problems()
     if any(problems):
         raise RuntimeError(f"the generated page tree is inconsistent: {problems}")
+
+
+LIVE_SLUG = "benchmark-live"
+SOURCES = ["the regional administration", "the city council", "the emergency service", "police"]
+
+
+def live_feed(updates=5_000, seed=1, slug=LIVE_SLUG):
+    """One published live feed with `updates` published updates, written in bulk; returns it.
+
+    Sequence numbers are 1..updates, as if each had been posted through post_update, and the
+    feed's FeedSequence says so, so streams and `Last-Event-ID` work on it as on a real one.
+    """
+    from newsdesk.live.models import FeedSequence, LiveFeedPage, LiveIndexPage, LiveUpdate
+
+    rng = random.Random(seed)  # noqa: S311 - made-up benchmark data
+    feed = LiveFeedPage(
+        title="Benchmark storm: live",
+        slug=slug,
+        summary="A generated live feed.",
+        coverage_start=START + timedelta(days=380),
+        live=False,
+    )
+    LiveIndexPage.objects.get().add_child(instance=feed)
+    feed.save_revision().publish()
+    # Fixed dates, like the articles', so a rebuilt data set is the same data set.
+    newest = START + timedelta(days=400)
+    rows = []
+    for sequence in range(1, updates + 1):
+        moment = newest - timedelta(minutes=5 * (updates - sequence))
+        words = [rng.choice(VOCABULARY) for _ in range(rng.randint(25, 70))]
+        paragraphs = [" ".join(words[7:]).capitalize() + "."]
+        if rng.random() < 0.4:
+            paragraphs.append(" ".join(rng.sample(VOCABULARY, 12)).capitalize() + ".")
+        rows.append(
+            LiveUpdate(
+                feed=feed,
+                sequence=sequence,
+                headline=" ".join(words[:7]).capitalize(),
+                body="".join(f"<p>{text}</p>" for text in paragraphs),
+                source_name=rng.choice(SOURCES),
+                source_time=moment - timedelta(minutes=rng.randrange(1, 20)),
+                published_at=moment,
+                is_key_event=sequence % 40 == 0,
+            )
+        )
+    LiveUpdate.objects.bulk_create(rows, batch_size=500)
+    FeedSequence.objects.update_or_create(feed=feed, defaults={"last": updates})
+    return feed

@@ -81,3 +81,65 @@ def latency_cdf(path, title, series, markers=()):
         )
         draw.text((LEFT + plot_w + 46, legend_y), label, fill="black", font=small)
     image.save(path)
+
+
+def throughput_curve(path, title, series):
+    """series: [(label, [(connections, requests/s), ...])]; both axes logarithmic, because
+    nginx and an uncached render differ by a factor of a hundred or more."""
+    series = [(label, sorted(points)) for label, points in series if points]
+    xs = [c for _, points in series for c, _ in points] or [1]
+    ys = [max(v, 1.0) for _, points in series for _, v in points] or [1.0]
+    x_low, x_high = min(xs), max(max(xs), min(xs) * 2)
+    y_low = 10 ** math.floor(math.log10(min(ys)))
+    y_high = 10 ** math.ceil(math.log10(max(ys) * 1.01))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(connections):
+        return LEFT + plot_w * math.log(connections / x_low) / math.log(x_high / x_low)
+
+    def y(rate):
+        rate = min(max(rate, y_low), y_high)
+        return TOP + plot_h * (1 - math.log10(rate / y_low) / math.log10(y_high / y_low))
+
+    image = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    small, normal = font(12), font(15)
+    draw.text((10, 10), title, fill="black", font=normal)
+    decade = y_low
+    while decade <= y_high:
+        for step in (1, 2, 5):
+            rate = decade * step
+            if rate > y_high:
+                break
+            draw.line([(LEFT, y(rate)), (LEFT + plot_w, y(rate))], fill="#e4e4e4")
+            if step == 1:
+                draw.text((10, y(rate) - 7), f"{rate:,.0f}", fill="#333333", font=small)
+        decade *= 10
+    for connections in sorted(set(xs)):
+        draw.line([(x(connections), TOP), (x(connections), TOP + plot_h)], fill="#eeeeee")
+        draw.text(
+            (x(connections) - 6, TOP + plot_h + 6), str(connections), fill="#333333", font=small
+        )
+    draw.rectangle([LEFT, TOP, LEFT + plot_w, TOP + plot_h], outline="#888888")
+    draw.text(
+        (LEFT + plot_w / 2 - 90, HEIGHT - 28),
+        "concurrent connections (log)",
+        fill="black",
+        font=small,
+    )
+    draw.text((10, TOP - 24), "requests/s (log)", fill="black", font=small)
+    for number, (label, points) in enumerate(series):
+        color = COLORS[number % len(COLORS)]
+        coords = [(x(c), y(v)) for c, v in points]
+        if len(coords) > 1:
+            draw.line(coords, fill=color, width=3)
+        for cx, cy in coords:
+            draw.ellipse([cx - 4, cy - 4, cx + 4, cy + 4], fill=color)
+        legend_y = TOP + 10 + number * 22
+        draw.line(
+            [(LEFT + plot_w + 15, legend_y + 7), (LEFT + plot_w + 40, legend_y + 7)],
+            fill=color,
+            width=3,
+        )
+        draw.text((LEFT + plot_w + 46, legend_y), label, fill="black", font=small)
+    image.save(path)

@@ -1,6 +1,11 @@
 """`make bench`: every benchmark, each into its own section of BENCHMARKS.md.
 
-- pages: an uncached page render against the same bytes served statically;
+- pages: an uncached page render against the same bytes served statically, in-process;
+- http: reader pages over real sockets with wrk (the cached article, an uncached render, home,
+  a live feed page, the RSS feed) against nginx serving the same bytes, on a data set of
+  10,000 articles; CPU and queries per render, memory, publishing under load, and uvicorn
+  against granian at 1 and 2 workers (benchmarks/http_load.py), with a plot in
+  benchmarks/http-throughput.png;
 - live: one server fanning live updates out to 1,000 and 5,000 SSE readers, against a bare
   asyncio floor, with a latency plot in benchmarks/live-latency.png, then publish to screen
   in a real Chromium page;
@@ -24,6 +29,7 @@ from pathlib import Path
 
 from benchmarks import (
     feeds,
+    http_load,
     live,
     live_browser,
     mirror,
@@ -74,12 +80,16 @@ def run_narration():
 # In the order they run and appear in BENCHMARKS.md.
 PARTS = {
     "pages": pages.run,
+    "http": http_load.run,
     "live": run_live,
     "narration": run_narration,
     "feeds": feeds.run,
     "search": search.run,
     "mirror": mirror.run,
 }
+
+
+PLOTS = {"http": "benchmarks/http-throughput.png", "live": "benchmarks/live-latency.png"}
 
 
 def kept_sections():
@@ -134,10 +144,8 @@ def main(argv=None):
     for name, lines in summaries:
         print(f"\n{name}:")
         print("\n".join(lines))
-    print(
-        f"\nWritten to {REPORT.name}"
-        + (" and benchmarks/live-latency.png." if "live" in chosen else ".")
-    )
+    plots = [path for part, path in PLOTS.items() if part in chosen]
+    print(f"\nWritten to {REPORT.name}" + "".join(f" and {path}" for path in plots) + ".")
 
 
 if __name__ == "__main__":
