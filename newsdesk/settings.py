@@ -41,6 +41,12 @@ NEWSDESK_VOICE = env.get("NEWSDESK_VOICE", "")
 NEWSDESK_NARRATION_WPM = int(env.get("NEWSDESK_NARRATION_WPM", "165"))
 NEWSDESK_FEED_CONTENT = env.get("NEWSDESK_FEED_CONTENT", "full").strip().lower()
 SECURE_HSTS_SECONDS = int(env.get("NEWSDESK_HSTS_SECONDS", "31536000"))
+NEWSDESK_CACHE = _flag(env.get("NEWSDESK_CACHE", "true"))
+NEWSDESK_CACHE_MAX_BYTES = int(env.get("NEWSDESK_CACHE_MAX_BYTES", str(64 * 1024 * 1024)))
+NEWSDESK_CACHE_MAX_AGE = int(env.get("NEWSDESK_CACHE_MAX_AGE", "60"))
+NEWSDESK_CACHE_STALE_SECONDS = int(env.get("NEWSDESK_CACHE_STALE_SECONDS", "30"))
+NEWSDESK_CACHE_RENDER_LIMIT = int(env.get("NEWSDESK_CACHE_RENDER_LIMIT", "8"))
+NEWSDESK_CACHE_PURGE_URL = env.get("NEWSDESK_CACHE_PURGE_URL", "")
 _secret_from_env = env.get("NEWSDESK_SECRET_KEY", "")
 # --- End of environment --------------------------------------------------------------------
 
@@ -59,9 +65,11 @@ INSTALLED_APPS = [
     "newsdesk.feeds",
     "newsdesk.seo",
     "newsdesk.search",
+    "newsdesk.readapi",
     "newsdesk.desk",
     "newsdesk.demo",
     "newsdesk.server",
+    "newsdesk.pagecache",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.embeds",
@@ -71,6 +79,7 @@ INSTALLED_APPS = [
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",
+    "wagtail.api.v2",
     "wagtail.admin",
     "wagtail",
     "modelcluster",
@@ -275,6 +284,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = NEWSDESK_SITE_NAME
 WAGTAILADMIN_BASE_URL = NEWSDESK_BASE_URL
+# The read API's detail_url and redirects (newsdesk/readapi): the public address, never Host.
+WAGTAILAPI_BASE_URL = NEWSDESK_BASE_URL
 WAGTAILIMAGES_IMAGE_MODEL = "images.NewsImage"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000

@@ -1,0 +1,83 @@
+"""Invalidating cached pages: the writes with side effects, called by receivers (signals.py).
+
+Each verb turns a change into the tags of the pages that show it (docs/caching.md has the
+table), records them in the change's own transaction, and once that commits drops the pages
+here, in Redis when it is shared, and (through pub/sub or polling) in every other process.
+"""
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from newsdesk.pagecache import cache, channel, purge, shared
+from newsdesk.pagecache.models import Invalidation
+
+logger = logging.getLogger(__name__)
+
+KEEP = timedelta(minutes=10)
+"""Invalidation rows older than this are deleted: every process has long applied them."""
+
+
+def refresh_page(page):
+    """A Wagtail page was published (now or on schedule), unpublished or deleted."""
+    invalidate(page_tags(page))
+
+
+def refresh_live_feed(feed_id):
+    """An update of the feed was posted, edited, corrected or deleted."""
+    invalidate({f"live:{feed_id}"})
+
+
+def refresh_author(author):
+    invalidate({f"articles.author:{author.pk}", f"author-list:{author.pk}"})
+
+
+def refresh_topic(topic):
+    invalidate({f"articles.topic:{topic.pk}", f"topic-list:{topic.pk}"})
+
+
+def refresh_image(image):
+    invalidate({f"image:{image.pk}"})
+
+
+def page_tags(page):
+    """Pages that loaded this one, and the lists it can join or leave."""
+    from newsdesk.articles.models import ArticlePage
+    from newsdesk.live.models import LiveFeedPage
+
+    tags = {f"page:{page.pk}"}
+    if isinstance(page, ArticlePage):
+        tags.add("articles")
+        tags.update(f"topic-list:{topic.pk}" for topic in page.topics.all())
+        tags.update(f"author-list:{link.author_id}" for link in page.byline.all())
+    elif isinstance(page, LiveFeedPage):
+        tags.update({f"live:{page.pk}", "live-list"})
+    return tags
+
+
+def invalidate(tags):
+    """Record the invalidation with the change; apply and announce it after commit."""
+    tags = sorted(set(tags))
+    if not tags or not settings.NEWSDESK_CACHE:
+        return
+    with transaction.atomic():
+        row = Invalidation.objects.create(tags=tags)
+        Invalidation.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
+    transaction.on_commit(partial(_apply_committed, row.pk, tags))
+
+
+def _apply_committed(invalidation_id, tags):
+    dropped = cache.drop(tags)
+    if cache.listener.loop is not None:
+        cache.listener.applied_here.add(invalidation_id)
+    if shared.enabled():
+        try:
+            purge.request_purge(shared.invalidate(tags) - dropped)
+        except Exception:
+            # Entries in Redis expire after store.LIFETIME_SECONDS at the latest.
+            logger.exception("Page cache: could not invalidate the shared store")
+    channel.publish(invalidation_id)

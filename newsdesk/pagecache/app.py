@@ -1,0 +1,283 @@
+"""The page cache as an ASGI layer in front of Django (newsdesk/asgi.py wraps Django in it).
+
+A hit is a dictionary look-up and two `send` calls: it never enters Django's middleware
+stack, which costs far more than the whole hit (docs/caching.md has the figures). What the
+middleware would have done for a hit is done here, the way Django does it: the Host header is
+checked against ALLOWED_HOSTS (anything else goes to Django, which refuses it), plain HTTP goes
+to Django to be redirected when SECURE_SSL_REDIRECT is on, HSTS is added to HTTPS responses,
+and the other security headers are those Django sent when the page was stored.
+
+A miss renders through Django once per URL at a time (others asking meanwhile wait for that
+render), at most NEWSDESK_CACHE_RENDER_LIMIT renders at a time per process (503 with
+Retry-After beyond it), with the query string cut down to the kind's allowed parameters and
+without cookies or validators, so what is stored is exactly what any anonymous reader of that
+key would get.
+"""
+
+import asyncio
+import contextvars
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.http.request import split_domain_port, validate_host
+
+from newsdesk.pagecache import recorder, shared
+from newsdesk.pagecache.cache import listener, store
+from newsdesk.pagecache.entries import cacheable, make_entry, not_modified
+from newsdesk.pagecache.kinds import kind_of
+
+logger = logging.getLogger(__name__)
+
+SAFE = frozenset({"GET", "HEAD"})
+RENDER_HEADERS_DROPPED = {b"cookie", b"if-none-match", b"if-modified-since", b"authorization"}
+RETRY_AFTER = b"2"
+
+
+class RenderLimit:
+    """At most `limit` renders of uncached pages in flight in this process."""
+
+    def __init__(self):
+        self.running = 0
+
+    def try_acquire(self):
+        if self.running >= settings.NEWSDESK_CACHE_RENDER_LIMIT:
+            return False
+        self.running += 1
+        return True
+
+    def release(self):
+        self.running -= 1
+
+
+class Config:
+    """The settings a hit needs, read once: each `settings.X` costs about a microsecond,
+    which is a noticeable part of a hit. Read again when tests change settings."""
+
+    def __init__(self):
+        self.enabled = settings.NEWSDESK_CACHE
+        self.session_cookie = settings.SESSION_COOKIE_NAME.encode() + b"="
+        self.ssl_redirect = settings.SECURE_SSL_REDIRECT
+        header = settings.SECURE_PROXY_SSL_HEADER
+        self.proxy_header = (
+            header[0].removeprefix("HTTP_").lower().replace("_", "-").encode() if header else None
+        )
+        self.proxy_secure_value = header[1] if header else None
+
+
+limit = RenderLimit()
+_inflight: dict[str, asyncio.Future] = {}
+_hosts: dict[bytes, bool] = {}
+_config = None
+
+
+def config():
+    global _config
+    if _config is None:
+        _config = Config()
+    return _config
+
+
+@setting_changed.connect
+def _forget_settings(**kwargs):
+    global _config
+    _config = None
+    _hosts.clear()
+
+
+def host_allowed(host):
+    """Django's own check (HttpRequest.get_host), remembered for the few hosts seen."""
+    known = _hosts.get(host)
+    if known is not None:
+        return known
+    domain, _ = split_domain_port(host.decode("latin-1"))
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    known = bool(domain) and validate_host(domain, allowed)
+    if len(_hosts) < 64:  # a flood of made-up hosts must not grow this
+        _hosts[host] = known
+    return known
+
+
+def wrap(downstream):
+    """The site's ASGI application: cached reader pages, and `downstream` for the rest."""
+
+    async def application(scope, receive, send):
+        conf = _config or config()
+        if scope["type"] != "http" or scope["method"] not in SAFE or not conf.enabled:
+            return await downstream(scope, receive, send)
+        kind = kind_of(scope["path"])
+        if kind is None:
+            return await downstream(scope, receive, send)
+        host = cookie = if_none_match = if_modified_since = forwarded_proto = None
+        proxy_header = conf.proxy_header
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+            elif name == b"cookie":
+                cookie = value
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"if-modified-since":
+                if_modified_since = value
+            elif name == b"authorization":
+                return await downstream(scope, receive, send)
+            elif name == proxy_header:
+                forwarded_proto = value
+        if cookie is not None and conf.session_cookie in cookie:
+            return await downstream(scope, receive, send)  # an editor: never cached
+        if host is None or not host_allowed(host):
+            return await downstream(scope, receive, send)  # Django answers 400
+        secure = _is_secure(scope, forwarded_proto, conf)
+        if conf.ssl_redirect and not secure:
+            return await downstream(scope, receive, send)  # Django redirects (or exempts)
+        listener.ensure_started()
+        if not kind.cache:
+            return await _limited(downstream, scope, receive, send)
+
+        key = kind.key(scope["path"], scope["query_string"])
+        entry = store.get(key)
+        if entry is None:
+            entry = await _fill(key, kind, downstream, scope, receive, send)
+            if entry is None:
+                return None  # answered already: not cacheable, or over the render limit
+        if not_modified(entry, if_none_match, if_modified_since):
+            headers = entry.secure_not_modified_headers if secure else entry.not_modified_headers
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            return await send({"type": "http.response.body", "body": b""})
+        headers = entry.secure_headers if secure else entry.headers
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        body = entry.body if scope["method"] == "GET" else b""
+        return await send({"type": "http.response.body", "body": body})
+
+    return application
+
+
+def _is_secure(scope, forwarded_proto, conf):
+    """HttpRequest.is_secure(): the proxy's header when configured and present, else the scheme."""
+    if forwarded_proto is not None:
+        value = forwarded_proto.decode("latin-1").split(",", 1)[0].strip()
+        return value == conf.proxy_secure_value
+    return scope.get("scheme") == "https"
+
+
+async def _fill(key, kind, downstream, scope, receive, send):
+    """The entry for a missed key (from Redis, another request's render or our own), or None
+    when the response has been sent already."""
+    waiting = _inflight.get(key)
+    if waiting is not None:
+        entry = await asyncio.shield(waiting)
+        if entry is not None:
+            return entry
+        # That render was not cacheable (a 404, say): this request renders its own, limited.
+        return await _render(key, kind, downstream, scope, receive, send)
+    future = asyncio.get_running_loop().create_future()
+    _inflight[key] = future
+    entry = None
+    try:
+        entry = await _render(key, kind, downstream, scope, receive, send)
+        return entry
+    finally:
+        del _inflight[key]
+        future.set_result(entry)
+
+
+async def _render(key, kind, downstream, scope, receive, send):
+    generation = store.generation
+    shared_generation = None
+    if shared.enabled():
+        try:
+            shared_generation, entry = await sync_to_async(shared.lookup, thread_sensitive=False)(
+                key
+            )
+        except Exception:
+            logger.warning("Page cache: Redis look-up failed; rendering", exc_info=True)
+            entry = None
+        if entry is not None:
+            if listener.ready:
+                store.put(entry, generation)
+            return entry
+    if not limit.try_acquire():
+        await _unavailable(send)
+        return None
+    try:
+        render_scope = {
+            **scope,
+            "method": "GET",
+            "query_string": kind.query(scope["query_string"]).encode(),
+            "headers": [(n, v) for n, v in scope["headers"] if n not in RENDER_HEADERS_DROPPED],
+        }
+        status, headers, body, tags = await _capture(downstream, render_scope, receive)
+    finally:
+        limit.release()
+    if not cacheable(status, headers):
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
+        )
+        return None
+    entry = make_entry(key, kind, headers, body, _list_tags(kind, tags))
+    # Stored only if no invalidation arrived while rendering (it could predate the change),
+    # and only once the listener knows where to start (or one could slip past unapplied).
+    if listener.ready and store.put(entry, generation) and shared_generation is not None:
+        try:
+            await sync_to_async(shared.put, thread_sensitive=False)(entry, shared_generation)
+        except Exception:
+            logger.warning("Page cache: Redis store failed", exc_info=True)
+    return entry
+
+
+async def _capture(downstream, scope, receive):
+    """Run Django with the recorder on; (status, headers, body, recorded tags)."""
+    start = {}
+    chunks = []
+
+    async def capture(message):
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    context = contextvars.copy_context()
+    recorded = context.run(recorder.start)
+    # Run in a task of its own context so the recording reaches Django's threads and ends here.
+    await asyncio.get_running_loop().create_task(
+        downstream(scope, receive, capture), context=context
+    )
+    # Django keeps the case it was given ("Content-Type"); the rules compare lower case.
+    headers = [(name.lower(), value) for name, value in start.get("headers", [])]
+    return start.get("status", 500), headers, b"".join(chunks), recorded
+
+
+def _list_tags(kind, recorded):
+    tags = recorder.flatten(recorded) | kind.lists
+    if kind.topic_lists:
+        tags |= {f"topic-list:{pk}" for pk in recorded.get("articles.topic", ()) if pk != "*"}
+    if kind.author_lists:
+        tags |= {f"author-list:{pk}" for pk in recorded.get("articles.author", ()) if pk != "*"}
+    return tags
+
+
+async def _limited(downstream, scope, receive, send):
+    """Pages never stored (search, unknown paths) still count against the render limit."""
+    if not limit.try_acquire():
+        return await _unavailable(send)
+    try:
+        return await downstream(scope, receive, send)
+    finally:
+        limit.release()
+
+
+async def _unavailable(send):
+    body = b"Too many pages are being prepared; please retry in a moment.\n"
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", RETRY_AFTER),
+        (b"cache-control", b"no-store"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

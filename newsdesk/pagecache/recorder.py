@@ -1,0 +1,79 @@
+"""What a page showed, recorded while it renders: the objects it loaded become its tags.
+
+Declaring each page's dependencies by hand would mean every view and template keeping a list
+in step with what it displays, and forgetting one is a stale page nobody notices. Instead,
+while a cacheable page renders, every model instance created from the database (Django's
+post_init signal) adds a tag: "page:<id>" for Wagtail pages, "image:<id>" for images,
+"live:<feed id>" for live feeds, "<app>.<model>:<id>" for the rest. A change to any of them
+invalidates the pages that loaded it. Lists that can gain an object the page never loaded
+(a new article on the home page) are tagged by URL kind instead (kinds.py).
+
+Outside a render (the admin, commands, the mirror) the recorder is off and costs one
+context-variable read per instance.
+"""
+
+import contextvars
+
+from django.db.models.signals import post_init
+
+MAX_TAGS_PER_MODEL = 500
+"""Beyond this many objects of one model, a page gets the "<model>:*" wildcard instead."""
+
+_recording: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "pagecache_recording", default=None
+)
+
+
+def start():
+    """Begin recording in this context (and the threads Django runs the view in)."""
+    tags: dict[str, set] = {}
+    _recording.set(tags)
+    return tags
+
+
+_classes = {}
+
+
+def tags_of(instance):
+    if isinstance(instance, _classes["page"]):
+        if isinstance(instance, _classes["live"]):
+            return (("page", instance.pk), ("live", instance.pk))
+        return (("page", instance.pk),)
+    if isinstance(instance, _classes["image"]):
+        return (("image", instance.pk),)
+    if isinstance(instance, _classes["rendition"]):
+        return (("image", instance.image_id),)
+    return ((instance._meta.label_lower, instance.pk),)
+
+
+def _record(sender, instance, **kwargs):
+    tags = _recording.get()
+    if tags is None or instance.pk is None:
+        return
+    for model, pk in tags_of(instance):
+        ids = tags.setdefault(model, set())
+        if len(ids) < MAX_TAGS_PER_MODEL:
+            ids.add(pk)
+        else:
+            ids.add("*")
+
+
+def flatten(recorded):
+    """{"page": {1, 2}} -> {"page:1", "page:2"}; a full model becomes "page:*"."""
+    found = set()
+    for model, ids in recorded.items():
+        if "*" in ids:
+            found.add(f"{model}:*")
+        else:
+            found.update(f"{model}:{pk}" for pk in ids)
+    return found
+
+
+def connect():
+    from wagtail.images.models import AbstractImage, AbstractRendition
+    from wagtail.models import Page
+
+    from newsdesk.live.models import LiveFeedPage
+
+    _classes.update(page=Page, live=LiveFeedPage, image=AbstractImage, rendition=AbstractRendition)
+    post_init.connect(_record, dispatch_uid="pagecache-recorder")

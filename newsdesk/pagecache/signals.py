@@ -1,0 +1,42 @@
+"""Changes that alter reader pages: receivers are one line, the work is in actions.py."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from wagtail.images import get_image_model
+from wagtail.signals import page_published, page_unpublished
+
+from newsdesk.articles.models import Author, Topic
+from newsdesk.live.models import LiveUpdateChange
+from newsdesk.pagecache import actions
+
+
+# Wagtail sends page_unpublished when a live page is deleted, and page_published when a
+# scheduled revision goes live (`publish_scheduled`, run by the worker).
+@receiver(page_published)
+@receiver(page_unpublished)
+def refresh_page(sender, instance, **kwargs):
+    actions.refresh_page(instance)
+
+
+# Every change to a live update (post, edit, correction, deletion) records one of these.
+@receiver(post_save, sender=LiveUpdateChange)
+def refresh_live_feed(sender, instance, **kwargs):
+    actions.refresh_live_feed(instance.update.feed_id)
+
+
+@receiver(post_save, sender=Author)
+@receiver(post_delete, sender=Author)
+def refresh_author(sender, instance, **kwargs):
+    actions.refresh_author(instance)
+
+
+@receiver(post_save, sender=Topic)
+@receiver(post_delete, sender=Topic)
+def refresh_topic(sender, instance, **kwargs):
+    actions.refresh_topic(instance)
+
+
+@receiver(post_save, sender=get_image_model())
+@receiver(post_delete, sender=get_image_model())
+def refresh_image(sender, instance, **kwargs):
+    actions.refresh_image(instance)
