@@ -217,10 +217,18 @@ def test_authors_are_people_or_desks_and_found_by_name():
     ]
 
 
-def test_a_reading_time_that_differs_is_a_warning(tmp_path):
+def test_the_page_keeps_the_reading_time_of_its_source(tmp_path, client):
+    # The reference text counts 2 minutes here; the source said 5, and the page says what
+    # the source said until an editor clears the figure.
     text = REFERENCE.read_text().replace("2 min read", "5 min read")
-    _, err = run(write(tmp_path, "slow.txt", text))
-    assert "the source says 5 min read; the page will say 2 (298 words)" in err
+    _, err = run(write(tmp_path, "slow.txt", text), "--publish")
+    assert "min read" not in err
+    article = ArticlePage.objects.get()
+    assert (article.reading_minutes_override, article.reading_minutes) == (5, 5)
+    assert "5 min read" in client.get(article.url).content.decode()
+    article.reading_minutes_override = None
+    article.save_revision().publish()
+    assert ArticlePage.objects.get().reading_minutes == 2
 
 
 def test_markup_in_a_dump_is_text(tmp_path, client):

@@ -221,6 +221,15 @@ class ArticlePage(Page):
             "readers see 'Updated' with this time."
         ),
     )
+    reading_minutes_override = models.PositiveSmallIntegerField(
+        _("reading time (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Leave empty to count it from the text. Imported articles keep the time their "
+            "source showed; clear it after rewriting one."
+        ),
+    )
     word_count = models.PositiveIntegerField(default=0, editable=False)
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
 
@@ -248,6 +257,7 @@ class ArticlePage(Page):
             [FieldPanel("first_published_at"), FieldPanel("last_substantive_update")],
             heading=_("Dates shown to readers"),
         ),
+        FieldPanel("reading_minutes_override"),
         *Page.settings_panels,
     ]
     search_fields = [
@@ -270,9 +280,10 @@ class ArticlePage(Page):
             )
 
     def save(self, *args, **kwargs):
-        # Reading time is always derived from the body, never typed, so it cannot go stale.
+        # Derived from the body unless an editor (or an import, keeping its source's figure)
+        # set it: a typed figure would go stale as the text changes, so it is the exception.
         self.word_count = count_words(readable_text(self.body))
-        self.reading_minutes = reading_minutes(self.word_count)
+        self.reading_minutes = self.reading_minutes_override or reading_minutes(self.word_count)
         return super().save(*args, **kwargs)
 
     @cached_property
