@@ -49,6 +49,7 @@ def page_tags(page):
     from newsdesk.articles.models import ArticlePage
     from newsdesk.live.models import LiveFeedPage
 
+    page = page.specific  # a move sends the plain Page
     tags = {f"page:{page.pk}"}
     if isinstance(page, ArticlePage):
         tags.add("articles")

@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.images import get_image_model
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from newsdesk.articles.models import Author, Topic
 from newsdesk.live.models import LiveUpdateChange
@@ -11,9 +11,10 @@ from newsdesk.pagecache import actions
 
 
 # Wagtail sends page_unpublished when a live page is deleted, and page_published when a
-# scheduled revision goes live (`publish_scheduled`, run by the worker).
+# scheduled revision goes live (`publish_scheduled`, run by the worker); a move changes URLs.
 @receiver(page_published)
 @receiver(page_unpublished)
+@receiver(post_page_move)
 def refresh_page(sender, instance, **kwargs):
     actions.refresh_page(instance)
 
