@@ -10,6 +10,7 @@ from newsdesk.live import api as live_api
 from newsdesk.live import api_schema
 from newsdesk.live import views as live_views
 from newsdesk.narration import podcast
+from newsdesk.readapi.views import router as read_api
 from newsdesk.search import api as search_api
 from newsdesk.search import views as search_views
 from newsdesk.seo import views as seo_views
@@ -22,6 +23,7 @@ urlpatterns = [
     path("news-sitemap.xml", seo_views.news_sitemap, name="news-sitemap"),
     path("search/", search_views.search, name="search"),
     path("api/search", search_api.search, name="search-api"),
+    path("api/v2/", read_api.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("authors/<str:slug>/", article_views.author_detail, name="author"),

@@ -87,6 +87,14 @@ def _candidates(kind, queryset, date_field, query):
     return found, rows[0]._matches if rows else 0
 
 
+def ranked_pages(queryset, query):
+    """Ids of the pages in `queryset` that match `query`, best first, as reader search ranks
+    them (relevance, then the recency boost; at most CANDIDATES). For the read API's
+    `?search=` (newsdesk.readapi), which pages any page type this way."""
+    found, _ = _candidates("page", queryset, "first_published_at", query)
+    return [candidate.pk for candidate in rank(found, timezone.now())]
+
+
 def search(query, page_number=None, request=None):
     """One page of results, best first. `query` must have terms (see query.parse)."""
     articles, article_count = _candidates(ARTICLE, article_queryset(), "first_published_at", query)
