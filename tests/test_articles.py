@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 from django.core.exceptions import ValidationError
 
 from newsdesk.articles.models import ArticlePage, Author
-from tests.factories import make_article, make_author, make_topic, paragraphs
+from tests.factories import make_article, make_author, make_live_feed, make_topic, paragraphs, post
 
 pytestmark = pytest.mark.django_db
 
@@ -294,3 +294,48 @@ def test_a_caption_without_a_photo_is_still_shown(client):
     page = BeautifulSoup(client.get(article.url).content, "html.parser")
     caption = page.select_one(".article__caption")
     assert caption.get_text(" ", strip=True) == "The ferry at the pier. (Port office)"
+
+
+def test_an_article_shows_its_live_feed_newest_first_under_each_day(client):
+    # The reference page ends with the live feed's entries, running back past midnight.
+    feed = make_live_feed("Storm over the coast")
+    evening = datetime(2024, 1, 26, 18, 54, tzinfo=UTC)  # 8:54 PM in Kyiv, the day before
+    post(feed, "Gales reach the coast", published_at=evening)
+    post(feed, "Trams stop for the night", published_at=datetime(2024, 1, 26, 22, 22, tzinfo=UTC))
+    post(feed, "Trams run again", published_at=datetime(2024, 1, 27, 8, 47, tzinfo=UTC))
+    article = make_article("Storm leaves the city", live_feed=feed)
+    page = BeautifulSoup(client.get(article.url).content, "html.parser")
+    block = page.select_one(".article-live")
+    assert block.select_one("h2 a")["href"] == feed.url
+    days = [day.get_text() for day in block.select(".live__date")]
+    assert days == ["January 27, 2024", "January 26, 2024"]
+    entries = [
+        (entry.select_one(".update__time time").get_text(), entry.select_one("h4").get_text())
+        for entry in block.select(".update")
+    ]
+    assert entries == [
+        ("10:47 AM", "Trams run again"),
+        ("12:22 AM", "Trams stop for the night"),
+        ("8:54 PM", "Gales reach the coast"),
+    ]
+
+
+def test_an_unpublished_live_feed_is_not_shown_on_the_article(client):
+    feed = make_live_feed("Closed coverage")
+    post(feed, "Secret draft entry")
+    article = make_article("A story", live_feed=feed)
+    feed.unpublish()
+    response = client.get(article.url)
+    assert b"article-live" not in response.content
+    assert b"Secret draft entry" not in response.content
+
+
+def test_article_with_a_live_feed_query_count_is_bounded(client, django_assert_max_num_queries):
+    feed = make_live_feed()
+    for number in range(12):
+        post(feed, f"Update {number}", authors=[make_author()])
+    article = make_article(live_feed=feed)
+    client.get(article.url)
+    # 21 measured: the article's own plus five for the feed, whatever its number of updates.
+    with django_assert_max_num_queries(22):
+        assert client.get(article.url).status_code == 200

@@ -69,9 +69,10 @@ def test_a_page_dump_becomes_an_article_and_a_live_feed():
     lines = out.splitlines()
     assert lines[:3] == [
         "created author /authors/zelenobrid-news-desk/",
-        f"created article /news/{article.slug}/",
         "created live feed /live/live-2025-03-14/",
+        f"created article /news/{article.slug}/",
     ]
+    assert article.live_feed_id == feed.pk  # shown under the article, as in the dump
     assert lines[3].startswith("created live update /live/live-2025-03-14/updates/")
     assert lines[-1] == "Imported 1 of 1 file(s): 7 created, 0 updated, 0 unchanged."
     assert "no photo imported; the page shows the caption on its own" in err
@@ -86,6 +87,10 @@ def test_the_article_page_shows_what_the_dump_showed(client):
     assert "March 14, 2025 3:34 PM" in html
     assert "2 min read" in html
     assert "Author: Zelenobrid news desk" in " ".join(html.split())
+    # Then the live block, newest first, its entries under the day each was posted.
+    block = html[html.index('class="article-live"') :]
+    assert block.index("March 14, 2025") < block.index("10:47 AM") < block.index("12:22 AM")
+    assert block.index("12:22 AM") < block.index("March 13, 2025") < block.index("8:54 PM")
 
 
 def test_the_live_feed_page_dates_entries_across_midnight(client):

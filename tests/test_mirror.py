@@ -483,6 +483,19 @@ def test_new_live_updates_reach_the_snapshot(site, tmp_path):
     assert "Winds ease along the coast" in (outdir / file_of(site["feed"].url)).read_text()
 
 
+def test_an_article_showing_a_live_feed_follows_its_updates(site, tmp_path):
+    lead = site["lead"]
+    lead.live_feed = site["feed"]
+    lead.save_revision().publish()
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    before = manifest(outdir)
+    post(site["feed"], "Ferry crossings resume")
+    mirror(outdir)
+    assert file_of(lead.url) in changed_files(before, manifest(outdir))
+    assert "Ferry crossings resume" in (outdir / file_of(lead.url)).read_text()
+
+
 def test_unpublished_articles_leave_the_mirror(site, tmp_path):
     outdir = tmp_path / "mirror"
     mirror(outdir)

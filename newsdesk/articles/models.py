@@ -180,6 +180,10 @@ class NewsIndexPage(Page):
         return context
 
 
+ARTICLE_LIVE_UPDATES = 10
+"""How many of an embedded live feed's updates an article shows; the feed page has the rest."""
+
+
 class ArticlePage(Page):
     """A news article, with every element of the reference page (docs/architecture.md)."""
 
@@ -221,6 +225,15 @@ class ArticlePage(Page):
             "readers see 'Updated' with this time."
         ),
     )
+    live_feed = models.ForeignKey(
+        "live.LiveFeedPage",
+        verbose_name=_("live feed"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Show this live feed's latest updates under the article."),
+    )
     reading_minutes_override = models.PositiveSmallIntegerField(
         _("reading time (minutes)"),
         null=True,
@@ -249,6 +262,7 @@ class ArticlePage(Page):
         ),
         FieldPanel("body"),
         FieldPanel("topics"),
+        FieldPanel("live_feed"),
         InlinePanel("corrections", label=_("Correction"), heading=_("Corrections")),
         InlinePanel("related_links", label=_("Related story"), heading=_("Related stories")),
     ]
@@ -328,7 +342,23 @@ class ArticlePage(Page):
         if self.hero_image:
             share_image = self.hero_image.get_rendition("fill-1200x630|format-jpeg").url
         context["structured_data"] = news_article(self, share_image)
+        context["live_block"] = self.live_block()
         return context
+
+    def live_block(self):
+        """The embedded live feed's latest updates, as the feed page groups them by day, or
+        None without a feed readers can open."""
+        if self.live_feed_id is None:
+            return None
+        from newsdesk.live.feed import timeline  # the live app imports this module
+        from newsdesk.live.models import LiveFeedPage
+
+        feed = LiveFeedPage.objects.live().public().filter(pk=self.live_feed_id).first()
+        if feed is None:
+            return None
+
+        days, pinned, has_older, _ = timeline(feed, page_size=ARTICLE_LIVE_UPDATES)
+        return {"feed": feed, "days": days, "pinned": pinned, "has_older": has_older}
 
 
 class ArticleAuthor(Orderable):

@@ -121,10 +121,12 @@ class _Writer:
         content_hash = self.content_hash(story)
         authors = [self.author(name) for name in story.authors]
         topics = [self.topic(name) for name in story.topics]
+        # The feed first, so the article can show it, as the source page did.
+        feed = self.feed_for(story, publish) if story.entries else None
         if page is None:
-            page = self.create_article(story, authors, topics, publish)
+            page = self.create_article(story, authors, topics, feed, publish)
         elif record.content_hash != content_hash or (publish and not page.live):
-            page = self.update_article(page, story, authors, topics, publish)
+            page = self.update_article(page, story, authors, topics, feed, publish)
         else:
             self.report.object("unchanged", "article", page_path(page))
         for url in story.old_urls:
@@ -133,8 +135,8 @@ class _Writer:
         before = _record_state(record)
         record.format, record.content_hash, record.page = story.format, content_hash, page
         record.source = self.source[:500]
-        if story.entries:
-            self.live_feed(story, record, publish)
+        if feed is not None:
+            self.live_updates(feed, story, record, publish)
         if record.pk is None or _record_state(record) != before:
             record.save()  # an unchanged source writes nothing at all
         self.check(story, page)
@@ -169,7 +171,7 @@ class _Writer:
         return topic
 
     # --- articles --------------------------------------------------------------------------
-    def create_article(self, story, authors, topics, publish) -> ArticlePage:
+    def create_article(self, story, authors, topics, feed, publish) -> ArticlePage:
         news = NewsIndexPage.objects.first()
         if news is None:
             raise SourceError("there is no news index page (/news/) to put articles under")
@@ -179,7 +181,7 @@ class _Writer:
             first_published_at=story.published,
             live=False,
         )
-        self.fill(page, story, authors, topics)
+        self.fill(page, story, authors, topics, feed)
         news.add_child(instance=page)
         revision = page.save_revision()
         if publish:
@@ -187,9 +189,9 @@ class _Writer:
         self.report.object("created", "article", page_path(page))
         return page
 
-    def update_article(self, page, story, authors, topics, publish) -> ArticlePage:
+    def update_article(self, page, story, authors, topics, feed, publish) -> ArticlePage:
         draft = page.get_latest_revision_as_object()
-        self.fill(draft, story, authors, topics)
+        self.fill(draft, story, authors, topics, feed)
         revision = draft.save_revision()
         if publish:
             revision.publish()
@@ -199,7 +201,7 @@ class _Writer:
         self.report.object("updated", "article", page_path(page))
         return draft
 
-    def fill(self, page: ArticlePage, story: Story, authors, topics) -> None:
+    def fill(self, page: ArticlePage, story: Story, authors, topics, feed) -> None:
         page.title = story.headline
         page.standfirst = story.standfirst[:400]
         page.body = list(story.body)
@@ -207,6 +209,7 @@ class _Writer:
         page.hero_credit = story.credit[:255]
         # The page shows the reading time the source showed (None: counted from the text).
         page.reading_minutes_override = story.minutes
+        page.live_feed = feed
         page.byline = [
             ArticleAuthor(author=author, sort_order=position)
             for position, author in enumerate(authors)
@@ -268,11 +271,15 @@ class _Writer:
             )
 
     # --- live feeds --------------------------------------------------------------------------
-    def live_feed(self, story: Story, record: ImportRecord, publish: bool) -> None:
+    def feed_for(self, story: Story, publish: bool) -> LiveFeedPage:
         oldest, newest = story.entries[-1].published, story.entries[0].published
         day = story.published.astimezone(self.options.zone).date()
         slug = self.options.live_feed or f"live-{day.isoformat()}"
-        feed = self.feed(slug, day, oldest, newest, publish)
+        return self.feed(slug, day, oldest, newest, publish)
+
+    def live_updates(
+        self, feed: LiveFeedPage, story: Story, record: ImportRecord, publish: bool
+    ) -> None:
         record.feed = feed
         known = dict(record.live_updates)
         existing = _ExistingUpdates(feed, known, story.entries)

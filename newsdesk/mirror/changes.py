@@ -130,6 +130,7 @@ def load() -> SiteState:
             "hero_image_id",
             "first_published",
             "reading_minutes",
+            "live_feed_id",
         )
     )
     order = [row[0] for row in articles]
@@ -151,7 +152,8 @@ def load() -> SiteState:
             "file_hash",
         )
     }
-    _articles(state, site.root_page.url_path, articles, images, by_topic)
+    article_urls = _articles(state, site.root_page.url_path, articles, images, by_topic)
+    feed_urls = {pk: url for pk, (kind, url, _) in pages.items() if kind == "live.livefeedpage"}
     for _, url, page_signature in pages.values():
         state.signatures.setdefault(url, None)
         state.cards.setdefault(url, page_signature)
@@ -161,6 +163,10 @@ def load() -> SiteState:
     _people(state, Author, by_author)
     _people(state, Topic, by_topic)
     _live(state, pages)
+    for pk, *_, feed in articles:  # an article showing a live feed changes with the feed
+        if feed in feed_urls and pk in article_urls:
+            url = article_urls[pk]
+            state.signatures[url] = digest(state.signatures[url], state.signatures[feed_urls[feed]])
     return state
 
 
@@ -205,7 +211,8 @@ def _members(pairs, order: list[int]) -> dict[int, list[int]]:
     return members
 
 
-def _articles(state, root_path, articles, images, by_topic) -> None:
+def _articles(state, root_path, articles, images, by_topic) -> dict[int, str]:
+    """Sets the articles' signatures and cards; returns pk -> URL."""
     topics_of = defaultdict(list)
     related = {}  # topic -> digest of the articles "Related stories" can draw from it
     for topic, members in by_topic.items():
@@ -219,15 +226,17 @@ def _articles(state, root_path, articles, images, by_topic) -> None:
         )
     }
     prefix = len(root_path) - 1
-    for pk, url_path, revision, published, title, standfirst, image, first, minutes in articles:
+    urls = {}
+    for pk, url_path, revision, published, title, standfirst, image, first, minutes, _ in articles:
         if not url_path.startswith(root_path):
             continue  # on another site
-        url = url_path[prefix:]
+        url = urls[pk] = url_path[prefix:]
         page_signature = digest(revision, published)
         picture = images.get(image)
         heads = [related[topic] for topic in sorted(topics_of[pk])]
         state.signatures[url] = digest(page_signature, picture, narration.get(pk), heads)
         state.cards[url] = digest(title, standfirst, image, picture, first, minutes)
+    return urls
 
 
 def _listing(state: SiteState, url: str, signature: str, members: list[int]) -> None:
