@@ -518,6 +518,19 @@ def test_a_live_update_refreshes_its_feed_pages_and_the_home_page_live_box(site,
     assert dropped(urls) == LIVE_CHANGE
 
 
+def test_a_live_update_refreshes_an_article_that_shows_the_feed(site, newsroom):
+    # Nothing declares that dependency: the article loaded the feed while rendering its live
+    # block, and that tagged it.
+    story = newsroom["story"]
+    story.live_feed = newsroom["feed"]
+    story.save_revision().publish()
+    urls = pages(newsroom)
+    fill(site, urls)
+    post(newsroom["feed"], "Ferry crossings resume")
+    assert dropped(urls) == LIVE_CHANGE | {"story"}
+    assert "Ferry crossings resume" in site.request(urls["story"]).text
+
+
 def test_author_topic_and_image_edits_refresh_what_shows_them(site, newsroom):
     urls = pages(newsroom)
     fill(site, urls)
