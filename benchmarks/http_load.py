@@ -54,6 +54,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -342,8 +343,18 @@ class Server:
 def fetch(url, headers=None):
     """(status, lower-cased headers, body) of one GET."""
     request = urllib.request.Request(url, headers={**loadgen.HEADERS, **(headers or {})})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
-        return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
+    except urllib.error.HTTPError as error:
+        # An answer too (a 503 from the render limit, say); HTTPError itself holds an open
+        # file, which cannot cross back to `make bench`'s parent process.
+        with error:
+            return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
 def cache_state(headers):
@@ -514,6 +525,12 @@ def measure_one(
     return result, cpu
 
 
+def cpu_ms(cpu, result):
+    """Server CPU ms per successful response: what refused (503) requests cost is charged to
+    the pages that were served, since serving them is what the CPU was for."""
+    return cpu / max(1, result.requests - result.status_errors) * 1000
+
+
 def line(label, result, extra=""):
     flags = []
     if result.status_errors or result.errors:
@@ -538,10 +555,16 @@ def distinct(result):
 
 
 def warm_state(server, url, headers=None):
-    """Request twice; what the second response says about the cache."""
-    fetch(url, headers)
-    server.served += 2
-    return cache_state(fetch(url, headers)[1])
+    """Request until answered 200 (at most 20 times), then once more; what that last
+    response says about the cache."""
+    for _ in range(20):
+        server.served += 1
+        if fetch(url, headers)[0] == 200:
+            break
+        time.sleep(0.5)
+    server.served += 1
+    status, answer, _ = fetch(url, headers)
+    return cache_state(answer) if status == 200 else f"answered {status}"
 
 
 def measure(settings):
@@ -684,16 +707,17 @@ def one_connection(figures, server, urls, pool, settings, editor):
         line(
             "uncached article, 1 connection",
             result,
-            f"; server CPU {cpu / max(1, result.requests) * 1000:.2f} ms/request",
+            f"; server CPU {cpu_ms(cpu, result):.2f} ms/request",
         )
     )
     state = warm_state(server, urls["home"])
     result, cpu = measure_one(server, "home", urls["home"], settings, 1, settings.one_seconds)
     figures.one["home"] = (result, cpu, state)
     progress(line(f"home, 1 connection ({state})", result))
-    if state == "hit":
-        # A cached home says nothing about rendering it; an editor's request bypasses the
-        # cache and renders (plus a session lookup and the editor bar: an upper bound).
+    if editor:
+        # A cached home says nothing about rendering it, and without an X-Cache header we
+        # cannot tell; an editor's request always bypasses the cache and renders (plus a
+        # session look-up and the editor bar: an upper bound on an anonymous render).
         result, cpu = measure_one(
             server, "home", urls["home"], settings, 1, settings.one_seconds, headers=editor
         )
@@ -717,6 +741,7 @@ def publish_under_load(figures, server, warm, settings):
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=open(server.data_dir / "publisher.log", "w"),  # noqa: SIM115 - Popen keeps it
         text=True,
         start_new_session=True,
     )
@@ -815,7 +840,7 @@ def compare_servers(figures, built, temp, warm_path, rest, settings):
                     line(
                         f"{server.label}, round {round_number}: uncached article",
                         uncached,
-                        f"; CPU {cpu / max(1, uncached.requests) * 1000:.2f} ms/request",
+                        f"; CPU {cpu_ms(cpu, uncached):.2f} ms/request",
                     )
                 )
         for server in servers:
@@ -892,7 +917,7 @@ def verdicts(figures):
         )
     if "uncached" in figures.one:
         result, cpu, _ = figures.one["uncached"]
-        per_request = cpu / max(1, result.requests) * 1000
+        per_request = cpu_ms(cpu, result)
         out.append(
             (
                 f"uncached article: server CPU <= {UNCACHED_CPU_MS:g} ms per request",
@@ -959,7 +984,7 @@ def server_rows(figures):
     for label, rounds, rss in figures.servers:
         cached = [c.per_second for c, _, _ in rounds]
         uncached = [u.per_second for _, u, _ in rounds]
-        cpu = [cpu / max(1, u.requests) * 1000 for _, u, cpu in rounds]
+        cpu = [cpu_ms(cpu, u) for _, u, cpu in rounds]
         p99 = [u.p99_ms for _, u, _ in rounds]
         hits = sum(u.hits for _, u, _ in rounds)
         rows.append(
@@ -982,7 +1007,7 @@ def one_rows(figures):
         result, cpu, state = figures.one[key]
         rows.append(
             f"| {name} | {state} | {result.p50_ms:.2f} | {result.p99_ms:.2f} "
-            f"| {cpu / max(1, result.requests) * 1000:.2f} | {result.requests:,} |"
+            f"| {cpu_ms(cpu, result):.2f} | {result.requests:,} |"
         )
     return rows
 
@@ -1039,7 +1064,7 @@ one had asked this server for). "vs nginx" is mean requests/s over the static fi
 {chr(10).join(throughput_rows(figures))}
 
 At one connection (`-t1 -c1 -d{s.one_seconds}s`). Server CPU is user+system time of every
-server process (/proc/<pid>/stat) across the run, divided by the requests:
+server process (/proc/<pid>/stat) across the run, divided by the 2xx/3xx responses:
 
 | target | cache | p50 ms | p99 ms | server CPU ms/request | requests |
 | --- | --- | ---: | ---: | ---: | ---: |
