@@ -353,6 +353,22 @@ def test_search_ranks_the_article_named_by_the_query_first(client):
     assert get(client, PAGES, {"search": "harbour ferry"}).json()["meta"]["total_count"] == 3
 
 
+def test_search_combines_with_types_and_filters(client):
+    named = article("Storm damage in the harbour", "Roofs were torn off.")
+    article("Storm warnings", "Roofs at risk in the harbour.")
+    feed = make_live_feed("Storm over the harbour")
+    post(feed, "Harbour closed")
+    indexed(feed)
+    [item] = items(client, search="storm harbour", type="live.LiveFeedPage")
+    assert (item["id"], item["update_count"]) == (feed.pk, 1)
+    [item] = items(client, search="storm harbour", **ARTICLES, slug=named.slug)
+    assert item["id"] == named.pk
+    news = named.get_parent().pk
+    found = items(client, search="storm harbour", child_of=news)
+    assert [entry["id"] for entry in found][0] == named.pk
+    assert feed.pk not in [entry["id"] for entry in found]
+
+
 def test_search_with_order_keeps_the_matches_in_that_order(client):
     old = article("Harbour old", "harbour", age=timedelta(days=9))
     new = article("Harbour new", "harbour", age=timedelta(days=1))

@@ -130,7 +130,10 @@ class ReaderSearchFilter(BaseFilterBackend):
         if "search" not in request.GET:
             return queryset
         query = parse(request.GET["search"])
-        ids = searcher.ranked_pages(queryset.order_by(), query) if query else []
+        # The ranking needs only which pages may match, as one id filter: the search
+        # backends on PostgreSQL refuse filters on fields they do not index (?slug=).
+        plain = Page.objects.filter(pk__in=queryset.order_by().values("pk"))
+        ids = searcher.ranked_pages(plain, query) if query else []
         if not ids:
             return queryset.none()
         found = queryset.filter(pk__in=ids)
