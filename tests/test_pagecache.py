@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from newsdesk.pagecache import actions, cache, purge, shared
@@ -210,6 +211,7 @@ def test_a_hit_never_reaches_django_and_carries_the_headers_django_sent(site, se
     second = site.request(story.url)
     assert site.renders == 1, "a hit went through Django"
     assert second.body == first.body
+    assert (first.headers.pop("x-cache"), second.headers.pop("x-cache")) == ("miss", "hit")
     assert second.headers == first.headers
     for name in (
         "content-security-policy",
@@ -398,16 +400,56 @@ def test_renders_of_uncached_pages_are_limited(site, settings, monkeypatch):
     from newsdesk.pagecache import app
 
     settings.NEWSDESK_CACHE_RENDER_LIMIT = 2
+    monkeypatch.setattr(app, "WAIT_SECONDS", 0.05)
     story = make_article("Grid repaired")
     site.request(story.url)
     monkeypatch.setattr(app.limit, "running", 2)  # two renders already in flight
-    over = site.request("/news/some-random-path/")
+    over = site.request("/news/some-random-path/")  # waits its turn, which never comes
     assert over.status == 503 and over.headers["retry-after"] == "2"
     assert site.request("/search/?q=grid").status == 503
     assert site.request(story.url).status == 200, "cached pages are served whatever the load"
+    assert not app.limit.waiters
     monkeypatch.setattr(app.limit, "running", 1)
     assert site.request("/news/some-random-path/").status == 404
     assert app.limit.running == 1
+
+
+def test_misses_over_the_render_limit_wait_their_turn_in_order_then_are_refused():
+    from newsdesk.pagecache.app import QUEUE_PER_RENDER, RenderLimit
+
+    async def settle():  # a handed-over turn takes a few loop iterations to be picked up
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    async def scenario():
+        limit = RenderLimit()
+        assert await limit.acquire() and await limit.acquire()  # the limit of 2
+        order = []
+
+        async def wait(name):
+            if await limit.acquire():
+                order.append(name)
+
+        queued = [asyncio.create_task(wait(number)) for number in range(2 * QUEUE_PER_RENDER)]
+        await settle()
+        assert len(limit.waiters) == 2 * QUEUE_PER_RENDER
+        assert not await limit.acquire(), "a full queue is refused at once"
+        for _ in range(3):
+            limit.release()  # each release hands its turn to the longest waiter
+        await settle()
+        assert order == [0, 1, 2] and limit.running == 2
+        queued[3].cancel()  # a reader hangs up while waiting: no turn is lost
+        await settle()
+        # Twelve waiters are left (one hung up), then the two turns held are freed.
+        for _ in range(2 * QUEUE_PER_RENDER - 4 + 2):
+            limit.release()
+            await settle()
+        await asyncio.gather(*queued, return_exceptions=True)
+        assert order == [0, 1, 2, *range(4, 2 * QUEUE_PER_RENDER)]
+        assert limit.running == 0 and not limit.waiters
+
+    with override_settings(NEWSDESK_CACHE_RENDER_LIMIT=2):
+        asyncio.run(scenario())
 
 
 def test_concurrent_misses_of_one_page_render_once(site):

@@ -17,6 +17,7 @@ from newsdesk.pagecache.store import Entry
 
 DROPPED = {b"date", b"server", b"content-length", b"strict-transport-security"}
 KEPT_IN_304 = {b"content-type", b"content-length"}
+HIT = (b"x-cache", b"hit")
 LIVE_MAX_AGE = 10
 """Live pages change by the minute: a CDN without the purge hook may keep them this long."""
 
@@ -69,9 +70,11 @@ def make_entry(key, kind, headers, body, tags):
     full = [*kept, *extra, (b"content-length", str(len(body)).encode())]
     not_modified = [(name, value) for name, value in full if name not in KEPT_IN_304]
     etag = dict(full)[b"etag"].decode("latin-1")
-    entry = Entry(key, body, full, etag, last_modified, frozenset(tags))
+    # X-Cache comes last, where the hit path swaps it for "miss" on the render's own answer:
+    # operators and the benchmark tell a served copy from a render by it.
+    entry = Entry(key, body, [*full, HIT], etag, last_modified, frozenset(tags))
     secure = hsts()
-    entry.secure_headers = [*full, secure] if secure else full
+    entry.secure_headers = [*full, secure, HIT] if secure else entry.headers
     entry.not_modified_headers = not_modified
     entry.secure_not_modified_headers = [*not_modified, secure] if secure else not_modified
     return entry
