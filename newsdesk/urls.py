@@ -22,6 +22,12 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", seo_views.sitemap_section, name="sitemap-section"),
     path("news-sitemap.xml", seo_views.news_sitemap, name="news-sitemap"),
     path("search/", search_views.search, name="search"),
+    path("offline-search/", search_views.offline_search, name="offline-search"),
+    path(
+        "offline-search/index.js",
+        search_views.offline_search_index,
+        name="offline-search-index",
+    ),
     path("api/search", search_api.search, name="search-api"),
     path("api/v2/", read_api.urls),
     path("admin/", include(wagtailadmin_urls)),

@@ -483,6 +483,18 @@ def test_new_live_updates_reach_the_snapshot(site, tmp_path):
     assert "Winds ease along the coast" in (outdir / file_of(site["feed"].url)).read_text()
 
 
+def test_the_copy_searches_itself(site, tmp_path):
+    outdir = tmp_path / "mirror"
+    mirror(outdir)
+    index = (outdir / "offline-search/index.js").read_text()
+    assert site["lead"].title in index and site["older"].title in index
+    page = BeautifulSoup((outdir / file_of(site["lead"].url)).read_text(), "html.parser")
+    # The masthead's search box leads to the copy's own search page, not to the site.
+    assert page.select_one("form.masthead__search")["action"] == "../../offline-search/index.html"
+    search = BeautifulSoup((outdir / "offline-search/index.html").read_text(), "html.parser")
+    assert [s["src"] for s in search.select("script[src]")][0] == "index.js"
+
+
 def test_an_article_showing_a_live_feed_follows_its_updates(site, tmp_path):
     lead = site["lead"]
     lead.live_feed = site["feed"]
@@ -608,6 +620,17 @@ def test_the_copy_opens_from_the_file_system(site, tmp_path, monkeypatch):
         # there the player is the browser's own <audio controls>; a static host runs it.
         assert [url for url in failed if not url.endswith("/player.js")] == []
         assert page.locator("audio[controls]").count() == 1
+
+        # Searching from the masthead finds the story in the copy's own index, and its link
+        # opens the copied file.
+        page.fill("#masthead-q", "bridge reopens")
+        page.press("#masthead-q", "Enter")
+        page.wait_for_selector(".search-result a")
+        assert page.locator("[data-summary]").inner_text().endswith(": 1")
+        page.click(".search-result a")
+        page.wait_for_load_state("load")
+        assert page.url == (outdir / file_of(site["older"].url)).as_uri()
+        assert page.locator("h1").inner_text() == "Bridge reopens after repairs"
 
         requests = []
         page.on("request", lambda request: requests.append(request.url))

@@ -544,3 +544,41 @@ def test_results_page_in_a_browser(chromium, live_server):
                 page.screenshot(path=ARTIFACTS / f"search-{viewport_name}.png", full_page=True)
             context.close()
     assert not problems, "\n\n".join(f"{name}:\n{text}" for name, text in problems.items())
+
+
+# --- Search for the static mirror: /offline-search/ -------------------------------------------
+
+
+def offline_index(client):
+    response = client.get("/offline-search/index.js")
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    body = response.content.decode()
+    prefix, suffix = "window.newsdeskSearchIndex=", ";\n"
+    assert body.startswith(prefix) and body.endswith(suffix)
+    return json.loads(body[len(prefix) : -len(suffix)])
+
+
+@pytest.mark.django_db
+def test_the_offline_index_lists_what_readers_may_open_newest_first(client):
+    older = article("Ferry timetable changes", standfirst="Winter times.", age=timedelta(days=2))
+    newer = article("Bridge reopens </script><b>", standfirst="Traffic flows again.")
+    make_article("Draft about the bridge", body=paragraphs("Draft."), publish=False)
+    feed = make_live_feed("Storm over the coast", summary="Live updates as the storm passes.")
+    items = offline_index(client)
+    assert [item[:4] for item in items] == [
+        ["l", feed.url, "Storm over the coast", "Live updates as the storm passes."],
+        ["a", newer.url, "Bridge reopens </script><b>", "Traffic flows again."],
+        ["a", older.url, "Ferry timetable changes", "Winter times."],
+    ]
+    assert all(item[4] for item in items)  # the date, written the newsroom's way
+
+
+@pytest.mark.django_db
+def test_the_offline_search_page_works_without_a_server_query(client):
+    page = page_of(client.get("/offline-search/?q=anything"))
+    assert page.select_one("meta[name=robots]")["content"] == "noindex"
+    scripts = [script["src"] for script in page.select("script[src]")]
+    assert scripts[0] == "/offline-search/index.js" and scripts[1].endswith("offline.js")
+    form = page.select_one("[data-offline-search] form")
+    assert form.get("action") is None and form.select_one("input[name=q]")
+    assert page.select_one("[data-needs-script]").get_text(strip=True)

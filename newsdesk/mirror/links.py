@@ -17,7 +17,8 @@ The rule for absolute URLs to the site (NEWSDESK_BASE_URL):
   claimed to be the original would split the site's identity across its mirrors;
 - forms, and internal URLs the mirror does not copy (the admin, the desk, the API, search
   queries, event streams), point at the real site: a static copy cannot answer them, and an
-  absolute link at least works wherever the real site is reachable.
+  absolute link at least works wherever the real site is reachable. The one exception is the
+  search box, which leads to the copy's own search page (FORMS_IN_COPY).
 
 No Django here: the origin comes from the caller.
 """
@@ -37,6 +38,9 @@ login forms, and search, which needs the server."""
 PAGINATION = ("page", "older")
 """The only query parameters copied: listing pages (?page=N) and older live updates
 (?older=ID). `/news/?page=2` is written as `news/page/2/index.html`."""
+FORMS_IN_COPY = {"/search/": "/offline-search/"}
+"""Forms the copy answers itself: its search boxes lead to /offline-search/, which searches
+the copy's headlines in the browser (newsdesk/search/offline.py)."""
 URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite", "background"})
 FORM_ATTRIBUTES = frozenset({"action", "formaction"})
 SAFE_IN_PATH = "/-._~!$&'()*+,;=:@"
@@ -219,6 +223,9 @@ def _attribute(rewriter: _Rewriter, attribute: markup.Attribute, canonical: bool
     if name in URL_ATTRIBUTES:
         return rewriter.ref(value, keep_absolute=canonical)
     if name in FORM_ATTRIBUTES:
+        resolved = resolve(value, rewriter.url, rewriter.origin)
+        if resolved is not None and resolved[0] in FORMS_IN_COPY:
+            return rewriter.ref(FORMS_IN_COPY[resolved[0]])
         return rewriter.ref(value, keep_absolute=True)
     if name == "srcset":
         return rewriter.srcset(value)

@@ -26,6 +26,7 @@ ENTRY_POINTS = (
     "/sitemap.xml",
     "/news-sitemap.xml",
     "/robots.txt",
+    "/offline-search/",
 )
 """Where the crawl starts. All but "/" are optional: a 404 there is not an error."""
 FINGERPRINT_SUFFIXES = frozenset({".py", ".html", ".css", ".js", ".mo", ".json", ".txt"})

@@ -58,6 +58,9 @@ LIVE_FEED = Kind("live-feed")
 SITEMAP = Kind("sitemap", params=("p",), lists=ARTICLES | LIVE_LIST)
 ROBOTS = Kind("robots")
 SEARCH = Kind("search", params=("q", "page"), cache=False)
+OFFLINE_SEARCH = Kind("offline-search", lists=ARTICLES | LIVE_LIST)
+"""The mirror's search page and its index of every headline (newsdesk/search/offline.py);
+the page's ?q= is read by its script, never by the server."""
 OTHER = Kind("other", cache=False)
 
 # First match wins. Live feeds' own pages need [^/]+ so /live/x/events (the stream) and
@@ -78,6 +81,7 @@ ROUTES = [
     (re.compile(r"/(?:news-)?sitemap(?:-[\w-]+)?\.xml"), SITEMAP),
     (re.compile(r"/robots\.txt"), ROBOTS),
     (re.compile(r"/search/"), SEARCH),
+    (re.compile(r"/offline-search/(?:index\.js)?"), OFFLINE_SEARCH),
 ]
 
 BYPASS = re.compile(
