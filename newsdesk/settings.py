@@ -48,6 +48,8 @@ NEWSDESK_CACHE_STALE_SECONDS = int(env.get("NEWSDESK_CACHE_STALE_SECONDS", "30")
 NEWSDESK_CACHE_RENDER_LIMIT = int(env.get("NEWSDESK_CACHE_RENDER_LIMIT", "8"))
 NEWSDESK_CACHE_PURGE_URL = env.get("NEWSDESK_CACHE_PURGE_URL", "")
 _secret_from_env = env.get("NEWSDESK_SECRET_KEY", "")
+NEWSDESK_IMAGE_MAX_MB = float(env.get("NEWSDESK_IMAGE_MAX_MB", "20"))
+NEWSDESK_IMAGE_MAX_PIXELS = int(env.get("NEWSDESK_IMAGE_MAX_PIXELS", "40000000"))
 # --- End of environment --------------------------------------------------------------------
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -287,9 +289,12 @@ WAGTAILADMIN_BASE_URL = NEWSDESK_BASE_URL
 # The read API's detail_url and redirects (newsdesk/readapi): the public address, never Host.
 WAGTAILAPI_BASE_URL = NEWSDESK_BASE_URL
 WAGTAILIMAGES_IMAGE_MODEL = "images.NewsImage"
-WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
-WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
-WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
+# Uploads (newsdesk/images/uploads.py, docs/operations.md#uploads): JPEG, PNG and WebP only,
+# checked by content; SVG and GIF off; originals cleaned of metadata and never served.
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(NEWSDESK_IMAGE_MAX_MB * 1024 * 1024)
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = NEWSDESK_IMAGE_MAX_PIXELS
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_IMAGE_FORM_BASE = "newsdesk.images.forms.NewsImageForm"
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "txt", "xlsx"]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_MODERATION_ENABLED = True

@@ -178,10 +178,10 @@ def test_other_methods_are_refused(client, audio_file):
 
 
 def test_other_media_is_not_marked_immutable(client, settings):
-    path = Path(settings.MEDIA_ROOT) / "original_images" / "photo.jpg"
+    path = Path(settings.MEDIA_ROOT) / "images" / "photo.jpg"  # a rendition
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    response = client.get("/media/original_images/photo.jpg")
+    response = client.get("/media/images/photo.jpg")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["Accept-Ranges"] == "bytes"

@@ -20,11 +20,12 @@ from django.views.decorators.http import require_safe
 from django.views.static import was_modified_since
 
 from newsdesk.core.ranges import ByteRange, Unsatisfiable, if_range_matches, parse_range
+from newsdesk.images.uploads import PRIVATE_MEDIA
 
 CHUNK = 64 * 1024
 IMMUTABLE_MEDIA = ("narration/",)
 """Media folders whose file names are content hashes: a name never gets new bytes."""
-CONTENT_TYPES = {".mp3": "audio/mpeg"}
+CONTENT_TYPES = {".mp3": "audio/mpeg", ".webp": "image/webp", ".avif": "image/avif"}
 """Types the platform's mimetypes table may lack or get wrong."""
 
 
@@ -54,6 +55,10 @@ def media(request, path):
     path = posixpath.normpath(path).lstrip("/")
     if any(part.startswith(".") for part in path.split("/")):
         raise Http404("Hidden files are not served.")  # includes half-written narration files
+    if path.lower().startswith(PRIVATE_MEDIA):  # lower(): case-insensitive file systems
+        # Original images (the full frame, before cropping) are not public; readers get
+        # renditions. Same 404 as a missing file, so names cannot be probed.
+        raise Http404(f"“{path}” does not exist")
     fullpath = Path(safe_join(settings.MEDIA_ROOT, path))
     if not fullpath.is_file():
         raise Http404(f"“{path}” does not exist")

@@ -4,20 +4,22 @@ copy of WordPress's wp-content/uploads), or http(s) hosts named with --allow-ima
 Anything else is skipped with a warning, never fetched."""
 
 import hashlib
-import io
 import urllib.request
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from django.core.files.images import ImageFile
-from PIL import Image as PillowImage
-from PIL import UnidentifiedImageError
+from django.conf import settings
 from wagtail.images import get_image_model
 
+from newsdesk.images import uploads
 from newsdesk.importer.data import Image
 
-MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT_SECONDS = 20
+
+
+def _max_bytes() -> int:
+    """The upload limit (NEWSDESK_IMAGE_MAX_MB): nothing larger is read into memory."""
+    return settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
 
 
 class ImageSkipped(Exception):
@@ -54,8 +56,8 @@ def _local(path_text: str, base_dir: Path) -> tuple[bytes, str]:
         raise ImageSkipped(f"{path_text}: local images must be under {base}")
     if not path.is_file():
         raise ImageSkipped(f"{path_text}: no such file")
-    if path.stat().st_size > MAX_BYTES:
-        raise ImageSkipped(f"{path_text}: larger than {MAX_BYTES // 1_000_000} MB")
+    if path.stat().st_size > _max_bytes():
+        raise ImageSkipped(f"{path_text}: larger than {_max_bytes() // 1_000_000} MB")
     return path.read_bytes(), path.name
 
 
@@ -68,30 +70,37 @@ def _download(url: str, host: str, allowed_hosts: frozenset[str]) -> tuple[bytes
             final_host = (urlsplit(response.geturl()).hostname or "").lower()
             if final_host not in allowed_hosts:
                 raise ImageSkipped(f"{url}: redirected to {final_host!r}, which is not allowed")
-            data = response.read(MAX_BYTES + 1)
+            data = response.read(_max_bytes() + 1)
     except OSError as error:
         raise ImageSkipped(f"{url}: {error}") from error
-    if len(data) > MAX_BYTES:
-        raise ImageSkipped(f"{url}: larger than {MAX_BYTES // 1_000_000} MB")
+    if len(data) > _max_bytes():
+        raise ImageSkipped(f"{url}: larger than {_max_bytes() // 1_000_000} MB")
     return data, Path(urlsplit(url).path).name or "image"
 
 
 def save_image(data: bytes, name: str, *, title: str, alt: str, credit: str):
     """A Wagtail image for the bytes; the same bytes imported twice give the same image.
 
-    Returns (image, created). Raises ImageSkipped when the bytes are not a picture.
+    The picture passes the upload checks and is stored cleaned (newsdesk/images/uploads.py:
+    type by content, limits, no GPS or other metadata) under a generated name. Returns
+    (image, created). Raises ImageSkipped, with the editor's reason, when it is refused.
     """
     try:
-        with PillowImage.open(io.BytesIO(data)) as picture:
-            picture.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ImageSkipped(f"{name}: not an image ({error})") from error
+        cleaned = uploads.clean_image(
+            data,
+            max_bytes=settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE,
+            max_pixels=settings.WAGTAILIMAGES_MAX_IMAGE_PIXELS,
+        )
+    except uploads.ImageRefused as refused:
+        raise ImageSkipped(f"{name}: {refused.text}") from refused
     model = get_image_model()
-    file_hash = hashlib.sha1(data, usedforsecurity=False).hexdigest()  # as Wagtail hashes
-    existing = model.objects.filter(file_hash=file_hash).first()
+    # Cleaning is deterministic, so the clean copy's hash finds an earlier import; the raw
+    # hash finds one stored before images were cleaned.
+    raw_hash = hashlib.sha1(data, usedforsecurity=False).hexdigest()  # as Wagtail hashes
+    existing = model.objects.filter(file_hash__in=(cleaned.sha1, raw_hash)).first()
     if existing is not None:
         return existing, False
     image = model(title=title[:255] or name, description=alt[:255], credit=credit[:255])
-    image.file = ImageFile(io.BytesIO(data), name=name)
+    image.file = cleaned.as_upload()
     image.save()
     return image, True

@@ -26,6 +26,7 @@ from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from newsdesk.images.uploads import PRIVATE_MEDIA
 from newsdesk.live.models import zone_label
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -121,6 +122,8 @@ def source_file(url: str) -> Path | None:
             continue
         name = url[len(prefix) :]
         if storage is None:
+            if name.lower().startswith(PRIVATE_MEDIA):
+                return None  # never copied: fetched like a page, it is a 404 (a broken link)
             return _storage_path(default_storage, name)
         found = _storage_path(storage, name)
         if found is None or not found.is_file():
