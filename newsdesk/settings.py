@@ -50,6 +50,11 @@ NEWSDESK_CACHE_PURGE_URL = env.get("NEWSDESK_CACHE_PURGE_URL", "")
 _secret_from_env = env.get("NEWSDESK_SECRET_KEY", "")
 NEWSDESK_IMAGE_MAX_MB = float(env.get("NEWSDESK_IMAGE_MAX_MB", "20"))
 NEWSDESK_IMAGE_MAX_PIXELS = int(env.get("NEWSDESK_IMAGE_MAX_PIXELS", "40000000"))
+NEWSDESK_TRUSTED_PROXIES = [
+    proxy.strip() for proxy in env.get("NEWSDESK_TRUSTED_PROXIES", "").split(",") if proxy.strip()
+]
+NEWSDESK_MFA_CONTRIBUTORS = _flag(env.get("NEWSDESK_MFA_CONTRIBUTORS", "false"))
+NEWSDESK_SESSION_IDLE_MINUTES = int(env.get("NEWSDESK_SESSION_IDLE_MINUTES", "60"))
 # --- End of environment --------------------------------------------------------------------
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -72,6 +77,7 @@ INSTALLED_APPS = [
     "newsdesk.demo",
     "newsdesk.server",
     "newsdesk.pagecache",
+    "newsdesk.accounts",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.embeds",
@@ -89,7 +95,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks",
     "django_tasks_db",
-    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -108,13 +115,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Editor accounts (newsdesk/accounts, docs/operations.md#editor-accounts): idle sessions
+    # end, django-otp reads the session's second factor, and admin and desk pages refuse a
+    # session that has not completed MFA.
+    "newsdesk.accounts.middleware.IdleSessionMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "newsdesk.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsdesk.core.middleware.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    # Axes must come last: it answers locked-out logins before the view runs.
-    "axes.middleware.AxesMiddleware",
+    # Last, so that it answers a locked sign-in just before the login view would run.
+    "newsdesk.accounts.middleware.LoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "newsdesk.urls"
@@ -186,33 +199,26 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Authentication and security -----------------------------------------------------------
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's breached-password list, also catching "Summer2024!"-style variations.
+    {"NAME": "newsdesk.accounts.passwords.BreachedPasswordValidator"},
 ]
 
-# Login limiting: five failures for one username from one address lock that pair for 15
-# minutes, so an attack on an editor's name from elsewhere does not lock the editor out.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_HTTP_RESPONSE_CODE = 429
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
-AXES_VERBOSE = False
+# Sign-in throttling (newsdesk/accounts/throttle.py) and MFA (django-otp) need no settings
+# beyond the environment block; TOTP apps show the publication's name beside the account.
+OTP_TOTP_ISSUER = NEWSDESK_SITE_NAME
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_AGE = 60 * 60 * 12  # the longest a busy session lives; idle ones end sooner
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -315,6 +321,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "INFO"},
+        "newsdesk.accounts": {"level": "INFO"},
     },
 }

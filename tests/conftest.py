@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
-from tests.factories import make_user
+from tests.factories import make_user, verify_mfa
 
 
 @pytest.fixture(autouse=True)
@@ -46,12 +46,19 @@ def client():
 
 @pytest.fixture
 def client_for(db):
-    """A logged-in test client for a new user in the given role (or a superuser)."""
+    """A logged-in test client for a new user in the given role (or a superuser).
+
+    Users whose role requires MFA (editors, administrators) also complete the MFA step, through
+    the real view with a real TOTP code, so their session is as verified as a browser's.
+    """
+    from newsdesk.accounts.mfa import role_requires_mfa
 
     def login(role, username=None):
         user = make_user(username or f"{role or 'nobody'}-user".lower(), role)
         client = https_client()
         client.force_login(user)
+        if role_requires_mfa(user):
+            verify_mfa(client, user)
         return client, user
 
     return login

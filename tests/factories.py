@@ -1,7 +1,11 @@
 """Small factories for test data: each makes one thing, with sensible defaults."""
 
+import hashlib
+import hmac
 import io
 import itertools
+import struct
+import time
 from datetime import datetime
 
 from django.conf import settings
@@ -119,6 +123,44 @@ def make_user(username, role=None, password="correct horse battery staple 7"):  
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def totp_code(device, step=None):
+    """The code an authenticator app shows for `device` (RFC 6238, computed here, not by
+    django-otp), for the next time step django-otp has not yet seen."""
+    now = int(time.time()) // device.step if step is None else step
+    if device.last_t is not None and device.last_t >= now:
+        now = device.last_t + 1  # inside django-otp's tolerance of one step
+    digest = hmac.new(device.bin_key, struct.pack(">Q", now), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(number % 10**device.digits).zfill(device.digits)
+
+
+def enrol_totp(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+
+
+def verify_mfa(client, user):
+    """Complete the MFA step of a signed-in test client the way an editor does: POST a code
+    from the user's authenticator to /admin/mfa/verify/ (enrolling one first if needed)."""
+    device = enrol_totp(user)
+    client.get("/admin/mfa/verify/", secure=True)  # sets the CSRF cookie, as for a browser
+    response = client.post(
+        "/admin/mfa/verify/",
+        {
+            "code": totp_code(device),
+            "next": "/admin/",
+            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+        },
+        secure=True,
+        HTTP_ORIGIN="https://testserver",
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/", response
+    return device
 
 
 def make_live_feed(title="Storm over the coast", **fields):

@@ -9,7 +9,7 @@ from django.test import Client
 from newsdesk.core import roles
 from newsdesk.desk.forms import body_text
 from newsdesk.live.models import LiveUpdate, LiveUpdateChange
-from tests.factories import make_live_feed, make_user, post
+from tests.factories import make_live_feed, make_user, post, verify_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,9 @@ def test_users_without_admin_access_are_refused(client_for, feed):
 
 def test_posting_needs_a_csrf_token(feed):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(make_user("careful", roles.EDITORS))
+    editor = make_user("careful", roles.EDITORS)
+    client.force_login(editor)
+    verify_mfa(client, editor)
     response = client.post("/desk/", form_data(feed), secure=True)
     assert response.status_code == 403
     assert not LiveUpdate.objects.exists()

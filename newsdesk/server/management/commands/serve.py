@@ -59,7 +59,8 @@ class Command(BaseCommand):
                 host=host,
                 port=port,
                 workers=workers,
-                proxy_headers=True,
+                # Client addresses come from NEWSDESK_TRUSTED_PROXIES only (accounts/clientip.py).
+                proxy_headers=False,
                 server_header=False,
                 log_level="info",
                 lifespan="off",
