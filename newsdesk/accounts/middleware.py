@@ -26,11 +26,12 @@ log = logging.getLogger("newsdesk.accounts")
 # Where a session that has not completed MFA is refused (redirected to the MFA step).
 PROTECTED_PREFIXES = ("/admin/", "/desk/")
 # Admin pages such a session still needs: signing in and out, the MFA step itself, and
-# Wagtail's translation catalogue that those pages load.
+# Wagtail's translation catalogue and icon sprite that those pages load.
 MFA_EXEMPT_NAMES = (
     "wagtailadmin_login",
     "wagtailadmin_logout",
     "wagtailadmin_javascript_catalog",
+    "wagtailadmin_sprite",
     "newsdesk_mfa_verify",
     "newsdesk_mfa_setup",
 )

@@ -17,6 +17,7 @@ from wagtail.search import index
 from newsdesk.articles.blocks import ArticleBodyBlock, readable_text
 from newsdesk.articles.reading import count_words, reading_minutes
 from newsdesk.articles.structured_data import news_article
+from newsdesk.core.forms import NewsdeskPageForm
 
 PAGE_SIZE = 20
 
@@ -186,6 +187,8 @@ ARTICLE_LIVE_UPDATES = 10
 
 class ArticlePage(Page):
     """A news article, with every element of the reference page (docs/architecture.md)."""
+
+    base_form_class = NewsdeskPageForm
 
     standfirst = models.TextField(
         _("standfirst"),

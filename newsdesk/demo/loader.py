@@ -8,6 +8,7 @@ slug too, and is created whole, with all its updates, or not at all.
 """
 
 import html
+import io
 import sys
 from collections import Counter
 from datetime import datetime, time, timedelta
@@ -342,6 +343,27 @@ def ensure_admin(stdout=None):
     out.write(f"Admin: {settings.NEWSDESK_BASE_URL}/admin/\n")
     out.write(f"Username: {ADMIN_USERNAME}\n")
     out.write(f"Password: {known_password(user)}\n")
+    enrol_admin_mfa(user, out)
+
+
+def enrol_admin_mfa(user, out):
+    """Administrators need two-step sign-in, the demo's too: give it an authenticator secret
+    (once) and print it, as a QR code for a phone and as text for any TOTP app."""
+    import segno
+
+    from newsdesk.accounts import mfa
+
+    device = mfa.totp_device(user)
+    if device is None:
+        device = mfa.pending_device(user)
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    out.write("Two-step sign-in: add this account to an authenticator app (scan or type)\n")
+    out.write(f"Secret: {mfa.secret_of(device)}\n")
+    out.write(f"Setup link: {device.config_url}\n")
+    qr = io.StringIO()
+    segno.make(device.config_url, error="m").terminal(out=qr, compact=True)
+    out.write(qr.getvalue())
 
 
 def known_password(user):

@@ -11,6 +11,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from newsdesk.articles.models import Author
+from newsdesk.core.forms import NewsdeskPageForm
 
 LIVE_BODY_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 PAGE_SIZE = 50
@@ -38,6 +39,8 @@ class LiveIndexPage(Page):
 
 class LiveFeedPage(Page):
     """A running page of updates about one event, e.g. an election night or a storm."""
+
+    base_form_class = NewsdeskPageForm
 
     class Status(models.TextChoices):
         LIVE = "live", _("Live")
