@@ -49,7 +49,10 @@ def test_editor_without_a_device_is_sent_to_enrol_and_enrols_with_the_qr_secret(
     device.throttle_reset()
     done = client.post("/admin/mfa/setup/", {"code": totp_code(device), "next": "/admin/pages/"})
     assert done.status_code == 200 and "no-store" in done["Cache-Control"]
-    codes = [li.text for li in BeautifulSoup(done.content, "html.parser").select(".mfa-backup-codes code")]
+    codes = [
+        li.text
+        for li in BeautifulSoup(done.content, "html.parser").select(".mfa-backup-codes code")
+    ]
     assert len(codes) == 10 and len(set(codes)) == 10
     # Only digests are stored.
     stored = set(BackupCode.objects.values_list("digest", flat=True))
@@ -89,7 +92,10 @@ def test_a_totp_code_works_once():
 def test_backup_codes_are_single_use_and_can_be_replaced(client_for):
     client, user = client_for(roles.EDITORS)
     page = client.post("/admin/mfa/backup-codes/")
-    codes = [li.text for li in BeautifulSoup(page.content, "html.parser").select(".mfa-backup-codes code")]
+    codes = [
+        li.text
+        for li in BeautifulSoup(page.content, "html.parser").select(".mfa-backup-codes code")
+    ]
     assert len(codes) == 10
 
     fresh = https_client()
@@ -146,7 +152,13 @@ def test_unverified_session_is_anonymous_on_reader_pages_and_the_api():
 
 # --- Every admin and desk URL -------------------------------------------------------------
 
-SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLES = {
+    "int": "1",
+    "str": "x",
+    "slug": "x",
+    "path": "x/y",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def _regex_sample(regex):
