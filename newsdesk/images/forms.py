@@ -7,14 +7,17 @@ views, the multiple uploader and the image chooser's upload tab all use it.
 """
 
 from django import forms
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail.images.fields import WagtailImageField
 from wagtail.images.forms import BaseImageForm
 
 from newsdesk.images import uploads
+
+ACCEPT = "image/jpeg,image/png,image/webp"
+"""What the file picker offers. iPhones turn HEIC photos into JPEG for such an input."""
 
 
 class NewsImageField(WagtailImageField):
@@ -31,7 +34,7 @@ class NewsImageField(WagtailImageField):
             "and other metadata are removed when the file is stored."
         ) % {
             "size": filesizeformat(self.max_upload_size),
-            "pixels": number_format(round(self.max_image_pixels / 1_000_000, 1)),
+            "pixels": uploads.millions(self.max_image_pixels),
         }
 
     def to_python(self, data):
@@ -53,11 +56,23 @@ class NewsImageField(WagtailImageField):
 
 
 class NewsImageForm(BaseImageForm):
-    file = NewsImageField(widget=BaseImageForm.Meta.widgets["file"])
+    file = NewsImageField(
+        widget=forms.FileInput(
+            attrs={**BaseImageForm.Meta.widgets["file"].attrs, "accept": ACCEPT},
+        )
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        meta = self._meta
+        if "file" in (meta.exclude or ()) or (meta.fields and "file" not in meta.fields):
+            # A declared field outlives Meta.exclude; the multiple uploader's edit form
+            # leaves the file out.
+            self.fields.pop("file", None)
         if "file" in self.fields:
             field = self.fields["file"]
+            # The field was made at import; the limits and words are read per form.
+            field.max_upload_size = settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
+            field.max_image_pixels = settings.WAGTAILIMAGES_MAX_IMAGE_PIXELS
             field.label = capfirst(self._meta.model._meta.get_field("file").verbose_name)
             field.help_text = field.describe()

@@ -155,8 +155,14 @@ def check_pixels(width: int, height: int, max_pixels: int | None) -> None:
             "too_many_pixels",
             width=number_format(width, force_grouping=True),
             height=number_format(height, force_grouping=True),
-            limit=number_format(round(max_pixels / 1_000_000, 1)),
+            limit=millions(max_pixels),
         )
+
+
+def millions(pixels: int) -> str:
+    """40000000 -> "40", 12500000 -> "12.5" (in the active language's number format)."""
+    value = round(pixels / 1_000_000, 1)
+    return number_format(int(value) if value == int(value) else value)
 
 
 def hidden_content(data: bytes, found: containers.Layout) -> str | None:
