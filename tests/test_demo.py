@@ -74,6 +74,11 @@ def test_demo_live_feed_spans_a_night_and_is_linked_from_home(client):
     page = client.get(feed.url)
     assert page.status_code == 200
     assert b"Where to find shelter" in page.content
+    # The flood story shows the feed under its footer, as the reference page does.
+    story = ArticlePage.objects.get(slug="brid-river-rises")
+    assert story.live_feed_id == feed.pk
+    block = client.get(story.url).content.decode().split('class="article-live"', 1)[1]
+    assert "Where to find shelter" in block and f'href="{feed.url}"' in block
 
     assert "nothing created or changed" in run_demo()
     assert LiveFeedPage.objects.filter(slug="zelenobrid-storm").count() == 1

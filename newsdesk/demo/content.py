@@ -438,6 +438,7 @@ ARTICLES = [
         ),
         "authors": ["news-desk", "daryna-oliinyk"],
         "topics": ["environment", "zelenobrid"],
+        "live_feed": "zelenobrid-storm",
         "published": {"days_ago": 5, "time": "07:50"},
         "updated_hours_after": 6,
         "hero": {

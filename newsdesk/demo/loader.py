@@ -85,10 +85,12 @@ def load_all(report, now):
     authors = {
         item["slug"]: ensure_author(item, seed, report) for seed, item in enumerate(content.AUTHORS)
     }
+    # The feed first: an article shows it under its footer, as on the reference page.
+    feed = ensure_live_feed(live_content.FEED, live_content.TIMELINE, authors, now, report)
+    feeds = {feed.slug: feed}
     news = NewsIndexPage.objects.get(slug="news")
     for item in content.ARTICLES:
-        ensure_article(news, item, authors, topics, now, report)
-    ensure_live_feed(live_content.FEED, live_content.TIMELINE, authors, now, report)
+        ensure_article(news, item, authors, topics, feeds, now, report)
 
 
 def ensure_topic(item, report):
@@ -159,7 +161,7 @@ def image_value(picture, report):
     }
 
 
-def ensure_article(news, item, authors, topics, now, report):
+def ensure_article(news, item, authors, topics, feeds, now, report):
     if ArticlePage.objects.child_of(news).filter(slug=item["slug"]).exists():
         return
     published = publication_time(item["published"], now)
@@ -172,6 +174,7 @@ def ensure_article(news, item, authors, topics, now, report):
         for note in item.get("corrections", [])
     ]
     page.topics.set([topics[slug] for slug in item["topics"]])
+    page.live_feed = feeds.get(item.get("live_feed"))
     news.add_child(instance=page)
     page.save_revision().publish()
     check_published_at(page, published)
@@ -252,8 +255,9 @@ def plain_paragraphs(texts):
 def ensure_live_feed(item, timeline, authors, now, report):
     """The demo live feed with its updates, posted oldest first as a live desk would."""
     index = LiveIndexPage.objects.get()
-    if LiveFeedPage.objects.child_of(index).filter(slug=item["slug"]).exists():
-        return
+    existing = LiveFeedPage.objects.child_of(index).filter(slug=item["slug"]).first()
+    if existing is not None:
+        return existing
     moment = storm_clock(timeline, now)
     start = moment(timeline[0]["at"])
     feed = LiveFeedPage(
@@ -294,6 +298,7 @@ def ensure_live_feed(item, timeline, authors, now, report):
         # The history says when the desk made the change, not when the demo was loaded.
         LiveUpdateChange.objects.filter(update=update, sequence=update.sequence).update(at=at)
     report.write(f"Created {report.created['live update']} live update(s) in {feed.title!r}")
+    return feed
 
 
 def configure_site(stdout=None):
