@@ -156,7 +156,10 @@ def test_rewrite_html_makes_internal_links_relative_and_keeps_identity_absolute(
     assert data["data-url"] == "../../live/storm/updates.json"
     assert data["data-zone"] == "Europe/Kyiv"
     assert data["style"] == "background:url(../../media/c.png)"
-    assert soup.find("form")["action"] == f"{BASE}/search/"
+    # The search box leads to the copy's own search page; other forms go to the real site.
+    assert soup.find("form")["action"] == "../../offline-search/index.html"
+    other = links.rewrite_html('<form action="/admin/login/">', "/news/story/", "x.html", ORIGIN)
+    assert other.text == f'<form action="{BASE}/admin/login/">'
     assert 'url("../../media/b.png")' in rewritten.text
     assert f'"url": "{BASE}/news/story/"' in rewritten.text  # JSON-LD is left alone
     assert "<a href='/x/'>" in rewritten.text and '<a href="/commented-out/">' in rewritten.text
