@@ -573,6 +573,24 @@ def test_a_live_update_refreshes_an_article_that_shows_the_feed(site, newsroom):
     assert "Ferry crossings resume" in site.request(urls["story"]).text
 
 
+def test_a_view_restriction_refreshes_every_page(site, newsroom):
+    # A restriction hides the page and all below it, wherever they were shown.
+    from wagtail.models import PageViewRestriction
+
+    urls = pages(newsroom)
+    fill(site, urls)
+    restriction = PageViewRestriction.objects.create(
+        page=newsroom["story"], restriction_type=PageViewRestriction.LOGIN
+    )
+    assert dropped(urls) == set(urls)
+    assert site.request(urls["story"]).status == 302  # to the login page, not the cached copy
+    assert newsroom["story"].title not in site.request(urls["home"]).text
+    fill(site, {name: url for name, url in urls.items() if name != "story"})
+    restriction.delete()
+    assert site.request(urls["story"]).status == 200
+    assert newsroom["story"].title in site.request(urls["home"]).text
+
+
 def test_author_topic_and_image_edits_refresh_what_shows_them(site, newsroom):
     urls = pages(newsroom)
     fill(site, urls)

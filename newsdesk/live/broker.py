@@ -133,37 +133,48 @@ class Broker:
         self.positions[feed_id] = max(self.positions[feed_id], changes[-1].sequence)
 
     async def _listen_redis(self):
-        import redis.asyncio as redis
-
-        while True:
-            client = redis.Redis.from_url(settings.REDIS_URL)
-            try:
-                async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            self.wake_event.set()
-            except Exception:
-                logger.warning("Live: Redis pub/sub connection lost; reconnecting in 2 s")
-                await asyncio.sleep(2)
-            finally:
-                await client.aclose()
+        await wake_on_redis(CHANNEL, self.wake_event, "Live")
 
     async def _listen_postgresql(self):
-        import psycopg
+        await wake_on_postgresql(CHANNEL, self.wake_event, "Live")
 
-        conninfo = _postgresql_conninfo()
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    **conninfo, autocommit=True
-                ) as listener:
-                    await listener.execute(f"LISTEN {CHANNEL}")
-                    async for _ in listener.notifies():
-                        self.wake_event.set()
-            except Exception:
-                logger.warning("Live: PostgreSQL LISTEN connection lost; reconnecting in 2 s")
-                await asyncio.sleep(2)
+
+async def wake_on_redis(channel, wake_event, label):
+    """Set `wake_event` on every message published to `channel`, reconnecting for ever.
+    Also used by the page cache (newsdesk/pagecache/channel.py)."""
+    import redis.asyncio as redis
+
+    while True:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            async with client.pubsub() as pubsub:
+                await pubsub.subscribe(channel)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        wake_event.set()
+        except Exception:
+            logger.warning("%s: Redis pub/sub connection lost; reconnecting in 2 s", label)
+            await asyncio.sleep(2)
+        finally:
+            await client.aclose()
+
+
+async def wake_on_postgresql(channel, wake_event, label):
+    """Set `wake_event` on every NOTIFY on `channel`, reconnecting for ever."""
+    import psycopg
+
+    conninfo = _postgresql_conninfo()
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                **conninfo, autocommit=True
+            ) as listener:
+                await listener.execute(f"LISTEN {channel}")
+                async for _ in listener.notifies():
+                    wake_event.set()
+        except Exception:
+            logger.warning("%s: PostgreSQL LISTEN connection lost; reconnecting in 2 s", label)
+            await asyncio.sleep(2)
 
 
 def _postgresql_conninfo():

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsdesk.pagecache import cache, channel, purge, shared
+from newsdesk.pagecache.kinds import EVERY_PAGE
 from newsdesk.pagecache.models import Invalidation
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,12 @@ def refresh_topic(topic):
 
 def refresh_image(image):
     invalidate({f"image:{image.pk}"})
+
+
+def refresh_everything():
+    """A view restriction was added, changed or removed: it hides or shows a page and every
+    page below it, on whatever listing or card they appeared. Rare, so everything goes."""
+    invalidate({EVERY_PAGE})
 
 
 def page_tags(page):

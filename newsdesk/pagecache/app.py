@@ -27,7 +27,7 @@ from django.http.request import split_domain_port, validate_host
 from newsdesk.pagecache import recorder, shared
 from newsdesk.pagecache.cache import listener, store
 from newsdesk.pagecache.entries import cacheable, make_entry, not_modified
-from newsdesk.pagecache.kinds import kind_of
+from newsdesk.pagecache.kinds import EVERY_PAGE, kind_of
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ async def _capture(downstream, scope, receive):
 
 
 def _list_tags(kind, recorded):
-    tags = recorder.flatten(recorded) | kind.lists
+    tags = recorder.flatten(recorded) | kind.lists | {EVERY_PAGE}
     if kind.topic_lists:
         tags |= {f"topic-list:{pk}" for pk in recorded.get("articles.topic", ()) if pk != "*"}
     if kind.author_lists:

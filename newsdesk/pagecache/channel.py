@@ -91,37 +91,10 @@ class Listener:
             self.wake_event.clear()
 
     async def _listen_redis(self):
-        import redis.asyncio as redis
-        from django.conf import settings
-
-        while True:
-            client = redis.Redis.from_url(settings.REDIS_URL)
-            try:
-                async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            self.wake_event.set()
-            except Exception:
-                logger.warning("Page cache: Redis pub/sub connection lost; reconnecting in 2 s")
-                await asyncio.sleep(2)
-            finally:
-                await client.aclose()
+        await broker.wake_on_redis(CHANNEL, self.wake_event, "Page cache")
 
     async def _listen_postgresql(self):
-        import psycopg
-
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    **broker._postgresql_conninfo(), autocommit=True
-                ) as listener:
-                    await listener.execute(f"LISTEN {CHANNEL}")
-                    async for _ in listener.notifies():
-                        self.wake_event.set()
-            except Exception:
-                logger.warning("Page cache: PostgreSQL LISTEN connection lost; reconnecting in 2 s")
-                await asyncio.sleep(2)
+        await broker.wake_on_postgresql(CHANNEL, self.wake_event, "Page cache")
 
 
 def read_after(last):

@@ -39,6 +39,9 @@ class Kind:
         return urlencode(sorted(found.items()))
 
 
+EVERY_PAGE = "every-page"
+"""Carried by every entry, for the rare change that can reach any page (a view restriction
+hides a page and everything under it, wherever it was shown)."""
 ARTICLES = frozenset({"articles"})
 LIVE_LIST = frozenset({"live-list"})
 FEED_FILE = r"(?:rss\.xml|atom\.xml|feed\.json)"

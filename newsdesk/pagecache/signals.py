@@ -3,6 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.images import get_image_model
+from wagtail.models import PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from newsdesk.articles.models import Author, Topic
@@ -41,3 +42,9 @@ def refresh_topic(sender, instance, **kwargs):
 @receiver(post_delete, sender=get_image_model())
 def refresh_image(sender, instance, **kwargs):
     actions.refresh_image(instance)
+
+
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+def refresh_everything(sender, instance, **kwargs):
+    actions.refresh_everything()
