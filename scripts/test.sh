@@ -8,6 +8,8 @@ BIN=.venv/bin
 PG_URL=${NEWSDESK_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 REDIS_TEST_URL=${NEWSDESK_TEST_REDIS_URL:-redis://127.0.0.1:6379/1}
 CI=${CI:-}
+# true: a pinned release the vulnerability service has no record of fails the audit too.
+AUDIT_REQUIRE_ALL=${NEWSDESK_AUDIT_REQUIRE_ALL:-}
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -50,6 +52,27 @@ NEWSDESK_DATA_DIR=$(mktemp -d) NEWSDESK_DEBUG=false NEWSDESK_ALLOWED_HOSTS=news.
 step "ruff"
 "$BIN/ruff" check . || failed=1
 "$BIN/ruff" format --check . || failed=1
+
+# Known advisories against the runtime lock (scripts/audit_deps.py says what each exit means).
+# An advisory fails the run; so does an unreachable service with CI=true, as for PostgreSQL.
+step "Dependency audit (pip-audit of requirements.lock)"
+"$BIN/python" scripts/audit_deps.py
+case $? in
+  0) ;;
+  2) if [ -n "$CI" ]; then
+       echo "CI=true and the vulnerability service (PyPI's JSON API) did not answer: failing."
+       failed=1
+     else
+       echo "Dependency audit SKIPPED: the vulnerability service did not answer."
+     fi ;;
+  3) if [ "$AUDIT_REQUIRE_ALL" = true ]; then
+       echo "NEWSDESK_AUDIT_REQUIRE_ALL=true and some pinned releases were not audited: failing."
+       failed=1
+     else
+       echo "WARNING: the audit is incomplete (above); NEWSDESK_AUDIT_REQUIRE_ALL=true fails on it."
+     fi ;;
+  *) failed=1 ;;
+esac
 
 run_pytest SQLite "$@" || failed=1
 
