@@ -137,12 +137,12 @@ def ensure_tool(command, package):
     if found or os.geteuid() != 0 or not shutil.which("apt-get"):
         return found
     progress(f"{command} is missing: apt-get install -y {package}")
-    subprocess.run(["apt-get", "install", "-y", package], check=False, capture_output=True)  # noqa: S603,S607
+    subprocess.run(["apt-get", "install", "-y", package], check=False, capture_output=True)  # noqa: S603,S607 - apt-get from PATH, as root, a fixed package
     return shutil.which(command) or shutil.which(command, path="/usr/sbin:/usr/bin")
 
 
 def nginx_version(nginx):
-    completed = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)  # noqa: S603
+    completed = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)  # noqa: S603 - the nginx we found
     return completed.stderr.strip().split("/")[-1]
 
 
@@ -342,7 +342,7 @@ class Server:
 
 def fetch(url, headers=None):
     """(status, lower-cased headers, body) of one GET."""
-    request = urllib.request.Request(url, headers={**loadgen.HEADERS, **(headers or {})})  # noqa: S310
+    request = urllib.request.Request(url, headers={**loadgen.HEADERS, **(headers or {})})  # noqa: S310 - our loopback server
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
             return (

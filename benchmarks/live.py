@@ -197,7 +197,7 @@ def wait_for_http(url, process, log, timeout=90):
         if process.poll() is not None:
             sys.exit(f"The server exited with {process.returncode}:\n{tail(log)}")
         try:
-            request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})  # noqa: S310
+            request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})  # noqa: S310 - loopback
             with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
                 return response.read()
         except urllib.error.HTTPError as error:
@@ -218,7 +218,7 @@ def ping_ms(port):
     durations = []
     for _ in range(PING_REQUESTS):
         started = time.perf_counter()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:  # noqa: S310 - loopback
             response.read()
         durations.append((time.perf_counter() - started) * 1000)
     return sorted(durations)[len(durations) // 2]
@@ -416,7 +416,7 @@ async def run_django(variant, count, data_dir, progress, profile=None):
     server = poster = readers = None
     with open(log_path, "w") as log:
         try:
-            server = subprocess.Popen(  # noqa: S603
+            server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 python(*command, "--port", str(port)), env=env, cwd=ROOT, stdout=log, stderr=log
             )
             base = f"http://127.0.0.1:{port}"

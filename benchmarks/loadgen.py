@@ -129,7 +129,7 @@ def wrk_path():
 def wrk_version():
     if not wrk_path():
         return None
-    completed = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)  # noqa: S607
+    completed = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)  # noqa: S607 - wrk from PATH
     match = re.search(r"wrk (\S+)", completed.stdout + completed.stderr)
     return match[1] if match else "unknown"
 

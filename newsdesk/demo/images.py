@@ -230,7 +230,7 @@ def draw_scene(scene, palette_name, seed):
     palette = PALETTES[palette_name]
     size = (WIDTH * SCALE, HEIGHT * SCALE)
     image = gradient(size, *palette["sky"])
-    SCENES[scene](ImageDraw.Draw(image), random.Random(seed), *size, palette)  # noqa: S311
+    SCENES[scene](ImageDraw.Draw(image), random.Random(seed), *size, palette)  # noqa: S311 - drawing demo scenery, not a secret
     return to_jpeg(image.resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS))
 
 

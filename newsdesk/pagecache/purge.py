@@ -55,7 +55,7 @@ def _send_forever():
         url = _queue.get()
         try:
             request = urllib.request.Request(url, method="PURGE")  # noqa: S310 (an operator's URL)
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - the operator's URL
                 response.read()
         except Exception as error:  # noqa: BLE001 - a failed purge is logged, never fatal
             logger.warning("Page cache: purge of %s failed: %s", url, error)
