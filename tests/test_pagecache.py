@@ -364,6 +364,80 @@ def test_hosts_and_forwarded_headers_cannot_poison_a_cached_page(site, settings)
     assert site.request(story.url, host=b"evil.example").status == 400
 
 
+POISON = [
+    (b"x-forwarded-host", b"evil.example"),
+    (b"x-forwarded-server", b"evil.example"),
+    (b"x-forwarded-port", b"6666"),
+    (b"x-original-url", b"/admin/"),
+    (b"x-rewrite-url", b"/admin/"),
+    (b"x-host", b"evil.example"),
+    (b"forwarded", b"host=evil.example;proto=http"),
+]
+
+
+def _raw_request(site, path, raw_path, host=b"localhost"):
+    """A request whose target was absolute ("GET http://evil.example/... HTTP/1.1"): servers
+    built on httptools pass the path and keep the target in raw_path; h11 passes it whole."""
+    scope_path = path
+    original = site.asgi.application
+
+    async def rewritten(scope, receive, send):
+        scope = {**scope, "path": scope_path, "raw_path": raw_path}
+        return await original(scope, receive, send)
+
+    site.asgi.application = rewritten
+    try:
+        return site.request(path, host=host)
+    finally:
+        site.asgi.application = original
+
+
+def test_pages_with_absolute_links_cannot_be_poisoned_by_any_request_header(site, settings):
+    """Feeds and sitemaps write absolute URLs: they come from NEWSDESK_BASE_URL whatever the
+    request says, first render or cached, and a poisoned request gets the clean bytes."""
+    settings.ALLOWED_HOSTS = ["localhost", "news.example"]
+    story = make_article("Grid repaired")
+    urls = [story.url, "/", "/feeds/rss.xml", "/feeds/atom.xml", "/sitemap.xml", "/robots.txt"]
+    for url in urls:
+        for host in (b"evil.example", b"localhost.evil.example", b"evil.example:443", b""):
+            assert site.request(url, host=host).status == 400, (url, host)
+        assert not cached(url), url
+        # Rendered (a miss) under every header at once and a Host with a port.
+        first = site.request(url, host=b"news.example:6666", headers=POISON)
+        assert first.status == 200 and first.headers["x-cache"] == "miss", url
+        assert b"csrfmiddlewaretoken" not in first.body, url  # X-Original-URL: not the admin
+        for marker in (b"evil", b"6666", b"news.example"):
+            assert marker not in first.body, (url, marker)
+            assert not any(marker in value for _, value in first.header_list), (url, marker)
+        clean = site.request(url)
+        assert clean.headers["x-cache"] == "hit" and clean.body == first.body, url
+        # A poisoned request of the cached page gets the same bytes.
+        again = site.request(url, host=b"localhost:8443", headers=POISON)
+        assert again.body == clean.body and again.headers["x-cache"] == "hit", url
+        # An absolute request target naming another host changes nothing either.
+        absolute = _raw_request(site, url, f"http://evil.example{url}".encode())
+        assert absolute.status == 200 and absolute.body == clean.body, url
+        whole = _raw_request(
+            site, f"http://evil.example{url}", f"http://evil.example{url}".encode()
+        )
+        assert whole.status == 404 and b"evil" not in whole.body, url
+    assert all(cached(url) for url in urls)
+    assert not any("evil" in key for key in cache.store.entries)
+
+
+def test_a_forwarded_plain_http_request_is_redirected_not_stored(site, settings):
+    """X-Forwarded-Proto is the one header that counts (SECURE_PROXY_SSL_HEADER): "http" sends
+    the reader to HTTPS on the allowed Host, and nothing is stored from it."""
+    story = make_article("Grid repaired")
+    proxied = site.request(story.url, headers=[(b"x-forwarded-proto", b"http"), *POISON])
+    assert proxied.status == 301 and proxied.headers["location"] == f"https://localhost{story.url}"
+    assert not cached(story.url)
+    first = site.request(story.url)
+    again = site.request(story.url, headers=[(b"x-forwarded-proto", b"http")])
+    assert again.status == 301 and "x-cache" not in again.headers
+    assert site.request(story.url).body == first.body
+
+
 def test_plain_http_is_redirected_by_django_and_never_served_or_stored(site, settings):
     story = make_article("Grid repaired")
     site.request(story.url)
