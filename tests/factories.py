@@ -180,3 +180,22 @@ def post(feed, headline="Water levels rise", **fields):
 
     fields.setdefault("body", f"<p>{headline}: details follow.</p>")
     return post_update(feed, headline=headline, **fields)
+
+
+def http_scope(path, *, method="GET", scheme="https", host=b"localhost", headers=()):
+    """An ASGI HTTP scope for `path` (with its query string), as a server builds one."""
+    path, _, query = path.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", host), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }

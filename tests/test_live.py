@@ -14,7 +14,7 @@ from django.core.management import call_command
 from newsdesk.live.actions import correct_update, delete_update, edit_update
 from newsdesk.live.models import LiveUpdate, LiveUpdateChange
 from newsdesk.live.stream import stream
-from tests.factories import make_live_feed, post
+from tests.factories import http_scope, make_live_feed, post
 
 pytestmark = pytest.mark.django_db
 
@@ -155,21 +155,7 @@ async def asgi_get(path, *, method="GET", headers=(), scheme="https", chunks=1):
     """
     from newsdesk.asgi import application
 
-    path, _, query = path.partition("?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": scheme,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"localhost"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
+    scope = http_scope(path, method=method, scheme=scheme, headers=headers)
     hung_up = asyncio.Event()
     sent = []
 

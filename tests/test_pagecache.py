@@ -16,6 +16,7 @@ from newsdesk.pagecache.kinds import kind_of
 from newsdesk.pagecache.store import Entry, LocalStore
 from tests.factories import (
     ensure_site_structure,
+    http_scope,
     make_article,
     make_author,
     make_live_feed,
@@ -39,21 +40,7 @@ class Site:
         self.renders = 0
 
     def request(self, path, *, method="GET", host=b"localhost", headers=(), scheme="https"):
-        path, _, query = path.partition("?")
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": scheme,
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": [(b"host", host), *headers],
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8071),
-        }
+        scope = http_scope(path, method=method, scheme=scheme, host=host, headers=headers)
         return self.loop.run_until_complete(self._call(scope))
 
     async def _call(self, scope):
@@ -528,20 +515,7 @@ def test_misses_over_the_render_limit_wait_their_turn_in_order_then_are_refused(
 
 def test_concurrent_misses_of_one_page_render_once(site):
     url = make_article("Grid repaired").url
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "https",
-        "path": url,
-        "raw_path": url.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost")],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 8071),
-    }
+    scope = http_scope(url)
 
     async def burst():
         return await asyncio.gather(*(site._call(dict(scope)) for _ in range(10)))
