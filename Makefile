@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test bench lint format clean-venv
+.PHONY: demo test bench reliability lint format clean-venv
 
 # The stamp files make re-runs instant while the lock file is unchanged.
 $(BIN)/python:
@@ -35,6 +35,10 @@ test: $(VENV)/.installed-dev
 # make bench ONLY=feeds,search re-runs some parts and keeps the other sections of BENCHMARKS.md.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.run $(if $(ONLY),--only $(ONLY))
+
+# make reliability ONLY=backup TRIALS=3 re-runs some scenarios and keeps the rest of RELIABILITY.md.
+reliability: $(VENV)/.installed-dev
+	$(BIN)/python -m reliability.run $(if $(ONLY),--only $(ONLY)) $(if $(TRIALS),--trials $(TRIALS))
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""`make reliability`: fault scenarios against real processes, results in RELIABILITY.md."""
