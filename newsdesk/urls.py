@@ -50,5 +50,7 @@ urlpatterns = [
     re_path(r"^media/(?P<path>.*)$", core_views.media),
     # Site, topic, author and live feeds (docs/distribution.md).
     path("", include("newsdesk.feeds.urls")),
-    path("", include(wagtail_urls)),
+    # Wagtail's own front-end URLs, with pages served through core_views.serve_page.
+    *(pattern for pattern in wagtail_urls.urlpatterns if pattern.name != "wagtail_serve"),
+    re_path(wagtail_urls.serve_pattern, core_views.serve_page, name="wagtail_serve"),
 ]

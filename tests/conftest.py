@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from newsdesk.core import sites
 from tests.factories import make_user, verify_mfa
 
 
@@ -13,10 +14,12 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    """Wagtail caches renditions and site paths; a cached entry must not outlive its test."""
+    """Wagtail caches renditions and site paths, and serving keeps the Site and home page
+    (core/sites.py); a cached entry must not outlive its test."""
     yield
     for cache in caches.all():
         cache.clear()
+    sites.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.images import get_image_model
-from wagtail.models import PageViewRestriction
+from wagtail.models import PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from newsdesk.articles.models import Author, Topic
@@ -44,7 +44,10 @@ def refresh_image(sender, instance, **kwargs):
     actions.refresh_image(instance)
 
 
+# A Site's host, port or root page decides how every URL is routed.
 @receiver(post_save, sender=PageViewRestriction)
 @receiver(post_delete, sender=PageViewRestriction)
+@receiver(post_save, sender=Site)
+@receiver(post_delete, sender=Site)
 def refresh_everything(sender, instance, **kwargs):
     actions.refresh_everything()
