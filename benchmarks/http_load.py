@@ -117,6 +117,7 @@ PUBLISH_SECONDS = 1.0
 TARGETS = [
     ("static", "static file, same bytes (nginx)"),
     ("cached", "article, one warm URL"),
+    ("front", "article, one warm URL, through nginx's proxy cache in front"),
     ("uncached", "article, uncached render (distinct URLs)"),
     ("home", "home"),
     ("live", "live feed page"),
@@ -367,7 +368,7 @@ def cache_state(headers):
     return "not marked (no X-Cache header)"
 
 
-NGINX_CONF = """# Written by benchmarks/http_load.py for one run.
+NGINX_HTTP = """# Written by benchmarks/http_load.py for one run.
 worker_processes auto;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
@@ -383,31 +384,57 @@ http {{
     fastcgi_temp_path {dir}/tmp/fastcgi;
     uwsgi_temp_path {dir}/tmp/uwsgi;
     scgi_temp_path {dir}/tmp/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {dir}/www;
-    }}
+{server}
 }}
 """
 
+STATIC_SERVER = """    server {{
+        listen 127.0.0.1:{port};
+        root {dir}/www;
+    }}"""
+
+# The front cache docs/operations.md recommends: it keeps pages for as long as Newsdesk's
+# Cache-Control allows, one request per page goes upstream at a time, and a stale copy is
+# served while it is refreshed or while Newsdesk is down.
+FRONT_SERVER = """    proxy_cache_path {dir}/cache keys_zone=newsdesk:10m max_size=256m;
+    upstream newsdesk {{
+        server {upstream};
+        keepalive 32;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://newsdesk;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host {upstream};
+            proxy_cache newsdesk;
+            proxy_cache_lock on;
+            proxy_cache_background_update on;
+            proxy_cache_use_stale updating error timeout http_500 http_502 http_503 http_504;
+            add_header X-Front-Cache $upstream_cache_status;
+        }}
+    }}"""
+
 
 @contextlib.contextmanager
-def nginx_serving(nginx, body):
-    """nginx in the foreground on a free loopback port, serving `body` as /article.html.
-
-    One worker per core (`auto`), no access log, sendfile: nginx as fast as it goes here, the
-    physical limit the application is compared with."""
+def nginx_running(nginx, server_block, path, files=None, **values):
+    """nginx in the foreground on a free loopback port with one `server_block`; yields the URL
+    of `path` once nginx answers it. `files` (name -> bytes) go into the site's www folder."""
     with tempfile.TemporaryDirectory(prefix="newsdesk-nginx-") as temp:
         folder = Path(temp)
-        (folder / "www").mkdir()
-        (folder / "tmp").mkdir()
-        (folder / "www" / "article.html").write_bytes(body)
-        # Run as root, nginx's workers drop to `nobody`, who must be able to read the file.
-        for path in (folder, folder / "www", folder / "www" / "article.html"):
-            path.chmod(0o755)
+        for sub in ("www", "tmp", "cache"):
+            (folder / sub).mkdir()
+        for name, body in (files or {}).items():
+            (folder / "www" / name).write_bytes(body)
+        # Run as root, nginx's workers drop to `nobody`, who must read the files and write
+        # the cache.
+        for path_in in (folder, *folder.iterdir(), *(folder / "www").iterdir()):
+            path_in.chmod(0o777 if path_in.name in ("tmp", "cache") else 0o755)
         port = free_port()
         conf = folder / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=folder, port=port))
+        server = server_block.format(dir=folder, port=port, **values)
+        conf.write_text(NGINX_HTTP.format(dir=folder, server=server))
         process = subprocess.Popen(  # noqa: S603 - nginx with our config
             [nginx, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)]
             + ["-g", "daemon off;"],
@@ -416,7 +443,7 @@ def nginx_serving(nginx, body):
             start_new_session=True,
         )
         try:
-            url = f"http://127.0.0.1:{port}/article.html"
+            url = f"http://127.0.0.1:{port}{path}"
             deadline = time.monotonic() + 20
             while True:
                 try:
@@ -438,6 +465,25 @@ def nginx_serving(nginx, body):
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
+
+
+def nginx_serving(nginx, body):
+    """nginx serving `body` as /article.html: one worker per core (`auto`), no access log,
+    sendfile: nginx as fast as it goes here, the physical limit the application is compared
+    with."""
+    return nginx_running(nginx, STATIC_SERVER, "/article.html", files={"article.html": body})
+
+
+def nginx_in_front(nginx, server, path):
+    """nginx as a caching proxy in front of `server`, as docs/operations.md sets it up; yields
+    the URL of `path` through it."""
+    return nginx_running(nginx, FRONT_SERVER, path, upstream=server.base.split("//", 1)[1])
+
+
+def front_state(url):
+    """What nginx's cache says of the second of two requests (HIT once it has the page)."""
+    fetch(url)
+    return "nginx " + fetch(url)[1].get("x-front-cache", "(no X-Front-Cache header)")
 
 
 # --- measurements ----------------------------------------------------------------------------
@@ -606,12 +652,15 @@ def measure(settings):
             body = fetch(main.base + warm["path"])[2]
             figures.body_bytes = len(body)
             static_url = None
+            front_url = None
             if nginx:
                 static_url = stack.enter_context(nginx_serving(nginx, body))
+                front_url = stack.enter_context(nginx_in_front(nginx, main, warm["path"]))
             else:
                 figures.skipped.append("nginx is not installed: no static-file baseline.")
             urls = {key: main.base + path for key, path in paths.items()}
             urls["static"] = static_url
+            urls["front"] = front_url
             pool = Pool(rest)
             throughput(figures, main, urls, pool, settings)
             curve(figures, main, urls, pool, settings)
@@ -645,13 +694,17 @@ def throughput(figures, server, urls, pool, settings):
     for round_number in (1, 2):
         for key, label in TARGETS:
             number += 1
-            if key == "static" and not urls["static"]:
+            if key in ("static", "front") and not urls[key]:
                 continue
             if key == "uncached":
                 result, cpu = measure_one(
                     server, key, server.base, settings, paths=pool.remaining(), pool=pool
                 )
                 state = distinct(result)
+            elif key == "front":
+                # The application's CPU is not counted: nginx answers from its own cache.
+                state = front_state(urls[key])
+                result, cpu = measure_one(None, key, urls[key], settings)
             else:
                 state = "file" if key == "static" else warm_state(server, urls[key])
                 result, cpu = measure_one(
@@ -665,7 +718,7 @@ def curve(figures, server, urls, pool, settings):
     progress(f"requests/s against connections ({', '.join(map(str, settings.curve))})")
     for connections in settings.curve:
         for key in ("static", "cached", "uncached"):
-            if key == "static" and not urls["static"]:
+            if key in ("static", "front") and not urls[key]:
                 continue
             if key == "uncached":
                 result, _ = measure_one(
@@ -915,6 +968,17 @@ def verdicts(figures):
                 share >= CACHED_SHARE_OF_NGINX and hit,
             )
         )
+    front = runs_for(figures, "front")
+    if front and baseline == baseline:
+        share = mean([run.result.per_second for run in front]) / baseline
+        out.append(
+            (
+                f"(deployment) article through nginx's cache in front >= "
+                f"{CACHED_SHARE_OF_NGINX:.0%} of nginx serving the file",
+                f"{share:.1%} of nginx ({', '.join(sorted({run.state for run in front}))})",
+                share >= CACHED_SHARE_OF_NGINX,
+            )
+        )
     if "uncached" in figures.one:
         result, cpu, _ = figures.one["uncached"]
         per_request = cpu_ms(cpu, result)
@@ -1057,7 +1121,10 @@ Command: `make bench ONLY=http` (`python -m benchmarks.run --only http`, or
 Throughput. Every target twice in one run, interleaved (A B C ... A B C); "1st / 2nd" are the
 two runs. "Cache" is what the second of two probe requests said in an X-...Cache... header
 (for the uncached row: how many responses said "hit"; every request there is an article no
-one had asked this server for). "vs nginx" is mean requests/s over the static file's.
+one had asked this server for). "vs nginx" is mean requests/s over the static file's. The
+row "through nginx's proxy cache in front" is the set-up docs/operations.md recommends: nginx
+keeps each page as long as Newsdesk's `Cache-Control` allows (articles 60 s) and answers from
+its own cache; its "cache" column is nginx's `$upstream_cache_status`.
 
 | target | requests/s (1st / 2nd) | p50 ms | p99 ms | errors | cache | vs nginx |
 | --- | ---: | ---: | ---: | ---: | --- | ---: |

@@ -271,6 +271,8 @@ def test_editors_bypass_the_cache_and_are_never_stored(site):
     response = site.request(story.url, headers=[cookie])
     assert response.status == 200
     assert not cached(story.url), "an editor's page was stored"
+    # Nor may nginx or a CDN in front keep it (docs/operations.md puts one there).
+    assert "public" not in response.headers.get("cache-control", "")
     site.request(story.url)  # an anonymous reader fills the cache
     renders = site.renders
     site.request(story.url, headers=[cookie])
