@@ -417,6 +417,14 @@ def test_zone_is_named_the_way_readers_know_it(settings):
     assert zone_label(datetime(2024, 1, 27, tzinfo=UTC)) == "New York time (EST, UTC-05:00)"
 
 
+def test_the_zone_label_gives_the_offset_of_the_times_shown(client, settings):
+    settings.TIME_ZONE = "Europe/Kyiv"
+    feed = make_live_feed()
+    post(feed, "Summer update", published_at=datetime(2024, 7, 1, 9, 0, tzinfo=UTC))
+    label = page_for(client, feed.url).select_one("[data-zone-label]").get_text()
+    assert "UTC+03:00" in label  # summer time, whatever the date today
+
+
 def test_pinning_an_update_unpins_the_previous_one(client):
     feed = make_live_feed()
     old = post(feed, "Old pinned", is_pinned=True)

@@ -108,7 +108,9 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
                 else []
             ),
             structured_data=structured_data(self, shown),
-            zone_label=zone_label(),
+            # The offset of the times on the page, not today's: a feed that ended in summer
+            # shows summer times.
+            zone_label=zone_label(max((update.published_at for update in shown), default=None)),
         )
         return context
 
