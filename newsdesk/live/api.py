@@ -6,13 +6,16 @@ live.add_liveupdate to post, and without live.publish_liveupdate every update is
 docs/api.md is the guide; `GET /api/live/openapi.json` is the reference (api_schema.py).
 """
 
+import datetime
 import json
 import math
+import re
 import time
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, ValidationError
 from django.http import JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -50,6 +53,10 @@ BODY_FORMATS = {"text": None, "html": "db_html", "markdown": "db_markdown"}
 ALL = NON_FIELD_ERRORS  # "__all__": errors about the request rather than one field
 
 REQUIRED = "This field is required."
+UNSTORABLE = "Contains a NUL character or an unpaired surrogate, which cannot be stored."
+# NUL: PostgreSQL text refuses it. Unpaired surrogates: JSON's \ud800 escapes decode to them,
+# and they have no UTF-8 form, so no database, page or feed could hold them.
+_UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
 
 def _errors(status, errors, **headers):
@@ -120,7 +127,11 @@ def _parse_time(value):
         return None, "Not a valid ISO 8601 date and time, e.g. 2025-05-01T14:30:00+03:00."
     if parsed.tzinfo is None:
         return None, "Give a time zone offset, e.g. 2025-05-01T14:30:00+03:00 or ...T11:30:00Z."
-    return parsed, None
+    try:
+        # Stored in UTC: 9999-12-31T23:00:00-05:00 has no UTC form.
+        return parsed.astimezone(datetime.UTC), None
+    except OverflowError:
+        return None, "Out of range: give a time between the years 1 and 9999 in UTC."
 
 
 def _parse_body(value):
@@ -153,10 +164,41 @@ def _parse_body(value):
     return cleaned, warnings, None
 
 
+def _strings(value):
+    """Every string in decoded JSON, keys included (a loop: nesting can be deep)."""
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+
+
+def _unstorable(data):
+    """{field: [UNSTORABLE]} for the fields holding text that cannot be stored."""
+    errors = {}
+    for name, value in data.items():
+        if _UNSTORABLE_CHARACTER.search(name):
+            # The name cannot be sent back either: JSON in UTF-8 cannot carry it.
+            errors[ALL] = [f"A field name: {UNSTORABLE}"]
+        elif any(_UNSTORABLE_CHARACTER.search(text) for text in _strings(value)):
+            errors[name] = [UNSTORABLE]
+    return errors
+
+
 def parse_update(data):
     """(model fields, warnings, errors) from a request's decoded JSON."""
     if not isinstance(data, dict):
         return {}, [], {ALL: ["The request body must be a JSON object."]}
+    unstorable = _unstorable(data)
+    data = {
+        name: value
+        for name, value in data.items()
+        if name not in unstorable and not _UNSTORABLE_CHARACTER.search(name)
+    }
     errors, fields, warnings = {}, {}, []
     for name in sorted(set(data) - set(FIELDS)):
         errors[name] = [f"Unknown field. Known fields: {', '.join(FIELDS)}."]
@@ -193,6 +235,7 @@ def parse_update(data):
         else:
             fields["body"] = body
             warnings += body_warnings
+    errors.update(unstorable)
     return fields, warnings, errors
 
 
@@ -240,8 +283,13 @@ def post_update_view(request, slug):
 
     try:
         data = json.loads(request.body or b"")
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return _errors(413, {ALL: [f"The request body is larger than {limit} bytes."]})
     except (ValueError, UnicodeDecodeError) as error:
         return _errors(400, {ALL: [f"The request body is not valid JSON: {error}"]})
+    except RecursionError:
+        return _errors(400, {ALL: ["The request body is nested too deeply."]})
     fields, warnings, errors = parse_update(data)
     if errors:
         return _errors(400, {**_model_check(feed, fields, errors), **errors})

@@ -31,7 +31,21 @@ def _error_response(description, **extra):
     return {"description": description, "content": _error_body, **extra}
 
 
+def _optional(schema):
+    """An optional input field: null is accepted and means the same as leaving it out."""
+    schema = dict(schema)
+    if "oneOf" in schema:
+        schema["oneOf"] = [*schema["oneOf"], {"type": "null"}]
+    else:
+        schema["type"] = [schema["type"], "null"]
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
 _headline = LiveUpdate._meta.get_field("headline")
+# Text may hold any character except NUL, which PostgreSQL cannot store (the API answers 400).
+_NO_NUL = "^[^\\u0000]*$"
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -131,6 +145,10 @@ OPENAPI = {
                         },
                     ),
                     "403": _error_response("The token's user may not post live updates."),
+                    "413": _error_response(
+                        "The request body is larger than the server accepts "
+                        "(DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB by default)."
+                    ),
                     "404": _error_response("No published live feed has this slug."),
                     "405": _error_response(
                         "Only POST is allowed.",
@@ -184,50 +202,69 @@ OPENAPI = {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": _headline.max_length,
+                        "pattern": _NO_NUL,
                     },
-                    "body": {
-                        "description": (
-                            "Plain text (blank lines separate paragraphs), or an object "
-                            "giving the format. HTML and Markdown are cleaned to what live "
-                            "updates allow: bold, italic, links and lists."
-                        ),
-                        "oneOf": [
-                            {"type": "string"},
-                            {"$ref": "#/components/schemas/RichTextBody"},
-                        ],
-                    },
-                    "source": {
-                        "type": "string",
-                        "maxLength": LiveUpdate._meta.get_field("source_name").max_length,
-                        "description": "Who reported it, e.g. 'the regional administration'.",
-                    },
-                    "source_channel": {
-                        "type": "string",
-                        "maxLength": LiveUpdate._meta.get_field("source_channel").max_length,
-                        "description": "Where it was reported, e.g. 'Telegram'.",
-                    },
-                    "source_url": {
-                        "type": "string",
-                        "format": "uri",
-                        "description": "Link to the primary source.",
-                    },
-                    "source_time": {
-                        "type": "string",
-                        "format": "date-time",
-                        "description": "When the source reported it (with a UTC offset).",
-                    },
-                    "verification": {
-                        "type": "string",
-                        "enum": Verification.values,
-                        "default": Verification.UNVERIFIED.value,
-                    },
-                    "key_event": {"type": "boolean", "default": False},
-                    "pinned": {"type": "boolean", "default": False},
-                    "published_at": {
-                        "type": "string",
-                        "format": "date-time",
-                        "description": "Shown time of the update, with a UTC offset; default: now.",
-                    },
+                    "body": _optional(
+                        {
+                            "description": (
+                                "Plain text (blank lines separate paragraphs), or an object "
+                                "giving the format. HTML and Markdown are cleaned to what live "
+                                "updates allow: bold, italic, links and lists."
+                            ),
+                            "oneOf": [
+                                {"type": "string", "pattern": _NO_NUL},
+                                {"$ref": "#/components/schemas/RichTextBody"},
+                            ],
+                        }
+                    ),
+                    "source": _optional(
+                        {
+                            "type": "string",
+                            "maxLength": LiveUpdate._meta.get_field("source_name").max_length,
+                            "pattern": _NO_NUL,
+                            "description": "Who reported it, e.g. 'the regional administration'.",
+                        }
+                    ),
+                    "source_channel": _optional(
+                        {
+                            "type": "string",
+                            "maxLength": LiveUpdate._meta.get_field("source_channel").max_length,
+                            "pattern": _NO_NUL,
+                            "description": "Where it was reported, e.g. 'Telegram'.",
+                        }
+                    ),
+                    "source_url": _optional(
+                        {
+                            "type": "string",
+                            # An empty string is accepted and means no link, as for the other
+                            # source fields.
+                            "anyOf": [{"format": "uri"}, {"maxLength": 0}],
+                            "description": "Link to the primary source (http or https), or ''.",
+                        }
+                    ),
+                    "source_time": _optional(
+                        {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the source reported it (with a UTC offset).",
+                        }
+                    ),
+                    "verification": _optional(
+                        {
+                            "type": "string",
+                            "enum": Verification.values,
+                            "default": Verification.UNVERIFIED.value,
+                        }
+                    ),
+                    "key_event": _optional({"type": "boolean", "default": False}),
+                    "pinned": _optional({"type": "boolean", "default": False}),
+                    "published_at": _optional(
+                        {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "Shown time, with a UTC offset; default: now.",
+                        }
+                    ),
                 },
             },
             "RichTextBody": {
@@ -240,7 +277,7 @@ OPENAPI = {
                         "enum": list(BODY_FORMATS),
                         "default": "text",
                     },
-                    "content": {"type": "string"},
+                    "content": {"type": "string", "pattern": _NO_NUL},
                 },
             },
             "LiveUpdateCreated": {
