@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsdesk.core.middleware.AdminContentSecurityPolicyMiddleware",
+    # A full disk answers 503 "not saved" instead of a traceback (core/storage_errors.py).
+    "newsdesk.core.storage_errors.DiskFullMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, so that it answers a locked sign-in just before the login view would run.
     "newsdesk.accounts.middleware.LoginThrottleMiddleware",
