@@ -282,8 +282,18 @@ def publish_file(rendering):
     target = folder / name
     if not target.exists():
         temporary = folder / f".{name}.{os.getpid()}.tmp"
-        temporary.write_bytes(rendering.mp3)
-        os.replace(temporary, target)
+        try:
+            with open(temporary, "wb") as file:
+                file.write(rendering.mp3)
+                # On disk before the rename, so a crash never leaves a short MP3 under the
+                # real name.
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            # A full disk (or anything else) leaves no partial file behind; the job retries.
+            temporary.unlink(missing_ok=True)
+            raise
     return f"{AUDIO_DIR}/{name}"
 
 
