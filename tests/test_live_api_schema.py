@@ -254,3 +254,29 @@ def test_any_unicode_in_string_fields_never_5xx(feed):
 
     run()
     assert set(seen) <= {201, 400} and seen[201] >= 5, seen
+
+
+@pytest.mark.parametrize(
+    ("body_format", "content"),
+    [
+        ("html", "<p>Calm<![CDATA[><script>alert(1)</script>]]> now</p>"),
+        ("html", "<p>Calm<?x ><img src=x onerror=alert(1)>?> now</p>"),
+        ("markdown", "Calm<![CDATA[><script>alert(1)</script>]]> now"),
+    ],
+)
+def test_markup_declarations_never_reach_the_page(client, feed, body_format, content):
+    """Wagtail's whitelist keeps CDATA sections and processing instructions; a browser ends
+    them at the first ">", so what they hid would run. The API removes them, with a warning."""
+    headers = bearer(token_for(roles.EDITORS, "wire-bot"))
+    data = {"headline": "Calm", "body": {"format": body_format, "content": content}}
+    response = raw_post(feed.slug, json.dumps(data).encode(), headers)
+    assert response.status_code == 201, response.get_data()
+    if body_format == "html":  # Markdown escapes raw HTML: nothing to remove
+        assert any("CDATA" in warning for warning in response.json["warnings"])
+    body = LiveUpdate.objects.get(pk=response.json["id"]).body
+    assert "Calm" in body and "now" in body
+    for unsafe in ("<![", "<?", "<script", "<img"):
+        assert unsafe not in body
+    page = client.get(feed.url)
+    assert page.status_code == 200 and b"Calm" in page.content
+    assert b"<![CDATA[" not in page.content and b"onerror" not in page.content

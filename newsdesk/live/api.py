@@ -26,7 +26,7 @@ from wagtail.models import APIToken
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.live.actions import post_update
 from newsdesk.live.models import LIVE_BODY_FEATURES, LiveFeedPage, LiveUpdate
-from newsdesk.live.text import paragraphs
+from newsdesk.live.text import paragraphs, without_declarations
 
 # At most RATE_LIMIT requests per token per RATE_WINDOW seconds (a fixed window).
 RATE_LIMIT = 60
@@ -150,6 +150,10 @@ def _parse_body(value):
         return None, [], "The body's 'content' must be a string."
     if BODY_FORMATS[body_format] is None:
         return paragraphs(content), [], None
+    dropped = 0
+    if body_format == "html":
+        # Before the whitelist, which adds a line break after each doctype it keeps.
+        content, dropped = without_declarations(content)
     try:
         cleaned, removals = APIRichText.convert_input(
             {"format": BODY_FORMATS[body_format], "content": content},
@@ -161,6 +165,11 @@ def _parse_body(value):
         f"body: <{removal.tag}> {removal.action} ({removal.reason.replace('_', ' ')})"
         for removal in removals
     ]
+    if body_format == "markdown":
+        # Markdown may carry raw HTML, which exists only once it is converted.
+        cleaned, dropped = without_declarations(cleaned)
+    if dropped:
+        warnings.append("body: <![CDATA[…]]>, <?…?> or <!DOCTYPE> removed with its content")
     return cleaned, warnings, None
 
 
