@@ -209,9 +209,38 @@ def test_narration_on_a_full_disk_leaves_no_partial_file_and_is_retried(
     assert "No space left on device" in narration.error and "retrying" in narration.error
     assert sorted(p.name for p in (folder / "media" / "narration").iterdir()) == []
 
+    # A full disk does not use up the attempts: it heals without anyone regenerating the audio.
+    Narration.objects.filter(pk=narration.pk).update(attempts=actions.MAX_ATTEMPTS)
+    with pytest.raises(OSError):
+        actions.run_job("article", narration.pk)
+    narration.refresh_from_db()
+    assert narration.status == AudioStatus.PENDING
+    assert narration.error.startswith(f"Attempt {actions.MAX_ATTEMPTS + 1} failed")
+    assert "The disk is full" in narration.error
+
     filler.unlink()
     Narration.objects.filter(pk=narration.pk).update(next_attempt_at=narration.requested_at)
     assert actions.run_job("article", narration.pk) == "ready"
     narration.refresh_from_db()
     assert (folder / "media" / narration.audio).stat().st_size == narration.audio_bytes
     assert [p.suffix for p in (folder / "media" / "narration").iterdir()] == [".mp3"]
+
+
+@pytest.mark.django_db
+def test_jobs_a_worker_could_not_record_are_released_when_its_loop_starts_again():
+    from django_tasks_db.models import DBTaskResult
+
+    mine, theirs = (make_article(title, hero=False) for title in ("Ours", "Another worker's"))
+    for article, worker in ((mine, actions.worker_name()), (theirs, "elsewhere:1")):
+        actions.request_narration(article)
+        Narration.objects.filter(article=article).update(
+            status=AudioStatus.RUNNING, worker=worker, attempts=1
+        )
+    assert actions.release_own_jobs() == 1
+    released = Narration.objects.get(article=mine)
+    assert released.status == AudioStatus.PENDING
+    assert DBTaskResult.objects.get(id=released.task_id).args_kwargs["args"] == [
+        "article",
+        released.pk,
+    ]
+    assert Narration.objects.get(article=theirs).status == AudioStatus.RUNNING

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from newsdesk.core.storage_errors import is_disk_full
 from newsdesk.narration import audio, script
 from newsdesk.narration.engine import VoiceError
 from newsdesk.narration.models import AudioStatus, LexiconEntry, LiveBriefing, Narration
@@ -246,7 +247,12 @@ def _fail(row, message, started):
 def _retry_or_fail(row, error, started):
     row.refresh_from_db(fields=["attempts"])
     message = f"{type(error).__name__}: {error}"
-    if row.attempts >= MAX_ATTEMPTS:
+    # A full disk heals when space is freed, with nothing to change in the job: keep
+    # retrying (every 10 minutes at most) rather than leave a failed job to regenerate by hand.
+    disk_full = is_disk_full(error)
+    if disk_full:
+        message = f"The disk is full. {message}"
+    if row.attempts >= MAX_ATTEMPTS and not disk_full:
         _fail(row, f"Gave up after {row.attempts} attempts. Last error: {message}", started)
         return
     delay = RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
@@ -307,6 +313,25 @@ def remove_unused_file(name):
 
 
 # --- Recovery ------------------------------------------------------------------------------
+
+
+def release_own_jobs():
+    """Queue again the jobs this process holds, once its task loop has stopped (newsdesk
+    worker restarts the loop after a full disk): none of them is running any more, but the
+    full disk may have kept the job from recording that, and this worker is alive, so
+    recover_stalled() would otherwise wait for the lease to run out."""
+    now = timezone.now()
+    released = 0
+    for kind, (model, _) in JOBS.items():
+        held = model.objects.filter(status=AudioStatus.RUNNING, worker=worker_name())
+        for pk in held.values_list("pk", flat=True):
+            if held.filter(pk=pk).update(
+                status=AudioStatus.PENDING, lease_until=None, next_attempt_at=now
+            ):
+                logger.warning("Narration job %s %s queued again after a full disk", kind, pk)
+                enqueue(kind, pk)
+                released += 1
+    return released
 
 
 def _worker_is_dead(worker):

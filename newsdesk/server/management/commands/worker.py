@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
 from newsdesk.core.storage_errors import is_disk_full
+from newsdesk.narration.actions import release_own_jobs
 from newsdesk.server import scheduler
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         again once there is space is safe. Any other error still ends the worker.
         """
         try:
+            release_own_jobs()  # after a full disk: what the last round could not record
             call_command(
                 "db_worker", queue_name="*", interval=interval, reload=False, verbosity=verbosity
             )
