@@ -52,8 +52,10 @@ def wants_json(request):
 
 def disk_full_response(request):
     """503 with Retry-After: the condition is temporary, and clients and proxies retry 503s."""
-    message = _("The server's disk is full, so your change was not saved. Nothing was lost: ")
-    message += _("try again once an administrator has freed space.")
+    message = _(
+        "The server's disk is full, so your change was not saved. Nothing was lost: try "
+        "again once an administrator has freed space."
+    )
     if wants_json(request):
         response = JsonResponse(
             {"errors": {"__all__": [message]}},
