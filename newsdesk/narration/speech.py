@@ -46,6 +46,7 @@ SIGN = r"(?:(?<![\w%.,)\]])(?P<sign>[-+]))?"
 NUM_START = r"(?<![\w.,])"
 PLACEHOLDER_BASE = 0xE000
 PLACEHOLDER = "[\ue000-\uf8ff]"
+PLACEHOLDER_COUNT = 0xF8FF - PLACEHOLDER_BASE + 1
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -204,13 +205,15 @@ def _keeps_period(text: str, position: int, policy: rules.PeriodPolicy) -> bool:
 # --- 1. Clean-up ---------------------------------------------------------------------------------
 
 _EMOJI = re.compile(rf"[{rules.EMOJI_RANGES}]+")
-_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\r\n]+")
+# Control characters and line separators count as spaces: they have no spoken form, and Piper
+# refuses text with a NUL in it ("embedded null character").
+_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def normalize(text: str) -> str:
-    """NFC, plain spaces and hyphen-minus, no emoji, no private-use characters."""
+    """NFC, plain spaces and hyphen-minus, no emoji, no private-use or control characters."""
     text = unicodedata.normalize("NFC", text)
-    text = re.sub("[\ue000-\uf8ff\u00ad\u200b\u2060]", "", text)
+    text = re.sub("[\ue000-\uf8ff\u00ad\u200b\u2060\ufeff]", "", text)
     text = text.replace("\u2212", "-").replace("\u2011", "-").replace("№", "No. ")
     text = re.sub(r"(?<=\w)[’‘](?=\w)", "'", text)
     text = _EMOJI.sub("", text)
@@ -225,10 +228,18 @@ class _Protected:
 
     def __init__(self) -> None:
         self.spans: list[str] = []
+        self.marks: dict[str, str] = {}
 
     def hold(self, spoken: str) -> str:
-        self.spans.append(spoken)
-        return chr(PLACEHOLDER_BASE + len(self.spans) - 1)
+        """The placeholder for `spoken`, shared by every span that says the same. Once all
+        6,400 are taken (thousands of different links in one paragraph), the words themselves:
+        later rules may touch them, but no placeholder is left in the output."""
+        if spoken not in self.marks:
+            if len(self.spans) == PLACEHOLDER_COUNT:
+                return spoken
+            self.marks[spoken] = chr(PLACEHOLDER_BASE + len(self.spans))
+            self.spans.append(spoken)
+        return self.marks[spoken]
 
     def restore(self, text: str) -> str:
         pattern = re.compile(rf"(?P<mark>{PLACEHOLDER})(?P<poss>['’]s\b)?(?P<punct>[.,;:!?]+)?")
