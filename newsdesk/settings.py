@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "newsdesk.server",
     "newsdesk.pagecache",
     "newsdesk.accounts",
+    "newsdesk.backup",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.embeds",
