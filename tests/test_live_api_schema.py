@@ -280,3 +280,30 @@ def test_markup_declarations_never_reach_the_page(client, feed, body_format, con
     page = client.get(feed.url)
     assert page.status_code == 200 and b"Calm" in page.content
     assert b"<![CDATA[" not in page.content and b"onerror" not in page.content
+
+
+@pytest.mark.django_db(transaction=True)  # the ASGI app answers on its own thread and connection
+def test_the_production_asgi_application_answers_the_same():
+    """A few cases through newsdesk.asgi (page cache and stream routing in front of Django),
+    as uvicorn runs it; everything above goes through Django's handler directly."""
+    from newsdesk.asgi import application
+
+    asgi_schema = schemathesis.openapi.from_dict(api_schema.openapi_document())
+    asgi_schema.app = application
+    operation = asgi_schema["/api/live/{slug}/updates"]["POST"]
+    feed = make_live_feed()
+    headers = bearer(token_for(roles.EDITORS, "wire-bot"))
+    seen = Counter()
+
+    @settings(FUZZ, max_examples=12)
+    @given(case=operation.as_strategy(path_parameters={"slug": feed.slug}))
+    def run(case):
+        seen[call(case, headers).status_code] += 1
+
+    run()
+    assert seen[201] >= 3 and set(seen) <= {201, 401}, seen
+    assert LiveUpdate.objects.filter(feed=feed).count() == seen[201]
+    document = (
+        asgi_schema["/api/live/openapi.json"]["GET"].Case().call_and_validate(base_url=BASE_URL)
+    )
+    assert document.json() == api_schema.openapi_document()
