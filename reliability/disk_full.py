@@ -17,7 +17,8 @@ logged a clear error and the job is not left running; no temporary or truncated 
 `PRAGMA integrity_check` is ok; readers got 200s. Then the filler is deleted, and with no
 manual step: the refused requests succeed when sent again, the narration is retried by the
 worker on its own (docs/narration.md: after 30 s) and its MP3 is served, the site serves
-everything, the database is still intact and its WAL checkpoints.
+everything, the database is still intact, and once the site is stopped its whole WAL
+checkpoints into the database file.
 
 Needs root (mount). Every process is stopped and every tmpfs unmounted in `finally` blocks.
 """
@@ -195,10 +196,17 @@ def free_pages(database, megabytes):
 
 
 def database_rows(database, query, parameters=()):
-    """Read-only: the scenario never writes to the database under test."""
+    """Read-only: while the site runs, the scenario never writes to its database."""
     uri = f"file:{database}?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=20)) as connection:
         return connection.execute(query, parameters).fetchall()
+
+
+def checkpoint(database):
+    """(busy, WAL frames, frames copied) of a full checkpoint: the one write this scenario
+    makes itself, once the site is stopped; it changes no row."""
+    with contextlib.closing(sqlite3.connect(database, timeout=20)) as connection:
+        return connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
 
 def integrity(database):
@@ -440,6 +448,12 @@ def run_trial(number, build_dir, level, leave, spare_mb, logs):
         tracebacks = server_log.read_text(errors="replace").count("Traceback")
         trial.check(tracebacks == 0, f"{tracebacks} traceback(s) in the server log")
         trial.server_line = first_line(server_log, ("Disk full",))
+        # With everything stopped, the whole WAL goes back into the database file.
+        stop_group(worker)
+        stop_group(server)
+        busy, frames, copied = checkpoint(database)
+        trial.check(busy == 0 and frames == copied, f"checkpoint: {busy}, {frames}, {copied}")
+        trial.check(integrity(database) == "ok", "integrity_check after the checkpoint")
     except Exception as error:  # noqa: BLE001 - a trial that breaks is a failed trial, reported
         trial.problems.append(f"{type(error).__name__}: {error}")
         trial.problems.append(tail(server_log, 5))
