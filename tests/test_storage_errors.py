@@ -74,6 +74,19 @@ def test_sqlite_full_is_recognised_directly_and_through_django():
     assert not is_disk_full(wrapped(sqlite3.OperationalError("no such table: x")))
 
 
+def test_a_reader_is_told_the_page_cannot_be_shown_not_that_a_change_was_lost(rf, caplog):
+    from newsdesk.core.storage_errors import DiskFullMiddleware
+
+    middleware = DiskFullMiddleware(lambda request: None)
+    error = OSError(errno.ENOSPC, "No space left on device")
+    response = middleware.process_exception(rf.get("/news/storm/"), error)
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert "cannot be shown just now" in page and "not saved" not in page
+    assert middleware.process_exception(rf.get("/"), ValueError("no")) is None
+    assert [r.getMessage()[:28] for r in caplog.records] == ["Disk full: GET /news/storm/ "]
+
+
 @contextlib.contextmanager
 def database_full():
     """The test database may not grow by one page, as on a disk with no space left."""

@@ -52,10 +52,19 @@ def wants_json(request):
 
 def disk_full_response(request):
     """503 with Retry-After: the condition is temporary, and clients and proxies retry 503s."""
-    message = _(
-        "The server's disk is full, so your change was not saved. Nothing was lost: try "
-        "again once an administrator has freed space."
-    )
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        # A reader's page that needed a file written (an image size, say): nothing to save.
+        title = _("Temporary problem")
+        message = _(
+            "The server's disk is full, so this page cannot be shown just now. Please try "
+            "again in a few minutes."
+        )
+    else:
+        title = _("Not saved: the server's disk is full")
+        message = _(
+            "The server's disk is full, so your change was not saved. Nothing was lost: try "
+            "again once an administrator has freed space."
+        )
     if wants_json(request):
         response = JsonResponse(
             {"errors": {"__all__": [message]}},
@@ -64,7 +73,9 @@ def disk_full_response(request):
         )
     else:
         # A standalone template: the page must render without the database or the disk.
-        body = render_to_string("core/disk_full.html", {"message": message}, request=None)
+        body = render_to_string(
+            "core/disk_full.html", {"title": title, "message": message}, request=None
+        )
         response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
