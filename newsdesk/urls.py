@@ -54,3 +54,6 @@ urlpatterns = [
     *(pattern for pattern in wagtail_urls.urlpatterns if pattern.name != "wagtail_serve"),
     re_path(wagtail_urls.serve_pattern, core_views.serve_page, name="wagtail_serve"),
 ]
+
+# A database outage answers 503 "try again" instead of a 500 (core/db_errors.py).
+handler500 = "newsdesk.core.db_errors.server_error"

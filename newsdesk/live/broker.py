@@ -8,7 +8,12 @@ local stream. Wake-ups come from:
 - this process, right after a change commits (`notify`);
 - other processes, through Redis pub/sub (when REDIS_URL is set) or PostgreSQL LISTEN/NOTIFY;
 - a timer: every POLL_SECONDS without pub/sub, every SAFETY_POLL_SECONDS with it, so a lost
-  notification delays an update but never loses it.
+  notification delays an update but never loses it. While the pub/sub connection is down
+  (Redis or PostgreSQL restarting), every POLL_SECONDS again, until it is back.
+
+While the database is down, streams stay open (sending heartbeats) and the loop keeps
+trying; the first read that works delivers everything after each feed's position, so open
+streams miss nothing. Outages are logged once when they start and once when they end.
 
 docs/live.md tells the whole story.
 """
@@ -17,11 +22,14 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import defaultdict
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection, connections
+
+from newsdesk.core.db_errors import is_database_unavailable, outage
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +41,45 @@ LAG_LIMIT = 500
 resumes from the database with Last-Event-ID."""
 
 RESYNC = object()
+RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0)
+"""Waits between attempts to reconnect to pub/sub; the last one repeats."""
+DATABASE_RETRY_SECONDS = 0.5
+"""Wait after a failed read while the database is down (a new connection each time)."""
+
+
+class Link:
+    """Whether a connection to Redis or PostgreSQL is up, for the code that falls back to
+    polling meanwhile, and so that an outage is logged once when it starts and once when it
+    ends instead of once per attempt."""
+
+    def __init__(self, label, what, log=None):
+        self.label, self.what = label, what
+        self.logger = log or logger
+        self.up = True
+        self.lost_at = None
+
+    def lost(self, error, consequence):
+        if self.up:
+            self.up = False
+            self.lost_at = time.monotonic()
+            self.logger.warning(
+                "%s: %s unavailable (%s: %s); %s.",
+                self.label,
+                self.what,
+                type(error).__name__,
+                str(error).strip().splitlines()[0] if str(error).strip() else "",
+                consequence,
+            )
+
+    def restored(self):
+        if not self.up:
+            self.up = True
+            self.logger.warning(
+                "%s: %s back after %.1f s.",
+                self.label,
+                self.what,
+                time.monotonic() - self.lost_at,
+            )
 
 
 def pubsub_kind():
@@ -51,6 +98,7 @@ class Broker:
         self.positions = {}
         self.tasks = []
         self.lock = threading.Lock()
+        self.link = Link("Live", "pub/sub")
 
     # --- used by streams, in the event loop ------------------------------------------------
 
@@ -101,8 +149,8 @@ class Broker:
         logger.info("Live broker started (wake-ups: %s)", kind or f"polling every {POLL_SECONDS} s")
 
     async def _fan_out(self, kind):
-        interval = SAFETY_POLL_SECONDS if kind else POLL_SECONDS
         while True:
+            interval = SAFETY_POLL_SECONDS if kind and self.link.up else POLL_SECONDS
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake_event.wait(), timeout=interval)
             self.wake_event.clear()
@@ -113,9 +161,13 @@ class Broker:
                 continue
             try:
                 batches = await sync_to_async(fetch_changes, thread_sensitive=False)(wanted)
-            except Exception:
-                logger.exception("Reading live changes failed; retrying")
-                await asyncio.sleep(interval)
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    logger.exception("Reading live changes failed; retrying")
+                else:  # logged once per outage; streams stay open and catch up afterwards
+                    outage.failed("live streams", error)
+                await asyncio.sleep(max(interval, DATABASE_RETRY_SECONDS))
+                self.wake_event.set()  # try again at once, whatever the interval
                 continue
             for feed_id, changes in batches.items():
                 self._deliver(feed_id, changes)
@@ -133,48 +185,71 @@ class Broker:
         self.positions[feed_id] = max(self.positions[feed_id], changes[-1].sequence)
 
     async def _listen_redis(self):
-        await wake_on_redis(CHANNEL, self.wake_event, "Live")
+        self.link.what = "Redis pub/sub"
+        await wake_on_redis(CHANNEL, self.wake_event, self.link)
 
     async def _listen_postgresql(self):
-        await wake_on_postgresql(CHANNEL, self.wake_event, "Live")
+        self.link.what = "PostgreSQL LISTEN"
+        await wake_on_postgresql(CHANNEL, self.wake_event, self.link)
 
 
-async def wake_on_redis(channel, wake_event, label):
-    """Set `wake_event` on every message published to `channel`, reconnecting for ever.
-    Also used by the page cache (newsdesk/pagecache/channel.py)."""
+FALLBACK = f"polling the database every {POLL_SECONDS} s until it is back"
+
+
+async def _reconnect(attempt, wake_event, link, error):
+    """After a lost or failed pub/sub connection: say so once, wake the loop so that it
+    starts polling now, and wait a little longer each time before the next attempt."""
+    link.lost(error, FALLBACK)
+    wake_event.set()
+    await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
+
+
+async def wake_on_redis(channel, wake_event, link):
+    """Set `wake_event` on every message published to `channel`, reconnecting for ever;
+    `link.up` says whether it is connected. Also used by the page cache (pagecache/channel.py)."""
     import redis.asyncio as redis
 
+    attempt = 0
     while True:
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
         try:
             async with client.pubsub() as pubsub:
                 await pubsub.subscribe(channel)
+                link.restored()
+                attempt = 0
+                wake_event.set()  # what was published while we were away is read now
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         wake_event.set()
-        except Exception:
-            logger.warning("%s: Redis pub/sub connection lost; reconnecting in 2 s", label)
-            await asyncio.sleep(2)
+            raise ConnectionError("the subscription ended")
+        except Exception as error:
+            await _reconnect(attempt, wake_event, link, error)
+            attempt += 1
         finally:
             await client.aclose()
 
 
-async def wake_on_postgresql(channel, wake_event, label):
+async def wake_on_postgresql(channel, wake_event, link):
     """Set `wake_event` on every NOTIFY on `channel`, reconnecting for ever."""
     import psycopg
 
     conninfo = _postgresql_conninfo()
+    attempt = 0
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(
-                **conninfo, autocommit=True
+                **conninfo, autocommit=True, connect_timeout=5
             ) as listener:
                 await listener.execute(f"LISTEN {channel}")
+                link.restored()
+                attempt = 0
+                wake_event.set()
                 async for _ in listener.notifies():
                     wake_event.set()
-        except Exception:
-            logger.warning("%s: PostgreSQL LISTEN connection lost; reconnecting in 2 s", label)
-            await asyncio.sleep(2)
+            raise ConnectionError("the notifications ended")
+        except Exception as error:
+            await _reconnect(attempt, wake_event, link, error)
+            attempt += 1
 
 
 def _postgresql_conninfo():
@@ -227,9 +302,14 @@ def notify(feed_id, sequence):
         elif kind == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{feed_id}:{sequence}"])
-    except Exception:
-        # Readers in other processes still get it at their next safety poll.
-        logger.warning("Live: could not publish the wake-up for feed %s", feed_id, exc_info=True)
+    except Exception as error:
+        # Readers in other processes still get it at their next poll (pub/sub down: at once).
+        publish_link.lost(error, "other processes' readers get updates by polling meanwhile")
+    else:
+        publish_link.restored()
+
+
+publish_link = Link("Live", "publishing wake-ups")
 
 
 _redis = None

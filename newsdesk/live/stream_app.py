@@ -20,6 +20,7 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 
+from newsdesk.core.db_errors import RETRY_AFTER_SECONDS, is_database_unavailable, outage
 from newsdesk.live.events import parse_sequence
 from newsdesk.live.stream import stream
 
@@ -61,7 +62,15 @@ async def events(scope, receive, send, slug):
 
     # Not thread-sensitive, and the connection closed at once: a stream lives for hours and
     # must not hold a database connection (on PostgreSQL, 100 readers would exhaust them).
-    feed_id = await sync_to_async(_live_feed_id, thread_sensitive=False)(slug)
+    try:
+        feed_id = await sync_to_async(_live_feed_id, thread_sensitive=False)(slug)
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        # The page's script falls back to polling on a failed stream, and polls again later.
+        outage.failed("a live stream", error)
+        retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
+        return await _plain(send, 503, "Service Unavailable: the database is unavailable", retry)
     if feed_id is None:
         return await _plain(send, 404, "Not Found")
     await send({"type": "http.response.start", "status": 200, "headers": _headers()})
@@ -78,8 +87,15 @@ async def _stream_until_disconnect(chunks, receive, send):
     """Send the chunks until they end or the reader goes away, whichever is first."""
 
     async def pump():
-        async for chunk in chunks:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        try:
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except Exception as error:
+            # The database went away while this stream started (its replay): end the stream
+            # and the browser reconnects with Last-Event-ID, which replays what it missed.
+            if not is_database_unavailable(error):
+                raise
+            outage.failed("a live stream", error)
         await send({"type": "http.response.body", "body": b""})
 
     async def disconnected():

@@ -85,7 +85,11 @@ def _apply_committed(invalidation_id, tags):
     if shared.enabled():
         try:
             purge.request_purge(shared.invalidate(tags) - dropped)
-        except Exception:
-            # Entries in Redis expire after store.LIFETIME_SECONDS at the latest.
-            logger.exception("Page cache: could not invalidate the shared store")
+        except Exception as error:
+            # Redis down or restarting: the shared store is emptied as soon as this process
+            # reaches it again (shared.missed_invalidation), so nothing stale is served after.
+            shared.missed_invalidation()
+            shared.link.lost(error, "it will be emptied once it is back")
+        else:
+            shared.link.restored()
     channel.publish(invalidation_id)

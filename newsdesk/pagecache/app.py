@@ -234,9 +234,12 @@ async def _render(key, kind, downstream, scope, receive, send):
             shared_generation, entry = await sync_to_async(shared.lookup, thread_sensitive=False)(
                 key
             )
-        except Exception:
-            logger.warning("Page cache: Redis look-up failed; rendering", exc_info=True)
+        except Exception as error:
+            # Redis down counts as a miss: the page is rendered here (logged once per outage).
+            shared.link.lost(error, "misses are rendered by each process until it is back")
             entry = None
+        else:
+            shared.link.restored()
         if entry is not None:
             if listener.ready:
                 store.put(entry, generation)
@@ -266,8 +269,8 @@ async def _render(key, kind, downstream, scope, receive, send):
     if listener.ready and store.put(entry, generation) and shared_generation is not None:
         try:
             await sync_to_async(shared.put, thread_sensitive=False)(entry, shared_generation)
-        except Exception:
-            logger.warning("Page cache: Redis store failed", exc_info=True)
+        except Exception as error:
+            shared.link.lost(error, "misses are rendered by each process until it is back")
     return entry
 
 

@@ -6,7 +6,8 @@ is woken the way live streams are (newsdesk/live/broker.py): by Redis pub/sub wh
 set, by PostgreSQL LISTEN/NOTIFY on PostgreSQL, and by a timer: every POLL_SECONDS with
 neither (SQLite, the single-machine default, where the worker publishes scheduled pages from
 another process), every SAFETY_POLL_SECONDS with pub/sub, so a lost message delays an
-invalidation but never loses it. The process that made the change applies it at once.
+invalidation but never loses it; while pub/sub is down, every POLL_SECONDS again. The
+process that made the change applies it at once.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import logging
 from asgiref.sync import sync_to_async
 from django.db import connection
 
+from newsdesk.core.db_errors import is_database_unavailable, outage
 from newsdesk.live import broker
 
 logger = logging.getLogger(__name__)
@@ -34,9 +36,14 @@ def publish(invalidation_id):
         elif kind == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(invalidation_id)])
-    except Exception:
-        # The other processes still apply it at their next safety poll.
-        logger.warning("Page cache: could not publish invalidation %s", invalidation_id)
+    except Exception as error:
+        # The other processes still apply it at their next poll (pub/sub down: at once).
+        publish_link.lost(error, "other processes apply invalidations by polling meanwhile")
+    else:
+        publish_link.restored()
+
+
+publish_link = broker.Link("Page cache", "publishing invalidations", logger)
 
 
 class Listener:
@@ -49,6 +56,7 @@ class Listener:
         then nothing is stored (a change in between could otherwise be missed)."""
         self.applied_here = set()
         """Invalidations this process made and applied at once: not applied twice."""
+        self.link = broker.Link("Page cache", "pub/sub", logger)
 
     @property
     def ready(self):
@@ -74,12 +82,16 @@ class Listener:
             loop.call_soon_threadsafe(event.set)
 
     async def _poll(self, kind):
-        interval = SAFETY_POLL_SECONDS if kind else POLL_SECONDS
         while True:
+            interval = SAFETY_POLL_SECONDS if kind and self.link.up else POLL_SECONDS
             try:
                 rows = await sync_to_async(read_after, thread_sensitive=False)(self.last)
-            except Exception:
-                logger.exception("Page cache: reading invalidations failed; retrying")
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    logger.exception("Page cache: reading invalidations failed; retrying")
+                else:  # logged once per outage; nothing can change while it lasts
+                    outage.failed("the page cache's invalidation listener", error)
+                    interval = max(interval, broker.DATABASE_RETRY_SECONDS)
                 rows = []
             for pk, tags in rows:
                 if self.last is not None and pk not in self.applied_here:
@@ -91,10 +103,12 @@ class Listener:
             self.wake_event.clear()
 
     async def _listen_redis(self):
-        await broker.wake_on_redis(CHANNEL, self.wake_event, "Page cache")
+        self.link.what = "Redis pub/sub"
+        await broker.wake_on_redis(CHANNEL, self.wake_event, self.link)
 
     async def _listen_postgresql(self):
-        await broker.wake_on_postgresql(CHANNEL, self.wake_event, "Page cache")
+        self.link.what = "PostgreSQL LISTEN"
+        await broker.wake_on_postgresql(CHANNEL, self.wake_event, self.link)
 
 
 def read_after(last):

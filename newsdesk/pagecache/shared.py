@@ -6,10 +6,12 @@ times. Stale writes are refused atomically: a render reads the shared generation
 starts, and its entry is written only if no invalidation bumped the generation meanwhile.
 """
 
+import logging
 import pickle
 
 from django.conf import settings
 
+from newsdesk.live.broker import Link
 from newsdesk.pagecache.store import LIFETIME_SECONDS, expand
 
 PREFIX = "newsdesk:pagecache:"
@@ -41,7 +43,11 @@ end
 return dropped
 """
 
+link = Link("Page cache", "the shared store in Redis", logging.getLogger(__name__))
+"""Up or down, for logging an outage once (app.py and actions.py use it)."""
 _client = None
+_missed = False
+"""An invalidation could not reach Redis (down or restarting): entries there may be stale."""
 
 
 def enabled():
@@ -65,14 +71,32 @@ def _tag_key(tag):
     return f"{PREFIX}t:{tag}"
 
 
+def missed_invalidation():
+    """Called when `invalidate` failed: the next call that reaches Redis drops every entry."""
+    global _missed
+    _missed = True
+
+
+def _catch_up():
+    """After a missed invalidation, drop every shared entry before trusting any (a Redis that
+    restarted empty has none; one that was only unreachable may hold pages changed since)."""
+    global _missed
+    if _missed:
+        clear()
+        client().incr(GENERATION)  # renders that started before now must not store
+        _missed = False
+
+
 def lookup(key):
     """(the shared generation, the stored entry or None)."""
+    _catch_up()
     generation, data = client().mget([GENERATION, _entry_key(key)])
     return int(generation or 0), (pickle.loads(data) if data else None)  # noqa: S301 (our own Redis)
 
 
 def put(entry, generation):
     """Store unless an invalidation happened since `generation` was read; True if stored."""
+    _catch_up()
     keys = [GENERATION, _entry_key(entry.key), *(_tag_key(tag) for tag in entry.tags)]
     data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
     return bool(client().eval(_PUT, len(keys), *keys, generation, data, int(LIFETIME_SECONDS)))
@@ -80,6 +104,7 @@ def put(entry, generation):
 
 def invalidate(tags):
     """Delete every shared entry carrying one of the tags; returns their cache keys."""
+    _catch_up()
     keys = [GENERATION, *(_tag_key(tag) for tag in sorted(expand(tags)))]
     dropped = client().eval(_INVALIDATE, len(keys), *keys)
     prefix = len(_entry_key(""))
