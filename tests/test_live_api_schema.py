@@ -215,23 +215,21 @@ HOSTILE_BODIES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("body", "status", "field"), HOSTILE_BODIES, ids=range(len(HOSTILE_BODIES))
-)
-def test_hostile_bodies_are_refused_or_stored_never_5xx(feed, body, status, field):
+def test_hostile_bodies_are_refused_or_stored_never_5xx(feed):
+    # One feed and one token for all the bodies: each case costs a request, not a setup.
     headers = bearer(token_for(roles.EDITORS, "wire-bot"))
-    response = raw_post(feed.slug, body, headers)
     case = UPDATES.Case(path_parameters={"slug": feed.slug}, body=None)
-    case.validate_response(response, headers=headers)  # a documented status, body, headers
-    assert response.status_code == status, response.get_data()
-    if status == 201:
-        # Control characters other than NUL and a surrogate pair (one emoji) are kept.
-        assert LiveUpdate.objects.get(pk=response.json["id"]).headline == (
-            "\x01\x1b[31m\u2028\ufeff\U0001f600 fine"
-        )
-    else:
-        assert field in response.json["errors"], response.json
-        assert not LiveUpdate.objects.exists()
+    for index, (body, status, field) in enumerate(HOSTILE_BODIES):
+        response = raw_post(feed.slug, body, headers)
+        case.validate_response(response, headers=headers)  # a documented status, body, headers
+        assert response.status_code == status, (index, response.get_data()[:300])
+        if status == 201:
+            # Control characters other than NUL and a surrogate pair (one emoji) are kept.
+            update = LiveUpdate.objects.get(pk=response.json["id"])
+            assert update.headline == "\x01\x1b[31m\u2028\ufeff\U0001f600 fine", index
+        else:
+            assert field in response.json["errors"], (index, response.json)
+    assert LiveUpdate.objects.count() == 1
 
 
 def test_any_unicode_in_string_fields_never_5xx(feed):
