@@ -148,9 +148,14 @@ class Broker:
             self.tasks.append(self.loop.create_task(self._listen_postgresql()))
         logger.info("Live broker started (wake-ups: %s)", kind or f"polling every {POLL_SECONDS} s")
 
+    def poll_interval(self, kind):
+        """Seconds between looks at the database without a wake-up: short with no pub/sub,
+        or while pub/sub is down, so a restart of Redis delays updates by POLL_SECONDS."""
+        return SAFETY_POLL_SECONDS if kind and self.link.up else POLL_SECONDS
+
     async def _fan_out(self, kind):
         while True:
-            interval = SAFETY_POLL_SECONDS if kind and self.link.up else POLL_SECONDS
+            interval = self.poll_interval(kind)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake_event.wait(), timeout=interval)
             self.wake_event.clear()
