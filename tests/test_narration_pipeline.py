@@ -354,6 +354,22 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_run_again(tmp_path):
     finally:
         second.terminate()
         second.wait(20)
+    # The dead worker's task result is recorded as failed, not left RUNNING for ever, and
+    # the job succeeded once, as the new task the recovery queued.
+    statuses = query(
+        env,
+        "from django_tasks_db.models import DBTaskResult as R;"
+        "print(sorted((r.status, r.worker_ids[0]) for r in "
+        "R.objects.filter(task_path='newsdesk.narration.tasks.narrate')))",
+    )
+    host = os.uname().nodename
+    assert statuses == str(sorted([("FAILED", f"{host}:{first.pid}"),
+                                   ("SUCCESSFUL", f"{host}:{second.pid}")]))  # fmt: skip
+
+
+def query(env, script):
+    output, _ = newsdesk("shell", "-c", script, env=env).communicate(timeout=60)
+    return output.strip().splitlines()[-1] if output.strip() else ""
 
 
 def query_status(env):

@@ -334,7 +334,8 @@ def release_own_jobs():
     return released
 
 
-def _worker_is_dead(worker):
+def worker_is_dead(worker):
+    """True when `worker` (worker_name()'s host:pid) was a process on this machine that is gone."""
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False  # another machine's worker: only its lease can tell
@@ -368,7 +369,7 @@ def recover_stalled():
     for model in (Narration, LiveBriefing):
         running = model.objects.filter(status=AudioStatus.RUNNING)
         for row in running:
-            if row.lease_until and row.lease_until < now or _worker_is_dead(row.worker):
+            if row.lease_until and row.lease_until < now or worker_is_dead(row.worker):
                 model.objects.filter(pk=row.pk, status=AudioStatus.RUNNING).update(
                     status=AudioStatus.PENDING, lease_until=None, next_attempt_at=now
                 )

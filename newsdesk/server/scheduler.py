@@ -26,7 +26,14 @@ def recover_narration():
     backfill_missing()
 
 
-CHORES = (publish_due_pages, recover_narration)
+def fail_abandoned_tasks():
+    """Task results a killed worker left RUNNING are recorded as failed (task_recovery.py)."""
+    from newsdesk.server.task_recovery import fail_abandoned_tasks
+
+    fail_abandoned_tasks()
+
+
+CHORES = (publish_due_pages, fail_abandoned_tasks, recover_narration)
 
 
 def run_periodically(stop: threading.Event, interval=SCHEDULE_INTERVAL_SECONDS):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
 from newsdesk.core.storage_errors import is_disk_full
-from newsdesk.narration.actions import release_own_jobs
+from newsdesk.narration.actions import release_own_jobs, worker_name
 from newsdesk.server import scheduler
 
 logger = logging.getLogger(__name__)
@@ -51,8 +51,16 @@ class Command(BaseCommand):
         """
         try:
             release_own_jobs()  # after a full disk: what the last round could not record
+            # Named host:pid (not db_worker's random id), so that a task this process leaves
+            # RUNNING when it is killed can be told from one a live worker runs
+            # (newsdesk/server/task_recovery.py).
             call_command(
-                "db_worker", queue_name="*", interval=interval, reload=False, verbosity=verbosity
+                "db_worker",
+                queue_name="*",
+                interval=interval,
+                reload=False,
+                verbosity=verbosity,
+                worker_id=worker_name()[:64],
             )
         except DatabaseError as error:
             if not is_disk_full(error):
