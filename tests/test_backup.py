@@ -1,0 +1,343 @@
+"""`newsdesk backup` and `newsdesk restore` (newsdesk/backup, docs/backup.md).
+
+Runs on whichever database the suite runs on: SQLite, or PostgreSQL when DATABASE_URL points
+at it (then pg_dump and pg_restore run for real). Tests that write data use transactional_db:
+the backup reads through its own connection (sqlite3's backup API, pg_dump), which sees only
+committed rows.
+"""
+
+import hashlib
+import io
+import json
+import secrets
+import sqlite3
+import tarfile
+import threading
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, connections
+
+from newsdesk.backup import database
+from newsdesk.backup.archive import MANIFEST, ArchiveError
+from newsdesk.backup.create import create_backup
+from newsdesk.backup.restore import Target, migration_gap, restore_backup
+from newsdesk.live.models import FeedSequence, LiveUpdate
+from tests.factories import ensure_site_structure, make_article, make_live_feed, make_user, post
+
+on_postgresql = connection.vendor == "postgresql"
+
+
+def quiet(line):
+    pass
+
+
+# --- Helpers -------------------------------------------------------------------------------
+
+
+def source_target():
+    return Target(connection.settings_dict, Path(settings.MEDIA_ROOT))
+
+
+@pytest.fixture
+def fresh_target(tmp_path):
+    """Makes empty places to restore into: a new data directory (SQLite) or a new database
+    on the same server (PostgreSQL), each with its own media folder; dropped afterwards."""
+    made = []
+
+    def make():
+        folder = tmp_path / f"restored-{len(made)}"
+        if not on_postgresql:
+            settings_dict = {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(folder / "newsdesk.sqlite3"),
+            }
+        else:
+            name = f"{connection.settings_dict['NAME']}_r{secrets.token_hex(3)}"
+            with admin_connection() as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
+            settings_dict = {**connection.settings_dict, "NAME": name}
+        made.append(settings_dict["NAME"])
+        return Target(settings_dict, folder / "media")
+
+    yield make
+    if on_postgresql:
+        with admin_connection() as admin:
+            for name in made:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def admin_connection():
+    import psycopg
+
+    options = connection.settings_dict
+    return psycopg.connect(
+        dbname="postgres",
+        host=options.get("HOST") or None,
+        port=options.get("PORT") or None,
+        user=options.get("USER") or None,
+        password=options.get("PASSWORD") or None,
+        autocommit=True,
+    )
+
+
+def query(target, sql):
+    """Rows of `sql` on the target, through a plain driver connection (no Django)."""
+    if target.engine == "sqlite":
+        with closing(sqlite3.connect(target.sqlite_path)) as plain:
+            return plain.execute(sql).fetchall()
+    with database.pg_connect(target.settings_dict) as plain:
+        return plain.execute(sql).fetchall()
+
+
+def every_row(target):
+    """Every table's rows, sorted, read the same way from source and restore."""
+    tables = sorted(connection.introspection.table_names())
+    return {table: sorted(map(repr, query(target, f'SELECT * FROM "{table}"'))) for table in tables}  # noqa: S608
+
+
+def media_contents(root):
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def sequences_are_contiguous(target):
+    """Per feed: update sequences are exactly 1..N and the feed's counter says N."""
+    per_feed = {}
+    for feed_id, sequence in query(target, "SELECT feed_id, sequence FROM live_liveupdate"):
+        per_feed.setdefault(feed_id, []).append(sequence)
+    counters = dict(query(target, "SELECT feed_id, last FROM live_feedsequence"))
+    for feed_id, numbers in per_feed.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), feed_id
+        assert counters[feed_id] == len(numbers), feed_id
+    return per_feed
+
+
+def integrity(target):
+    if target.engine == "sqlite":
+        return query(target, "PRAGMA integrity_check")
+    return [("ok",)]  # PostgreSQL has no such check; pg_restore ran in one transaction
+
+
+@pytest.fixture
+def site(transactional_db):
+    """An article with a hero photo and two revisions, a live feed, editors, an MP3, and the
+    temporary files a backup must leave out."""
+    ensure_site_structure()  # an earlier transactional test emptied every table
+    article = make_article("Harbour reopens after the storm")
+    article.title = "Harbour reopens after the storm, ferries run"
+    article.save_revision().publish()
+    feed = make_live_feed("Storm over the harbour", slug="harbour-storm")
+    for number in range(3):
+        post(feed, headline=f"Update {number}")
+    make_user("backup-editor")  # no role: transactional tests empty the groups table too
+    media = Path(settings.MEDIA_ROOT)
+    (media / "narration").mkdir(parents=True, exist_ok=True)
+    (media / "narration" / "abc.mp3").write_bytes(b"ID3" + bytes(range(256)) * 40)
+    (media / "narration" / ".abc.mp3.1234.tmp").write_bytes(b"half an mp3")
+    (media / "wagtail_uploads").mkdir()
+    (media / "wagtail_uploads" / "chunk").write_bytes(b"upload in progress")
+    return feed
+
+
+def members(archive):
+    with tarfile.open(archive) as tar:
+        return tar.getnames()
+
+
+# --- Round trip ----------------------------------------------------------------------------
+
+
+def test_backup_then_restore_into_a_fresh_data_directory(site, tmp_path, fresh_target):
+    archive = tmp_path / "site.tar"
+    out = io.StringIO()
+    call_command("backup", str(archive), stdout=out)
+    assert f"Backup written to {archive}" in out.getvalue()
+    names = members(archive)
+    assert names[-1] == MANIFEST
+    assert "media/narration/abc.mp3" in names
+    assert not any(".tmp" in name or "wagtail_uploads" in name for name in names)
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile(MANIFEST).read())
+    assert manifest["database"]["engine"] == ("postgresql" if on_postgresql else "sqlite")
+    assert ["live", "0001_initial"] in manifest["migrations"]
+    assert manifest["files"] == 2  # the hero photo's original and the MP3
+
+    target = fresh_target()
+    summary = restore_backup(archive, target, log=quiet)
+    assert summary.pending_migrations == []
+    assert integrity(target) == [("ok",)]
+    assert every_row(target) == every_row(source_target())
+    titles = {row[0] for row in query(target, "SELECT title FROM wagtailcore_page")}
+    assert "Harbour reopens after the storm, ferries run" in titles
+    assert query(target, "SELECT count(*) FROM wagtailcore_revision")[0][0] >= 3
+    expected_media = {
+        name: digest
+        for name, digest in media_contents(Path(settings.MEDIA_ROOT)).items()
+        if ".tmp" not in name and not name.startswith("wagtail_uploads")
+    }
+    assert media_contents(target.media_root) == expected_media
+    assert sorted(path.name for path in target.media_root.parent.iterdir()) == (
+        ["media"] if on_postgresql else ["media", "newsdesk.sqlite3"]
+    )
+
+
+@pytest.mark.skipif(not on_postgresql, reason="pg_dump/pg_restore: needs DATABASE_URL=postgres…")
+def test_postgresql_archive_holds_a_custom_format_dump(site, tmp_path):
+    summary = create_backup(tmp_path / "pg.tar", log=quiet)
+    with tarfile.open(summary.path) as tar:
+        dump = tar.extractfile(database.POSTGRES_MEMBER).read()
+        manifest = json.loads(tar.extractfile(MANIFEST).read())
+    assert dump.startswith(b"PGDMP")
+    assert manifest["database"]["pg_dump"].startswith("pg_dump (PostgreSQL)")
+
+
+# --- Backups while the site writes ---------------------------------------------------------
+
+
+def test_backup_while_live_updates_are_posted_restores_consistently(site, tmp_path, fresh_target):
+    """A writer thread keeps posting; backups taken meanwhile restore to a consistent prefix."""
+    stop = threading.Event()
+    posted = []
+    progress = threading.Condition()
+    failures = []
+
+    def writer():
+        try:
+            while not stop.is_set():
+                update = post(site, headline=f"Written during the backup {len(posted)}")
+                with progress:
+                    posted.append(update.sequence)
+                    progress.notify_all()
+        except Exception as error:  # reported by the main thread
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    def wait_for_posts(count):
+        with progress:
+            assert progress.wait_for(lambda: len(posted) >= count or failures, timeout=120)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    restored = []
+    try:
+        for round_number in range(2):
+            wait_for_posts(len(posted) + 5)  # the writer is busy before each backup ...
+            summary = create_backup(tmp_path / f"busy-{round_number}.tar", log=quiet)
+            during = len(posted)
+            wait_for_posts(during + 5)  # ... and carries on after it
+            target = fresh_target()
+            restore_backup(summary.path, target, log=quiet)
+            restored.append(target)
+    finally:
+        stop.set()
+        thread.join()
+    assert not failures
+    written = [row.sequence for row in LiveUpdate.objects.filter(feed=site).order_by("sequence")]
+    assert written == list(range(1, len(written) + 1))
+    lengths = []
+    for target in restored:
+        assert integrity(target) == [("ok",)]
+        per_feed = sequences_are_contiguous(target)
+        lengths.append(len(per_feed[site.pk]))
+        # A prefix of what was written: the same headlines for the same numbers.
+        rows = query(
+            target,
+            f"SELECT sequence, headline FROM live_liveupdate WHERE feed_id = {site.pk}",  # noqa: S608
+        )
+        by_sequence = dict(LiveUpdate.objects.filter(feed=site).values_list("sequence", "headline"))
+        assert all(by_sequence[sequence] == headline for sequence, headline in rows)
+    assert 3 < lengths[0] <= lengths[1] < len(written)
+
+
+# --- Refusals ------------------------------------------------------------------------------
+
+
+def damage(archive, how, tmp_path):
+    data = bytearray(archive.read_bytes())
+    damaged = tmp_path / f"{how}.tar"
+    if how == "truncated":
+        damaged.write_bytes(data[: len(data) // 2])
+    else:
+        with tarfile.open(archive) as tar:
+            member = tar.getmember("media/narration/abc.mp3")
+        data[member.offset_data + 10] ^= 0xFF
+        damaged.write_bytes(data)
+    return damaged
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped byte"])
+def test_damaged_archive_is_refused_and_changes_nothing(site, tmp_path, fresh_target, how):
+    archive = create_backup(tmp_path / "good.tar", log=quiet).path
+    target = fresh_target()
+    restore_backup(archive, target, log=quiet)
+    post(site, headline="Only in the second backup")
+    newer = create_backup(tmp_path / "newer.tar", log=quiet).path
+    rows_before, media_before = every_row(target), media_contents(target.media_root)
+
+    with pytest.raises(ArchiveError, match="Nothing was changed|nothing was changed") as error:
+        restore_backup(damage(newer, how, tmp_path), target, force=True, log=quiet)
+    assert "damaged" in str(error.value) or "truncated" in str(error.value)
+    assert every_row(target) == rows_before
+    assert media_contents(target.media_root) == media_before
+    leftovers = [path.name for path in target.media_root.parent.iterdir()]
+    assert not [name for name in leftovers if "restore" in name]
+    with pytest.raises(CommandError, match="not a readable Newsdesk backup"):
+        call_command("restore", str(damage(newer, "truncated", tmp_path)), "--check")
+
+
+def test_restore_refuses_a_site_that_is_not_empty_without_force(site, tmp_path):
+    archive = create_backup(tmp_path / "site.tar", log=quiet).path
+    post(site, headline="Posted after the backup")
+    count = LiveUpdate.objects.count()
+    with pytest.raises(CommandError, match="--force") as error:
+        call_command("restore", str(archive), stdout=io.StringIO())
+    assert "not empty" in str(error.value)
+    assert LiveUpdate.objects.count() == count
+
+    out = io.StringIO()
+    call_command("restore", str(archive), "--force", stdout=out)
+    assert "The database schema matches this code" in out.getvalue()
+    assert LiveUpdate.objects.count() == count - 1
+    assert not LiveUpdate.objects.filter(headline="Posted after the backup").exists()
+    assert FeedSequence.objects.get(feed=site).last == count - 1
+
+
+def test_backup_does_not_overwrite_an_existing_archive(site, tmp_path):
+    existing = tmp_path / "taken.tar"
+    existing.write_bytes(b"an earlier backup")
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("backup", str(existing), stdout=io.StringIO())
+    assert existing.read_bytes() == b"an earlier backup"
+    assert sorted(path.name for path in tmp_path.iterdir() if "taken" in path.name) == ["taken.tar"]
+
+
+# --- Checks that need no database ----------------------------------------------------------
+
+
+def test_missing_pg_dump_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ArchiveError, match="pg_dump was not found.*postgresql-client"):
+        database.pg_dump({"NAME": "newsdesk"}, tmp_path / "dump")
+
+
+def test_migration_gap_between_archive_and_code():
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    applied = sorted([app, name] for app, name in loader.graph.nodes)
+    assert migration_gap({"migrations": applied}) == ([], [])
+
+    older = [key for key in applied if key != ["live", "0001_initial"]]
+    assert migration_gap({"migrations": older})[0] == ["live.0001_initial"]
+
+    newer = [*applied, ["live", "9999_from_the_future"], ["gone_app", "0001_initial"]]
+    assert migration_gap({"migrations": newer}) == ([], ["live.9999_from_the_future"])
