@@ -48,7 +48,7 @@ def test_article_feeds_carry_hostile_titles_names_and_bodies(client, settings, t
     make_article(
         title,
         slug="hostile",
-        authors=[make_author(f"Reporter {title}")],
+        authors=[make_author(f"Reporter {title}"[:120])],  # Author.name holds 120
         body=paragraphs(f"Body {title}".replace("<", "&lt;")),
         hero=False,
     )
