@@ -51,3 +51,16 @@ def test_a_task_whose_worker_process_is_gone_is_failed_and_its_job_queued_again(
 def test_the_worker_runs_the_chore_before_narration_recovery():
     names = [chore.__name__ for chore in CHORES]
     assert names.index("fail_abandoned_tasks") < names.index("recover_narration")
+
+
+def test_a_temporary_mp3_left_by_a_dead_writer_is_removed_and_a_live_ones_kept(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    folder = actions.audio_root()
+    folder.mkdir(parents=True)
+    dead = folder / ".0123abcd.mp3.999999999.tmp"
+    alive = folder / f".4567efab.mp3.{os.getpid()}.tmp"
+    audio = folder / "0123abcd.mp3"
+    for path in (dead, alive, audio):
+        path.write_bytes(b"\xff\xfb")
+    recover_narration()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([alive.name, audio.name])

@@ -348,6 +348,24 @@ def worker_is_dead(worker):
     return False
 
 
+def remove_abandoned_files():
+    """Delete temporary MP3s (publish_file's `.NAME.PID.tmp`) whose writer process is gone.
+
+    A worker killed while writing (kill -9, the OOM killer) cannot run its own clean-up, and
+    the half-written file would stay in media for ever. Only files of dead processes on this
+    machine go: a live writer's file is about to be renamed.
+    """
+    folder = audio_root()
+    removed = 0
+    for path in folder.glob(".*.tmp") if folder.exists() else ():
+        pid = path.name.removesuffix(".tmp").rpartition(".")[2]
+        if worker_is_dead(f"{socket.gethostname()}:{pid}"):
+            path.unlink(missing_ok=True)
+            logger.warning("Removed %s, left by a worker that died while writing it", path)
+            removed += 1
+    return removed
+
+
 def backfill_missing(limit=100):
     """Queue narration for published articles that never had any (older data, a lost signal)."""
     from newsdesk.articles.models import ArticlePage

@@ -20,9 +20,14 @@ def publish_due_pages():
 def recover_narration():
     """Queue again the narration jobs a dead worker left behind, and articles never narrated
     (published before narration existed); see newsdesk/narration/actions.py."""
-    from newsdesk.narration.actions import backfill_missing, recover_stalled
+    from newsdesk.narration.actions import (
+        backfill_missing,
+        recover_stalled,
+        remove_abandoned_files,
+    )
 
     recover_stalled()
+    remove_abandoned_files()
     backfill_missing()
 
 
