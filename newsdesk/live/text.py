@@ -3,12 +3,15 @@
 import html
 
 from bs4 import BeautifulSoup, CData, Declaration, Doctype, ProcessingInstruction
-from django.utils.html import escape
+from bs4.formatter import HTMLFormatter
 
 # Wagtail's whitelist drops comments but keeps these as they came. A browser reads
 # `<![CDATA[>` or `<?x >` in HTML as a comment that ends at the first `>`, so markup hidden
 # after it (`<![CDATA[><script>…`) would come alive on the page.
 _DECLARATIONS = (CData, Declaration, Doctype, ProcessingInstruction)
+# How Wagtail's whitelist writes rich text (django.utils.html.escape, which is html.escape:
+# " as &quot;, attributes in double quotes), which its link and embed rewriting expects.
+_AS_WAGTAIL_WRITES = HTMLFormatter(entity_substitution=html.escape)
 
 
 def paragraphs(text: str) -> str:
@@ -28,6 +31,4 @@ def without_declarations(markup: str) -> tuple[str, int]:
         node.extract()
     if not found:
         return markup, 0
-    # Written out as Wagtail's whitelist writes it (" as &quot;, attributes in double quotes),
-    # which its link and embed rewriting expects.
-    return soup.decode(formatter=escape), len(found)
+    return soup.decode(formatter=_AS_WAGTAIL_WRITES), len(found)
