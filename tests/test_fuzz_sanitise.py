@@ -9,13 +9,14 @@ live API (Wagtail's APIRichText with the live update features) and search input
 
 import html
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from newsdesk.feeds import html as feed_html
-from newsdesk.importer import sanitise
+from newsdesk.importer import htmlpage, sanitise
 from newsdesk.live import api
 from newsdesk.live.text import paragraphs
 from newsdesk.search import query
@@ -93,6 +94,7 @@ def test_imported_html_is_safe_and_stable(markup):
     blocks = sanitise.blocks_from_html(markup)
     for kind, value in blocks:
         assert kind in {"paragraph", "heading", "quote"}
+        assert "\x00" not in str(value)  # PostgreSQL cannot store it
         if kind != "paragraph":
             assert value["text"] == value["text"].strip() and value["text"]
             continue
@@ -109,7 +111,7 @@ def test_imported_html_is_safe_and_stable(markup):
 @with_tricks
 def test_imported_plain_text_is_stable(markup):
     text = sanitise.plain_text(markup)
-    assert text == text.strip() and "  " not in text
+    assert text == text.strip() and "  " not in text and "\x00" not in text
     assert not re.search(r"\s{2,}", text)
     assert sanitise.plain_text(html.escape(text)) == text
 
@@ -121,6 +123,21 @@ def test_safe_href_passes_only_absolute_safe_links(url):
     if kept is not None:
         assert unsafe_parts(f'<a href="{html.escape(kept)}">x</a>') == []
         assert sanitise.safe_href(kept) == kept
+
+
+def test_a_page_with_nul_characters_imports_without_them():
+    """They reached headlines and bylines through <title> and <meta>, and PostgreSQL refused
+    the whole story."""
+    page = (
+        b"<html><head><title>Dam\x00 holds</title>"
+        b'<meta property="article:published_time" content="2025-05-01T10:00:00+00:00">'
+        b'<meta name="author" content="Desk\x00 One"></head><body><article><h1>Dam holds</h1>'
+        b"<p>The dam\x00 held overnight, officials said on Monday after a night of rain.</p>"
+        b"</article></body></html>"
+    )
+    story = htmlpage.read_page(page, ZoneInfo("UTC"))
+    assert (story.headline, story.authors) == ("Dam holds", ("Desk One",))
+    assert "\x00" not in repr(story.body)
 
 
 # --- live/text.py ----------------------------------------------------------------------------

@@ -40,12 +40,18 @@ _SPACES = re.compile(r"\s+")
 
 def blocks_from_html(markup: str) -> list[Block]:
     """Body blocks (paragraph, heading, quote) from an HTML fragment or page."""
-    soup = BeautifulSoup(markup, "html.parser")
+    soup = BeautifulSoup(_without_nul(markup), "html.parser")
     return _Blocks().walk(soup).done()
+
+
+def _without_nul(markup: str) -> str:
+    """Browsers drop NUL characters from HTML, and PostgreSQL cannot store them."""
+    return markup.replace("\x00", "")
 
 
 def plain_text(markup: str) -> str:
     """Text only, whitespace collapsed: for headlines, captions, names."""
+    markup = _without_nul(markup)
     if "<" not in markup and "&" not in markup:
         return _SPACES.sub(" ", markup).strip()
     with warnings.catch_warnings():
