@@ -169,10 +169,11 @@ class Broker:
             except Exception as error:
                 if not is_database_unavailable(error):
                     logger.exception("Reading live changes failed; retrying")
+                    await asyncio.sleep(interval)
                 else:  # logged once per outage; streams stay open and catch up afterwards
                     outage.failed("live streams", error)
-                await asyncio.sleep(max(interval, DATABASE_RETRY_SECONDS))
-                self.wake_event.set()  # try again at once, whatever the interval
+                    await asyncio.sleep(DATABASE_RETRY_SECONDS)
+                self.wake_event.set()  # try again now, not after a whole safety interval
                 continue
             for feed_id, changes in batches.items():
                 self._deliver(feed_id, changes)

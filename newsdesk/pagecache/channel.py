@@ -91,7 +91,7 @@ class Listener:
                     logger.exception("Page cache: reading invalidations failed; retrying")
                 else:  # logged once per outage; nothing can change while it lasts
                     outage.failed("the page cache's invalidation listener", error)
-                    interval = max(interval, broker.DATABASE_RETRY_SECONDS)
+                    interval = broker.DATABASE_RETRY_SECONDS
                 rows = []
             for pk, tags in rows:
                 if self.last is not None and pk not in self.applied_here:
