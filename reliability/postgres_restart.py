@@ -214,6 +214,7 @@ def run(trials):
     results = asyncio.run(run_trials(trials, rng))
     passed = sum(trial.ok for trial in results)
     worst = max((t.worst_delay for t in results), default=0)
+    worst_open = max((t.worst_delay_open for t in results), default=0)
     errors = sum(five_hundreds(t) for t in results)
     refused = sum(stream_503s(t) + t.post_statuses.get(503, 0) for t in results)
     recoveries = [t.recovery for t in results if t.recovery is not None]
@@ -224,7 +225,9 @@ def run(trials):
 {__doc__.split(chr(10) + chr(10), 1)[1]}
 Result: **{passed} of {len(results)} trials passed**; worst delivery {worst * 1000:.0f} ms from
 the post's answer to a reader (updates posted during the outage are refused, so this is the
-delay of updates posted just before it and of the catch-up); 500s: {errors}; 503s while the
+delay of updates posted just before it and of the catch-up; {worst_open * 1000:.0f} ms for readers
+whose connection was never cut, the others include their one second wait before reconnecting
+and the 503s meanwhile); 500s: {errors}; 503s while the
 database was down (stream reconnects and API posts): {refused}; the desk form was saved again
 at most {slowest} after PostgreSQL's start returned. Command:
 `python -m reliability.run --only postgres_restart`.
@@ -241,7 +244,8 @@ What a server logged in the last trial (one process; the other says the same):
 {chr(10).join(f"    {entry}" for entry in logged)}
 """
     summary = [
-        f"{passed}/{len(results)} trials passed; worst delivery {worst * 1000:.0f} ms; 500s: "
+        f"{passed}/{len(results)} trials passed; worst delivery {worst * 1000:.0f} ms "
+        f"({worst_open * 1000:.0f} ms on streams never cut); 500s: "
         f"{errors}; 503s while down: {refused}; desk saved again after at most {slowest}",
         *editor_examples(results),
         *(line(t) for t in results if not t.ok),

@@ -258,6 +258,7 @@ class Reader:
         self.subscribed = asyncio.Event()
         self.current = None
         self.cutting = False
+        self.was_cut = False
 
     async def run(self):
         while True:
@@ -275,7 +276,7 @@ class Reader:
     def cut(self):
         """Break the connection, as a flaky network does; the reader then resumes."""
         if self.current is not None and not self.current.done():
-            self.cutting = True
+            self.cutting = self.was_cut = True
             self.current.cancel()
 
     async def _connect(self):
@@ -334,6 +335,7 @@ class Trial:
     reader_statuses: collections.Counter = field(default_factory=collections.Counter)
     worst_delay: float = 0.0
     worst_delay_near_fault: float = 0.0
+    worst_delay_open: float = 0.0  # readers whose connection was never cut
     editor_saw: list = field(default_factory=list)
     recovery: float | None = None  # seconds from the restart until an editor's post saved
     problems: list = field(default_factory=list)
@@ -499,6 +501,8 @@ class Traffic:
                 if sequence in arrived:
                     delay = arrived[sequence] - committed_at
                     trial.worst_delay = max(trial.worst_delay, delay)
+                    if not reader.was_cut:
+                        trial.worst_delay_open = max(trial.worst_delay_open, delay)
                     if started - 5 <= committed_at <= ended + 5:
                         trial.worst_delay_near_fault = max(trial.worst_delay_near_fault, delay)
         trial.check(
