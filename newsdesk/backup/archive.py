@@ -14,6 +14,7 @@ No Django import here: the commands pass in paths and callbacks.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -257,7 +258,16 @@ def extract_verified(
                 f"{archive} lacks {len(missing)} file(s) its manifest lists (first: "
                 f"{missing[0]}): it is incomplete. Nothing was changed."
             )
-    except (tarfile.TarError, OSError, EOFError) as error:
+    except OSError as error:
+        remove(written.values())
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
+            # Writing failed, not reading: the archive may be fine.
+            raise ArchiveError(
+                f"Cannot unpack {archive}: {error.strerror} ({error.filename}). Free space or "
+                "fix the permissions, then run again. Nothing was changed."
+            ) from error
+        raise _broken(archive, error) from error
+    except (tarfile.TarError, EOFError) as error:
         remove(written.values())
         raise _broken(archive, error) from error
     except ArchiveError:
