@@ -125,6 +125,22 @@ def test_reconnecting_reader_gets_exactly_the_missed_updates():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_reader_ahead_of_the_feed_is_told_to_reload():
+    # As after restoring a backup older than the reader's page.
+    feed = make_live_feed()
+    seen = post(feed, "Posted before the backup was restored").sequence
+
+    async def first_chunks():
+        chunks = []
+        async for chunk in stream(feed.pk, seen + 5):
+            chunks.append(chunk.decode())
+        return chunks
+
+    chunks = asyncio.run(asyncio.wait_for(first_chunks(), timeout=10))
+    assert any("event: reload" in chunk for chunk in chunks)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_open_stream_receives_new_edited_and_deleted_updates():
     feed = make_live_feed()
     first = post(feed, "Already there")

@@ -78,6 +78,12 @@ async def stream(feed_id, after):
     try:
         yield sse_retry().encode()
         sent = position if after is None else after
+        if after is not None and after > position:
+            # The reader saw numbers this feed never handed out: the site was restored from
+            # a backup taken before them. Waiting for the count to catch up would hide every
+            # update until then, so the page starts afresh.
+            yield sse_event("{}", event="reload").encode()
+            return
         if after is not None and after < position:
             missed = await sync_to_async(_replay, thread_sensitive=False)(feed_id, after)
             if len(missed) > MAX_REPLAY:
