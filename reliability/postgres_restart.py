@@ -224,8 +224,9 @@ def run(trials):
 
 {__doc__.split(chr(10) + chr(10), 1)[1]}
 Result: **{passed} of {len(results)} trials passed**; worst delivery {worst * 1000:.0f} ms from
-the post's answer to a reader (updates posted during the outage are refused, so this is the
-delay of updates posted just before it and of the catch-up; {worst_open * 1000:.0f} ms for readers
+the post's answer to a reader (posts are refused during the outage; an update committed just
+before PostgreSQL stopped can only be read once it is back, so the worst delay is about the
+outage's length; {worst_open * 1000:.0f} ms for readers
 whose connection was never cut, the others include their one second wait before reconnecting
 and the 503s meanwhile); 500s: {errors}; 503s while the
 database was down (stream reconnects and API posts): {refused}; the desk form was saved again
