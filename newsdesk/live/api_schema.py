@@ -163,6 +163,16 @@ OPENAPI = {
                             }
                         },
                     ),
+                    "503": _error_response(
+                        "The database cannot be reached or the disk is full: nothing was "
+                        "saved. Send the update again after Retry-After seconds.",
+                        headers={
+                            "Retry-After": {
+                                "description": "Seconds to wait before sending again.",
+                                "schema": {"type": "integer", "minimum": 1},
+                            }
+                        },
+                    ),
                 },
             },
         },
