@@ -131,6 +131,8 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, so that it answers a locked sign-in just before the login view would run.
     "newsdesk.accounts.middleware.LoginThrottleMiddleware",
+    # An admin page write commits whole or not at all (core/middleware.py).
+    "newsdesk.core.middleware.AtomicPageWritesMiddleware",
 ]
 
 ROOT_URLCONF = "newsdesk.urls"

@@ -144,7 +144,10 @@ def _request(row, *, force):
         requested_at=now,
         next_attempt_at=now,
     )
-    transaction.on_commit(partial(enqueue, kind_of(row), row.pk))
+    # In the caller's transaction, not on_commit: django-tasks-db writes the task to the same
+    # database, so it commits with the request (the worker cannot see it before), and a
+    # process that dies right after the commit leaves no job without its task.
+    enqueue(kind_of(row), row.pk)
     return True
 
 
