@@ -9,6 +9,7 @@ an e-mail address), `dcterms:modified` for RSS's missing updated date, and Media
 Pure: no Django import, so it is cheap to test and type-check.
 """
 
+import html
 import io
 import json
 import re
@@ -102,13 +103,20 @@ def _media(doc: _Xml, image: Image) -> None:
 # --- RSS 2.0 -------------------------------------------------------------------------------
 
 
+def _as_html(text: str) -> str:
+    """Plain text as the HTML an RSS <description> holds. Readers render a description as
+    HTML, so a standfirst that reads "<img src=x onerror=…>" would otherwise come alive in
+    every reader that does not sanitise; escaped, it shows as the characters typed."""
+    return html.escape(text, quote=False)
+
+
 def rss(feed: Feed) -> bytes:
     doc = _Xml()
     namespaces = {f"xmlns:{prefix}": uri for prefix, uri in NAMESPACES.items()}
     with doc.element("rss", {"version": "2.0", **namespaces}), doc.element("channel"):
         doc.leaf("title", feed.title)
         doc.leaf("link", feed.home_page_url)
-        doc.leaf("description", feed.description or feed.title)
+        doc.leaf("description", _as_html(feed.description or feed.title))
         doc.leaf("language", feed.language)
         doc.leaf("lastBuildDate", rfc822(feed.updated))
         doc.leaf("generator", GENERATOR)
@@ -123,7 +131,7 @@ def _rss_item(doc: _Xml, entry: Entry) -> None:
     with doc.element("item"):
         doc.leaf("title", entry.title)
         doc.leaf("link", entry.link)
-        doc.leaf("description", entry.summary)
+        doc.leaf("description", _as_html(entry.summary))
         if entry.content_html:
             doc.leaf("content:encoded", entry.content_html)
         for author in entry.authors:
