@@ -204,11 +204,12 @@ def run_trial(number, data_dir, worker):
     from django.utils import timezone
 
     pk = publish(number)
-    claimed = wait_for(
-        lambda: narration(pk).status == "running" and narration(pk).worker == worker.name,
-        CLAIM_TIMEOUT,
-        worker,
-    )
+
+    def taken():
+        row = narration(pk)  # "ready" too: a short job can end between two looks
+        return row.worker == worker.name and row.status in ("running", "ready")
+
+    claimed = wait_for(taken, CLAIM_TIMEOUT, worker)
     if not claimed:
         raise RuntimeError(f"the worker did not claim the job in {CLAIM_TIMEOUT} s")
     delay = random.uniform(0, KILL_WITHIN)  # noqa: S311 - a kill moment, not a secret
