@@ -357,10 +357,8 @@ def article_state(port, n, before):
         )
         if gone:
             return "not published", []
-    problems = [f"{'live' if live else 'not live'}, yet:"]
-    problems += [f"{name} {'shows' if ok else 'lacks'} it" for name, ok in seen.items()]
-    problems.append(f"{tasks} new narration task(s)")
-    return "half", [" ".join(problems)]
+    found = ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in seen.items())
+    return "half", [f"{'live' if live else 'not live'}, yet {found} ({tasks} new narration tasks)"]
 
 
 def live_state(port, headline, after, answer):
