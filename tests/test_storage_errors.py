@@ -87,6 +87,22 @@ def test_a_reader_is_told_the_page_cannot_be_shown_not_that_a_change_was_lost(rf
     assert [r.getMessage()[:28] for r in caplog.records] == ["Disk full: GET /news/storm/ "]
 
 
+def test_a_full_disk_outside_the_view_gets_the_same_answer_from_handler500(rf, caplog):
+    # An error raised by a middleware (the session being saved, say) never reaches
+    # DiskFullMiddleware; Django hands it to handler500 instead.
+    from newsdesk.core.db_errors import server_error
+
+    request = rf.post("/admin/pages/3/edit/")
+    try:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    except OSError:
+        response = server_error(request)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "your change was not saved" in response.content.decode()
+    assert [r.getMessage()[:35] for r in caplog.records] == ["Disk full: POST /admin/pages/3/edit"]
+
+
 @contextlib.contextmanager
 def database_full():
     """The test database may not grow by one page, as on a disk with no space left."""

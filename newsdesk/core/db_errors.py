@@ -23,10 +23,11 @@ import threading
 import time
 
 from django.db.backends.signals import connection_created
-from django.http import HttpResponse, JsonResponse
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
+
+from newsdesk.core.storage_errors import disk_full_response, is_disk_full, log_refusal
+from newsdesk.core.unavailable import causes, try_again_response
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +44,14 @@ def is_database_unavailable(error):
         import psycopg
     except ImportError:  # SQLite-only installs: a local file has no server to lose
         return False
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, psycopg.Error):
-            code = error.sqlstate
+    for cause in causes(error):
+        if isinstance(cause, psycopg.Error):
+            code = cause.sqlstate
             if code is None:
                 # No SQLSTATE: the client library itself failed to reach or keep the server
                 # (refused, reset, closed), which is what an outage looks like.
-                return isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError))
+                return isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError))
             return code.startswith(UNAVAILABLE_SQLSTATE_PREFIXES)
-        error = error.__cause__ or error.__context__
     return False
 
 
@@ -110,37 +108,25 @@ def _connected(sender, connection, **kwargs):
 connection_created.connect(_connected)
 
 
-def wants_json(request):
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
+def database_unavailable_response(request):
+    return try_again_response(
+        request,
+        title=_("Not saved: the database is unavailable"),
+        message=_("The database is unavailable for a moment, so nothing was saved. ")
+        + _("Try again in a few seconds."),
+        hint=_("Go back to keep your text, and send it again in a moment."),
+        retry_after=RETRY_AFTER_SECONDS,
     )
 
 
-def database_unavailable_response(request):
-    """503 with Retry-After: the condition is temporary, and clients and proxies retry 503s."""
-    message = _("The database is unavailable for a moment, so nothing was saved. ")
-    message += _("Try again in a few seconds.")
-    if wants_json(request):
-        response = JsonResponse(
-            {"errors": {"__all__": [message]}},
-            status=503,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    else:
-        # A standalone template: it must render without the database.
-        body = render_to_string("core/database_unavailable.html", {"message": message})
-        response = HttpResponse(body, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response["Cache-Control"] = "no-store"
-    # Logged once per outage by Outage; Django's request logger would log every one.
-    response._has_been_logged = True
-    return response
-
-
 def server_error(request, template_name="500.html"):
-    """handler500: a database outage answers 503; anything else is Django's own 500."""
+    """handler500: a database outage or a full disk answers 503; anything else is Django's
+    own 500."""
     error = sys.exc_info()[1]
     if is_database_unavailable(error):
         outage.failed(f"{request.method} {request.path}", error)
         return database_unavailable_response(request)
+    if is_disk_full(error):
+        log_refusal(request, error)
+        return disk_full_response(request)
     return django_server_error(request, template_name)

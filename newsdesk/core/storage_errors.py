@@ -12,10 +12,10 @@ import errno
 import logging
 import sqlite3
 
-from django.http import HttpResponse, JsonResponse
-from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _
+
+from newsdesk.core.unavailable import causes, try_again_response
 
 logger = logging.getLogger(__name__)
 
@@ -26,32 +26,22 @@ RETRY_AFTER_SECONDS = 60
 
 def is_disk_full(error):
     """True when `error`, or an error it was raised from, means there is no space to write."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+    for cause in causes(error):
+        if isinstance(cause, OSError) and cause.errno in DISK_FULL_ERRNOS:
             return True
-        if isinstance(error, sqlite3.Error) and (
-            getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-            or "database or disk is full" in str(error)
+        if isinstance(cause, sqlite3.Error) and (
+            getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or "database or disk is full" in str(cause)
         ):
             return True
         # psycopg 3 names it sqlstate, psycopg2 pgcode.
-        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
         if code == POSTGRES_DISK_FULL:
             return True
-        error = error.__cause__ or error.__context__
     return False
 
 
-def wants_json(request):
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    )
-
-
 def disk_full_response(request):
-    """503 with Retry-After: the condition is temporary, and clients and proxies retry 503s."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         # A reader's page that needed a file written (an image size, say): nothing to save.
         title = _("Temporary problem")
@@ -65,41 +55,33 @@ def disk_full_response(request):
             "The server's disk is full, so your change was not saved. Nothing was lost: try "
             "again once an administrator has freed space."
         )
-    if wants_json(request):
-        response = JsonResponse(
-            {"errors": {"__all__": [message]}},
-            status=503,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    else:
-        # A standalone template: the page must render without the database or the disk.
-        body = render_to_string(
-            "core/disk_full.html", {"title": title, "message": message}, request=None
-        )
-        response = HttpResponse(body, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response["Cache-Control"] = "no-store"
-    # Logged once, below; Django's request logger would add a second entry for the 503.
-    response._has_been_logged = True
-    return response
+    return try_again_response(
+        request, title=title, message=message, retry_after=RETRY_AFTER_SECONDS
+    )
+
+
+def log_refusal(request, exception):
+    logger.error(
+        "Disk full: %s %s was refused and nothing was saved (%s: %s). "
+        "Free space on the data directory; no repair is needed afterwards.",
+        request.method,
+        request.path,
+        type(exception).__name__,
+        exception,
+    )
 
 
 class DiskFullMiddleware(MiddlewareMixin):
     """Turns a disk-full error raised by a view into `disk_full_response`, logged once.
 
-    Other errors go on to Django's ordinary handling. MiddlewareMixin keeps it usable on
+    Other errors go on to Django's ordinary handling; one raised by another middleware (a
+    session being saved, say) reaches handler500 instead (db_errors.server_error), which
+    answers the same way. MiddlewareMixin keeps it usable on
     async requests, so live streams need no thread for it.
     """
 
     def process_exception(self, request, exception):
         if not is_disk_full(exception):
             return None
-        logger.error(
-            "Disk full: %s %s was refused and nothing was saved (%s: %s). "
-            "Free space on the data directory; no repair is needed afterwards.",
-            request.method,
-            request.path,
-            type(exception).__name__,
-            exception,
-        )
+        log_refusal(request, exception)
         return disk_full_response(request)
