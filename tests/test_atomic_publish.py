@@ -13,10 +13,10 @@ from newsdesk.articles.models import ArticlePage
 from newsdesk.core import roles
 from newsdesk.narration.models import AudioStatus, Narration
 from newsdesk.pagecache.models import Invalidation
-from tests.factories import ensure_site_structure, make_author
+from tests.factories import make_author
 from tests.test_editorial import add_url, article_form
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 SLUG = "council-approves-new-shelters"
 
@@ -34,12 +34,6 @@ class AsyncPoster:
 
 def narration_tasks():
     return DBTaskResult.objects.filter(task_path="newsdesk.narration.tasks.narrate")
-
-
-@pytest.fixture(autouse=True)
-def _site():
-    ensure_site_structure()  # transactional tests start from empty tables
-    roles.ensure_roles()
 
 
 def publish(client, author):
