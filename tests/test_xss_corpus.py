@@ -98,6 +98,9 @@ FIELDS = [
     "search query",
     "page path",
     "polled update",
+    "seo title",
+    "search description",
+    "live correction",
 ]
 F = {name: number for number, name in enumerate(FIELDS)}
 
@@ -190,8 +193,8 @@ def post_article(client, number, payloads, author, topics, image):
         "last_substantive_update": "",
         "go_live_at": "",
         "expire_at": "",
-        "seo_title": "",
-        "search_description": "",
+        "seo_title": xss.pack(texts("seo title", payloads), 255)[0],
+        "search_description": " ".join(texts("search description", payloads)),
         "reading_minutes_override": "",
     }
     news = NewsIndexPage.objects.get()
@@ -272,6 +275,24 @@ def post_live_updates(client, api_token, feed, payloads, per_update=10):
                 headers={"Authorization": f"Bearer {api_token}"},
             )
             assert response.status_code == 201, response.content[:500]
+
+
+def correct_live_update(client, update, payloads):
+    """A correction note through the desk, which readers see on the update."""
+    response = client.post(
+        f"/desk/updates/{update.pk}/correct/",
+        {
+            "sequence": update.sequence,
+            "correction": " ".join(texts("live correction", payloads)),
+            "headline": update.headline,
+            "body": "Corrected.",
+            "source_name": "",
+            "source_channel": "",
+            "source_url": "",
+            "verification": "unverified",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
 
 
 def make_lexicon(payloads):
@@ -391,6 +412,7 @@ def build_hostile_site(client_for, tmp_path):
         summary=xss.pack(texts("live feed summary", PAYLOADS[120:]), 600)[0],
     )
     post_live_updates(client, api_token, feed, PAYLOADS[::3])
+    correct_live_update(client, LiveUpdate.objects.filter(feed=feed).first(), PAYLOADS[2::7])
     make_lexicon(PAYLOADS[::5])
     import_log = run_import(
         import_text_dump(tmp_path, PAYLOADS[::3]), import_html_page(tmp_path, PAYLOADS[1::3])
@@ -567,6 +589,12 @@ def serve(body, kind):
 def check_feeds(watcher, hostile, base):
     problems = {}
     urls = [f"/feeds/{name}" for name in FEEDS] + [hostile["feed"].url + name for name in FEEDS]
+    for url in ["/news-sitemap.xml", "/sitemap.xml"]:
+        response = off_the_loop(hostile["client"].get, url)
+        _, scripts = feed_html(response.content, url)
+        if response.status_code != 200 or scripts:
+            problems[url] = [response.status_code, *scripts]
+        watcher.open(base + url)
     for url in urls:
         response = off_the_loop(hostile["client"].get, url)
         assert response.status_code == 200, url
@@ -607,7 +635,7 @@ def admin_urls(hostile):
         f"/admin/snippets/articles/author/edit/{hostile['authors'][0].pk}/",
         "/admin/snippets/articles/topic/",
         "/admin/snippets/narration/lexiconentry/",
-        f"/admin/snippets/narration/lexiconentry/edit/{LexiconEntry.objects.first().pk}/",
+        f"/admin/snippets/narration/lexiconentry/edit/{LexiconEntry.objects.filter(term__contains='__xss(').first().pk}/",
         "/admin/pages/search/?q=xss",
         f"/desk/?feed={hostile['feed'].slug}",
         f"/desk/updates/{LiveUpdate.objects.first().pk}/edit/",
@@ -620,8 +648,9 @@ def check_admin(watcher, hostile, base):
     for url in admin_urls(hostile):
         response = watcher.open(base + url)
         found = [f for f in watcher.scan() if "xss" in f or "alert" in f]
-        if response.status != 200 or found:
-            problems[url] = [response.status, *found[:5]]
+        shown = watcher.page.content().count("__xss(")  # in text or in form fields
+        if response.status != 200 or found or not shown:
+            problems[url] = [response.status, f"{shown} payloads shown", *found[:5]]
     return problems
 
 
