@@ -4,6 +4,7 @@ Episode GUIDs are the narration's own UUID, so a regenerated recording is the sa
 podcast apps (they replace the file instead of listing a new episode).
 """
 
+import html
 import io
 from functools import cache
 
@@ -98,7 +99,9 @@ class PodcastFeed(Feed):
         return absolute(narration.article.url)
 
     def item_description(self, narration):
-        return narration.article.standfirst or narration.article.search_description
+        # Podcast apps render a description as HTML; the standfirst is plain text.
+        text = narration.article.standfirst or narration.article.search_description
+        return html.escape(text, quote=False)
 
     def item_guid(self, narration):
         return f"urn:uuid:{narration.guid}"
