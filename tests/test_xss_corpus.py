@@ -170,7 +170,7 @@ def body_blocks(payloads, image):
     return streamfield(blocks)
 
 
-def post_article(client, number, payloads, author, topics, image):
+def post_article(client, number, payloads, author, topics, image, feed):
     title, _ = xss.pack(texts("article title", payloads), 255)
     fields = {
         "title": title or f"Hostile article {number}",
@@ -183,7 +183,7 @@ def post_article(client, number, payloads, author, topics, image):
         "hero_credit": xss.pack(texts("hero credit", payloads), 255)[0],
         "body": body_blocks(payloads, image),
         "topics": [topic.pk for topic in topics],
-        "live_feed": "",
+        "live_feed": feed.pk if number == 0 else "",  # its updates shown under the article
         "corrections": inline_formset(
             [{"published_at": "2025-03-14 10:00", "text": " ".join(texts("correction", payloads))}]
         ),
@@ -403,14 +403,16 @@ def build_hostile_site(client_for, tmp_path):
         credit=xss.pack(texts("image credit", PAYLOADS[40:80]), 255)[0],
     )
     authors, topics = make_authors_and_topics()
-    articles = [
-        post_article(client, number, chunk, authors[number % 4], topics[number % 4 :][:2], image)
-        for number, chunk in enumerate(spread(PAYLOADS, ARTICLES))
-    ]
     feed = make_live_feed(
         title=xss.pack(texts("live feed title", PAYLOADS[80:]), 255)[0],
         summary=xss.pack(texts("live feed summary", PAYLOADS[120:]), 600)[0],
     )
+    articles = [
+        post_article(
+            client, number, chunk, authors[number % 4], topics[number % 4 :][:2], image, feed
+        )
+        for number, chunk in enumerate(spread(PAYLOADS, ARTICLES))
+    ]
     post_live_updates(client, api_token, feed, PAYLOADS[::3])
     correct_live_update(client, LiveUpdate.objects.filter(feed=feed).first(), PAYLOADS[2::7])
     make_lexicon(PAYLOADS[::5])
@@ -508,7 +510,7 @@ def reader_urls(hostile):
     urls += [article.url for article in hostile["articles"]]
     urls += [author.get_absolute_url() for author in hostile["authors"]]
     urls += [topic.get_absolute_url() for topic in hostile["topics"]]
-    return urls
+    return [*urls, "/search/?q=xss", "/search/?q=link"]
 
 
 def reflected_urls():
@@ -516,8 +518,7 @@ def reflected_urls():
     from urllib.parse import quote
 
     chosen = PAYLOADS[::20]
-    urls = ["/search/?q=xss", "/search/?q=link"]
-    urls += [f"/search/?q={quote(text)}" for text in texts("search query", chosen)]
+    urls = [f"/search/?q={quote(text)}" for text in texts("search query", chosen)]
     urls += [f"/news/{quote(text, safe='')}/" for text in texts("page path", chosen[:5])]
     return urls
 
