@@ -142,9 +142,17 @@ def reflected_urls():
 # --- Looking -------------------------------------------------------------------------------
 
 
+# Escaped for a script element, the data still reads back exactly as the editor wrote it.
+JSON_LD_SAYS_THE_HEADLINE = """() => {
+  const data = JSON.parse(document.querySelector("script[type='application/ld+json']").text);
+  return data.headline === document.querySelector("h1").textContent.slice(0, 110);
+}"""
+
+
 def check_reader_pages(watcher, hostile, base):
     """Nothing runs, and nothing is left that a click or a hover would run."""
     leftovers = {}
+    article_urls = {article.url for article in hostile["articles"]}
     pages = [(url, True) for url in reader_urls(hostile)]
     pages += [(url, False) for url in reflected_urls()]
     for url, shows_payloads in pages:
@@ -154,6 +162,8 @@ def check_reader_pages(watcher, hostile, base):
         shown = watcher.page.evaluate("document.body.innerText.split('__xss(').length - 1")
         if found or (shows_payloads and shown == 0):
             leftovers[url] = [f"{shown} payloads shown", *found[:5]]
+        if url in article_urls and not watcher.page.evaluate(JSON_LD_SAYS_THE_HEADLINE):
+            leftovers[url] = ["the JSON-LD headline is not the headline as written"]
     return leftovers
 
 
