@@ -129,7 +129,7 @@ MIDDLEWARE = [
     # A full disk answers 503 "not saved" instead of a traceback (core/storage_errors.py).
     "newsdesk.core.storage_errors.DiskFullMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    # Last, so that it answers a locked sign-in just before the login view would run.
+    # Late, so that it answers a locked sign-in just before the login view would run.
     "newsdesk.accounts.middleware.LoginThrottleMiddleware",
     # An admin page write commits whole or not at all (core/middleware.py).
     "newsdesk.core.middleware.AtomicPageWritesMiddleware",
