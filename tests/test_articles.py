@@ -251,12 +251,14 @@ def a_full_article():
     )
     article.save_revision().publish()
     keys = [block.id for block in article.body]
-    Narration.objects.create(
+    Narration.objects.update_or_create(  # publishing queued a pending job; now it is done
         article=article,
-        status=AudioStatus.READY,
-        audio="narration/full.mp3",
-        duration=30.0,
-        timings=[{"key": key, "start": 0.0, "end": 1.0} for key in keys],
+        defaults={
+            "status": AudioStatus.READY,
+            "audio": "narration/full.mp3",
+            "duration": 30.0,
+            "timings": [{"key": key, "start": 0.0, "end": 1.0} for key in keys],
+        },
     )
     return article
 

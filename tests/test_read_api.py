@@ -203,7 +203,8 @@ def test_rich_text_is_cleaned_and_internal_links_made_absolute(client):
 
 def test_narration_appears_once_its_audio_exists(client):
     page = article("Narrated story")
-    narration = Narration.objects.create(article=page, status=AudioStatus.PENDING)
+    narration = Narration.objects.get(article=page)  # queued, pending, on publish
+    assert narration.status == AudioStatus.PENDING
     assert get(client, f"{PAGES}{page.pk}/").json()["narration"] is None
 
     narration.audio = "narration/narrated-story.mp3"
@@ -517,7 +518,9 @@ def _articles(count):
     authors = [make_author(), make_author()]
     pages = [article(None, "Words.", authors=authors, topics=topics) for _ in range(count)]
     for page in pages[:2]:
-        Narration.objects.create(article=page, audio=f"narration/{page.slug}.mp3", duration=9)
+        Narration.objects.update_or_create(
+            article=page, defaults={"audio": f"narration/{page.slug}.mp3", "duration": 9}
+        )
     return pages
 
 
