@@ -90,8 +90,9 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
     export DATABASE_URL="$PG_URL"
     [ "$label" = "PostgreSQL + Redis" ] && export REDIS_URL="$REDIS_TEST_URL"
     # Tests that never touch the database behave the same on any backend (speech text, audio,
-    # the benchmark harness, the text importer's parser, upload checks, the catalog), and the
-    # browser tests render what SQLite already rendered (live delivery between processes over
+    # the benchmark harness, the text importer's parser, upload checks, the catalog, the
+    # sanitiser, feed-writer and speech fuzzing, feed escaping, a Redis of the test's own), and
+    # the browser tests (the XSS corpus too) render what SQLite already rendered (live delivery between processes over
     # PostgreSQL is tested in test_live_multiprocess.py): the second run leaves them out, as
     # both runs together took 23 minutes on a busy machine against CI's 20.
     run_pytest "$label" \
@@ -99,7 +100,10 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
       --ignore=tests/test_browser.py --ignore=tests/test_narration_player_browser.py \
       --ignore=tests/test_bench_http.py --ignore=tests/test_import_text.py \
       --ignore=tests/test_uploads.py --ignore=tests/test_i18n.py \
-      --ignore=tests/test_live_browser.py \
+      --ignore=tests/test_live_browser.py --ignore=tests/test_xss_corpus.py \
+      --ignore=tests/test_fuzz_sanitise.py --ignore=tests/test_fuzz_feeds.py \
+      --ignore=tests/test_fuzz_speech.py --ignore=tests/test_feed_text_escaping.py \
+      --ignore=tests/test_redis_unavailable.py \
       --deselect=tests/test_search.py::test_results_page_in_a_browser "$@"
   ) || failed=1
 elif [ -n "$CI" ]; then
