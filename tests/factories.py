@@ -26,6 +26,7 @@ from newsdesk.articles.models import (
     NewsIndexPage,
     Topic,
 )
+from newsdesk.core.roles import ensure_roles
 
 _numbers = itertools.count(1)
 
@@ -34,7 +35,7 @@ def ensure_site_structure():
     """The page tree migrations create (root, home, /news/, site), rebuilt after a flush.
 
     Transactional tests (the browser tests) empty every table when they finish; this puts
-    back what the next one needs.
+    back what the next one needs, the editors' role groups included.
     """
     from newsdesk.live.models import LiveIndexPage
 
@@ -52,6 +53,8 @@ def ensure_site_structure():
     Site.objects.update_or_create(
         is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
     )
+    # The role groups hang off the root page, so a flush takes them too (core/roles.py).
+    ensure_roles()
 
 
 def make_image(title="Test photo", credit="Newsroom photo desk", size=(1600, 1000)):

@@ -97,7 +97,9 @@ def test_editor_token_gets_documented_answers(feed, mode, expected):
 
     run()
     # Schemathesis also sends requests without the token (expecting 401): those count too.
-    assert seen[next(iter(expected))] >= 10, seen
+    # How many it sends varies with what ran before in the process (9 of 50 were 400s after
+    # test_backup.py, 10+ alone), so the floor only proves the parsing code was reached.
+    assert seen[next(iter(expected))] >= 5, seen
     assert set(seen) <= expected | {401}, seen
     if mode is GenerationMode.POSITIVE:
         assert LiveUpdate.objects.filter(feed=feed).count() == seen[201]
