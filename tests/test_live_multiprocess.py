@@ -24,7 +24,7 @@ from newsdesk.live.broker import POLL_SECONDS
 from tests.test_server import free_port, newsdesk, wait_for
 
 PG_SERVER_URL = os.environ.get("NEWSDESK_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
-REDIS_URL = "redis://127.0.0.1:6379/2"
+REDIS_URL = os.environ.get("NEWSDESK_TEST_REDIS_MULTIPROCESS_URL", "redis://127.0.0.1:6379/2")
 DELIVERY_SECONDS = 2.0
 SLUG = "multiprocess-storm"
 HTTPS = {"X-Forwarded-Proto": "https"}
