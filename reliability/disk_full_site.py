@@ -27,36 +27,10 @@ NARRATED_TEXT = (
 
 
 def article_form(title, slug, author_id, byline_id=None):
-    from wagtail.test.utils.form_data import (
-        inline_formset,
-        nested_form_data,
-        rich_text,
-        streamfield,
-    )
+    from tests.factories import article_publish_form
 
-    author = {"author": author_id} if byline_id is None else {"id": byline_id, "author": author_id}
-    return nested_form_data(
-        {
-            "title": title,
-            "slug": slug,
-            "standfirst": "",
-            "byline": inline_formset([author], initial=0 if byline_id is None else 1),
-            "hero_image": "",
-            "hero_alt": "",
-            "hero_caption": "",
-            "hero_credit": "",
-            "body": streamfield([("paragraph", {"text": rich_text(f"<p>{NARRATED_TEXT}</p>")})]),
-            "corrections": inline_formset([]),
-            "related_links": inline_formset([]),
-            "comments": inline_formset([]),
-            "first_published_at": "",
-            "last_substantive_update": "",
-            "go_live_at": "",
-            "expire_at": "",
-            "seo_title": "",
-            "search_description": "",
-            "action-publish": "1",
-        }
+    return article_publish_form(
+        title, slug, author_id, f"<p>{NARRATED_TEXT}</p>", byline_id=byline_id
     )
 
 

@@ -202,3 +202,39 @@ def http_scope(path, *, method="GET", scheme="https", host=b"localhost", headers
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
+
+
+def article_publish_form(title, slug, author_id, body_html, *, byline_id=None):
+    """The Wagtail admin's article form as a browser posts it with "Publish": one author
+    (`byline_id` for the existing byline row when editing), one paragraph, nothing else set."""
+    from wagtail.test.utils.form_data import (
+        inline_formset,
+        nested_form_data,
+        rich_text,
+        streamfield,
+    )
+
+    author = {"author": author_id} if byline_id is None else {"id": byline_id, "author": author_id}
+    return nested_form_data(
+        {
+            "title": title,
+            "slug": slug,
+            "standfirst": "",
+            "byline": inline_formset([author], initial=0 if byline_id is None else 1),
+            "hero_image": "",
+            "hero_alt": "",
+            "hero_caption": "",
+            "hero_credit": "",
+            "body": streamfield([("paragraph", {"text": rich_text(body_html)})]),
+            "corrections": inline_formset([]),
+            "related_links": inline_formset([]),
+            "comments": inline_formset([]),
+            "first_published_at": "",
+            "last_substantive_update": "",
+            "go_live_at": "",
+            "expire_at": "",
+            "seo_title": "",
+            "search_description": "",
+            "action-publish": "1",
+        }
+    )

@@ -18,14 +18,13 @@ import pytest
 from django.db import OperationalError, connection
 from django.urls import reverse
 from wagtail.models import APIToken
-from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from newsdesk.articles.models import ArticlePage
 from newsdesk.core import roles
 from newsdesk.core.storage_errors import is_disk_full
 from newsdesk.narration import actions
 from newsdesk.narration.models import AudioStatus, Narration
-from tests.factories import make_article, make_live_feed
+from tests.factories import article_publish_form, make_article, make_live_feed
 
 sqlite_only = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="PRAGMA max_page_count is SQLite's"
@@ -119,29 +118,9 @@ def database_full():
 
 def edit_form(article, title):
     byline = article.byline.get()
-    return nested_form_data(
-        {
-            "title": title,
-            "slug": article.slug,
-            "standfirst": "",
-            "byline": inline_formset([{"id": byline.pk, "author": byline.author_id}], initial=1),
-            "hero_image": "",
-            "hero_alt": "",
-            "hero_caption": "",
-            "hero_credit": "",
-            # Long enough that saving the revision needs new database pages.
-            "body": streamfield([("paragraph", {"text": rich_text(f"<p>{LONG_TEXT}</p>")})]),
-            "corrections": inline_formset([]),
-            "related_links": inline_formset([]),
-            "comments": inline_formset([]),
-            "first_published_at": "",
-            "last_substantive_update": "",
-            "go_live_at": "",
-            "expire_at": "",
-            "seo_title": "",
-            "search_description": "",
-            "action-publish": "1",
-        }
+    # Long enough that saving the revision needs new database pages.
+    return article_publish_form(
+        title, article.slug, byline.author_id, f"<p>{LONG_TEXT}</p>", byline_id=byline.pk
     )
 
 
