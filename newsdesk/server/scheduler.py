@@ -3,7 +3,6 @@
 import logging
 import threading
 
-from django.core.management import call_command
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
@@ -13,8 +12,11 @@ SCHEDULE_INTERVAL_SECONDS = 30
 
 
 def publish_due_pages():
-    """Publish pages whose go-live time has come and unpublish expired ones."""
-    call_command("publish_scheduled", verbosity=0)
+    """Publish pages whose go-live time has come and unpublish expired ones: exactly once
+    however many workers run this at the same moment (scheduled.py)."""
+    from newsdesk.server import scheduled
+
+    scheduled.run_once()
 
 
 def recover_narration():
