@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test bench reliability lint format clean-venv
+.PHONY: demo test bench reliability lint format clean-venv cluster cluster-down cluster-status cluster-test
 
 # The stamp files make re-runs instant while the lock file is unchanged.
 $(BIN)/python:
@@ -39,6 +39,22 @@ bench: $(VENV)/.installed-dev
 # make reliability ONLY=backup TRIALS=3 re-runs some scenarios and keeps the rest of RELIABILITY.md.
 reliability: $(VENV)/.installed-dev
 	$(BIN)/python -m reliability.run $(if $(ONLY),--only $(ONLY)) $(if $(TRIALS),--trials $(TRIALS))
+
+# Several hosts on this machine in network namespaces, as root (docs/scaling.md). The cluster
+# package needs only the standard library, so cluster-down and cluster-status run anywhere.
+NET ?= 10.77.0.0/24
+cluster: $(VENV)/.installed
+	$(BIN)/python -m cluster up --network $(NET)
+
+cluster-down:
+	$(PYTHON) -m cluster down $(if $(WIPE),--wipe)
+
+cluster-status:
+	$(PYTHON) -m cluster status
+
+# KEEP=1 leaves the cluster running afterwards (and skips the test that stops it).
+cluster-test: $(VENV)/.installed-dev
+	$(BIN)/python -m cluster test --network $(NET) $(if $(KEEP),--keep)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,0 +1,169 @@
+"""HAProxy's configuration for the cluster's load balancer, from the topology (pure).
+
+Readers and editors reach the site only through here: TLS ends on nd-lb (a self-signed
+certificate the cluster makes), requests go to the app hosts that pass their health check, and
+a request that could not reach a host is sent to another. Media (SeaweedFS) and live streams
+held by Pushpin get their routes when the topology turns them on (phase 2).
+"""
+
+import csv
+import io
+import socket
+
+from cluster.topology import INTERNAL_ORIGIN_PORT, MEDIA_BUCKET
+
+# Original images are never public (newsdesk/images/uploads.py, PRIVATE_MEDIA): the app hosts
+# answer 404 for them, and once media comes from the bucket the balancer must do the same.
+PRIVATE_MEDIA_PREFIXES = ("/media/original_images/", "/media/wagtail_uploads/")
+
+EVENTS_PATH = r"^/live/[^/]+/events$"
+
+
+def render(topology, *, pem, stats_socket):
+    lb = topology.address("nd-lb")
+    parts = [
+        _global_and_defaults(stats_socket),
+        _frontend(topology, lb, pem),
+        _app_backends(topology, lb),
+    ]
+    if topology.push:
+        parts.append(_push(topology, lb))
+    if topology.media:
+        parts.append(_media(topology))
+    return "\n".join(parts)
+
+
+def _global_and_defaults(stats_socket):
+    return f"""\
+global
+    log stdout format raw local0 info
+    # Each connection takes two file descriptors (reader and app host); 9,000 fit in the
+    # 20,000 a process may open on machines where even root cannot raise that limit.
+    maxconn 9000
+    stats socket {stats_socket} mode 600 level admin
+    ssl-default-bind-options ssl-min-ver TLSv1.2
+
+defaults
+    mode http
+    log global
+    option httplog
+    option dontlognull
+    # The client's address for the app hosts, which believe it from nd-lb only
+    # (NEWSDESK_TRUSTED_PROXIES).
+    option forwardfor
+    # Hosts sit on one bridge: a connection not made in a second goes to another host.
+    timeout connect 1s
+    timeout http-request 10s
+    timeout http-keep-alive 10s
+    timeout queue 5s
+    # Inactivity limits, not lifetimes: an event stream sends a heartbeat every 15 s, so it
+    # stays open for hours, while a hung app host or a vanished reader is cut after 65 s
+    # (about four missed heartbeats) and the reader reconnects to a healthy host.
+    timeout client 65s
+    timeout server 30s
+    # A request whose connection failed, or whose host closed without answering (killed
+    # mid-request), is tried again on another host. POSTs only when nothing reached the
+    # host (see disable-l7-retry below): a publish must never run twice.
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response
+    # Health: /healthz every 0.5 s; two failures take a host out, two successes bring it back.
+    default-server inter 500ms fastinter 250ms downinter 1s fall 2 rise 2
+"""
+
+
+def _frontend(topology, lb, pem):
+    lines = [
+        "frontend fe_entry",
+        f"    bind {lb}:443 ssl crt {pem} alpn h2,http/1.1",
+        f"    bind {lb}:80",
+        "    http-request redirect scheme https code 301 unless { ssl_fc }",
+        "    # Overwritten, never passed on: Django trusts it (SECURE_PROXY_SSL_HEADER).",
+        "    http-request set-header X-Forwarded-Proto https",
+        "    http-request del-header X-Forwarded-For",
+        "    http-request disable-l7-retry unless METH_GET",
+        f"    acl events path_reg {EVENTS_PATH}",
+    ]
+    if topology.media:
+        private = " ".join(PRIVATE_MEDIA_PREFIXES)
+        lines += [
+            f"    http-request deny deny_status 404 if {{ path_beg -i {private} }}",
+            "    use_backend be_media if { path_beg /media/ }",
+        ]
+    if topology.push:
+        lines.append("    use_backend be_push if events")
+    lines += ["    use_backend be_events if events", "    default_backend be_app", ""]
+    return "\n".join(lines)
+
+
+def _app_backends(topology, lb):
+    apps = topology.with_role("app")
+    checked = [
+        f"    server {host.name} {topology.address(host.name)}:{host.port} check" for host in apps
+    ]
+    tracked = [
+        f"    server {host.name} {topology.address(host.name)}:{host.port} track be_app/{host.name}"
+        for host in apps
+    ]
+    return "\n".join(
+        [
+            "backend be_app",
+            "    balance roundrobin",
+            "    option httpchk",
+            f"    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {lb}",
+            "    http-check expect status 200",
+            *checked,
+            "",
+            "# Event streams: the same hosts and health, spread by open connections.",
+            "backend be_events",
+            "    balance leastconn",
+            "    timeout server 65s",
+            *tracked,
+            "",
+        ]
+    )
+
+
+def _push(topology, lb):
+    """Phase 2: streams go to Pushpin; Pushpin's own requests to the app hosts come back
+    through an internal frontend, so they fail over between app hosts as readers' do."""
+    push = topology.host("nd-push")
+    return f"""\
+backend be_push
+    timeout server 65s
+    server {push.name} {topology.address(push.name)}:{push.port} check
+
+frontend fe_origin
+    bind {lb}:{INTERNAL_ORIGIN_PORT}
+    http-request set-header X-Forwarded-Proto https
+    acl events path_reg {EVENTS_PATH}
+    use_backend be_events if events
+    default_backend be_app
+"""
+
+
+def _media(topology):
+    """Phase 2: /media/<key> is the bucket's object <key> on SeaweedFS's S3 port."""
+    media = topology.host("nd-media")
+    return f"""\
+backend be_media
+    http-request set-path /{MEDIA_BUCKET}%[path,regsub(^/media/,/)]
+    server {media.name} {topology.address(media.name)}:{media.port} check
+"""
+
+
+def server_states(stats_socket, timeout=2):
+    """{(backend, server): status} from HAProxy's stats socket ("UP", "DOWN", "UP 1/2"...)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout)
+        connection.connect(str(stats_socket))
+        connection.sendall(b"show stat\n")
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    text = b"".join(chunks).decode().lstrip("# ")
+    return {
+        (row["pxname"], row["svname"]): row["status"]
+        for row in csv.DictReader(io.StringIO(text))
+        if row["svname"] not in ("FRONTEND", "BACKEND")
+    }
