@@ -217,6 +217,17 @@ def test_social_and_canonical_tags(client):
     assert meta["twitter:card"] == "summary_large_image"
 
 
+def test_article_whose_photo_file_is_missing_is_still_served(client):
+    """An app host whose disk lacks the original (another host stored it, or a restore left
+    media out) serves the page without a share image instead of failing."""
+    article = make_article("Ferry resumes")
+    article.hero_image.file.storage.delete(article.hero_image.file.name)
+    response, page = render(client, article.url)
+    assert response.status_code == 200
+    assert page.find("meta", property="og:image") is None
+    assert page.find("h1").get_text(strip=True) == "Ferry resumes"
+
+
 def test_content_security_policy_forbids_inline_script(client):
     response = client.get(make_article().url)
     policy = response.headers["Content-Security-Policy"]

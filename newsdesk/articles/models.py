@@ -1,5 +1,7 @@
 """Authors, topics and articles: what a reader of a Newsdesk site reads."""
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,6 +23,8 @@ from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
 
 PAGE_SIZE = 20
+
+logger = logging.getLogger(__name__)
 
 
 class Author(index.Indexed, models.Model):
@@ -368,13 +372,23 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         context["authors"] = self.authors
         context["topics"] = self.topic_list
         context["related"] = self.related_articles()
-        share_image = None
-        if self.hero_image:
-            share_image = self.hero_image.get_rendition("fill-1200x630|format-jpeg")
+        share_image = self.share_rendition()
         context["share_image"] = share_image  # for the og:/twitter: tags and the JSON-LD
         context["structured_data"] = news_article(self, share_image and share_image.url)
         context["live_block"] = self.live_block()
         return context
+
+    def share_rendition(self):
+        """The hero photo for link previews, or None when its original cannot be read (a
+        restore without media, or an app host whose disk does not hold the file): the page
+        is still served, as the feeds leave such an image out."""
+        if not self.hero_image:
+            return None
+        try:
+            return self.hero_image.get_rendition("fill-1200x630|format-jpeg")
+        except OSError:  # wagtail.images.models.SourceImageIOError among others
+            logger.warning("Image %s has no readable file; no share image", self.hero_image_id)
+            return None
 
     def live_block(self):
         """The embedded live feed's latest updates, as the feed page groups them by day, or
