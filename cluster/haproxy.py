@@ -68,6 +68,11 @@ defaults
     option redispatch 1
     retry-on conn-failure empty-response
     # Health: /healthz every 0.5 s; two failures take a host out, two successes bring it back.
+    # A crashed host refuses the connection at once, so it is out within about a second.
+    # A busy one may answer slowly: /healthz waits behind the requests in the app's queue,
+    # and with the default (the check's whole time bounded by `inter`) a crowd of readers
+    # reconnecting at once made both hosts miss 0.5 s and took the whole site down.
+    timeout check 2s
     default-server inter 500ms fastinter 250ms downinter 1s fall 2 rise 2
 """
 
@@ -152,8 +157,9 @@ backend be_media
 """
 
 
-def server_states(stats_socket, timeout=2):
-    """{(backend, server): status} from HAProxy's stats socket ("UP", "DOWN", "UP 1/2"...)."""
+def stats(stats_socket, timeout=2):
+    """HAProxy's `show stat` through its stats socket: one dict per frontend, backend and
+    server (pxname, svname, status, scur for current sessions, ...)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.settimeout(timeout)
         connection.connect(str(stats_socket))
@@ -162,8 +168,13 @@ def server_states(stats_socket, timeout=2):
         while chunk := connection.recv(65536):
             chunks.append(chunk)
     text = b"".join(chunks).decode().lstrip("# ")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def server_states(stats_socket, timeout=2):
+    """{(backend, server): status}: "UP", "DOWN", "UP 1/2" (going down), "DOWN 1/2"..."""
     return {
         (row["pxname"], row["svname"]): row["status"]
-        for row in csv.DictReader(io.StringIO(text))
+        for row in stats(stats_socket, timeout)
         if row["svname"] not in ("FRONTEND", "BACKEND")
     }

@@ -207,6 +207,20 @@ def sweep(namespace, grace=5):
     return len(pids)
 
 
+def cpu_seconds(namespace):
+    """CPU time (user and system) used so far by a host's running processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids_in(namespace):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def memory_mb(namespace):
     """Proportional set size (shared pages split between their users) of a host's
     processes, in MB: PostgreSQL's shared buffers are not counted once per backend."""

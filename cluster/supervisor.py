@@ -135,8 +135,10 @@ class Supervisor:
             self.services.wait_app(host, self.services.start_app(host))
         elif host.role == "worker":
             self.services.start_worker(host)
+        elif host.role == "lb":
+            self.services.start_lb(host)  # with its configuration written anew
         else:
-            raise ValueError(f"only app and worker hosts can be restarted, not {host.role}")
+            raise ValueError(f"only app, worker and lb hosts can be restarted, not {host.role}")
 
     def run(self):
         while not self.stop_requested:

@@ -47,8 +47,12 @@ def kept_sections():
     return {match["name"]: match[0] for match in SECTION.finditer(REPORT.read_text())}
 
 
+# Sections written by other commands, kept as they are: `make cluster-test` (cluster/report.py).
+OTHER_SECTIONS = ["cluster"]
+
+
 def write_report(sections):
-    body = "\n".join(sections[name] for name in SCENARIOS if name in sections)
+    body = "\n".join(sections[name] for name in SCENARIOS + OTHER_SECTIONS if name in sections)
     REPORT.write_text(
         "# Reliability\n\n"
         "Produced by `make reliability` (`python -m reliability.run`): each scenario breaks "
