@@ -67,6 +67,8 @@ def render(results, status):
     memory = ", ".join(f"{host} {mb} MB" for host, mb in kill["memory_mb"].items())
     before = kill["reader_errors_before_detection"]
     errors = ", ".join(f"{n} × {what}" for what, n in before.items()) or "none"
+    after = kill["reader_errors_after_detection"]
+    after_errors = ", ".join(f"{n} × {what}" for what, n in after.items()) or "none"
     failed_posts = (
         "; ".join(f"{p['outcome']} at {p['sent_after_kill']:+.2f} s" for p in kill["failed_posts"])
         or "none"
@@ -99,8 +101,9 @@ def render(results, status):
         f"told to reload: {kill['reloads']}); {kill['stream_ends_on_victim']} streams ended "
         "with the host and resumed on the other",
         f"- errors to readers before the balancer noticed: {errors}; **after: "
-        f"{kill['reader_errors_after_detection']} (5xx: {kill['reader_5xx_after_detection']})**",
-        f"- posts: {kill['posts']}; failed: {failed_posts}",
+        f"{after_errors} (5xx: {kill['reader_5xx_after_detection']})**",
+        f"- posts: {kill['posts']}; failed: {failed_posts}; of the failed ones, committed "
+        f"anyway: {kill['committed_without_a_201']}",
         f"- delivery, post answered to reader: {delivery}",
         f"- memory (proportional set size) with the readers connected: {memory}",
         f"- CPU seconds used during the {kill['posting_seconds']} s of posting: "

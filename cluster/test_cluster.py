@@ -94,8 +94,9 @@ def test_an_article_published_on_host_a_is_fresh_on_host_b_and_the_entry(cluster
     article = probe("nd-app-a", "articles")[0]
     path = article["path"]
     places = ["nd-app-b", "entry", "nd-app-a"]
+    for host in ("nd-app-a", "nd-app-b"):
+        fetch(cluster, host, path)  # each app host renders and keeps the page
     for place in places:
-        fetch(cluster, place, path)
         status, cache, _ = fetch(cluster, place, path)
         assert status == 200 and cache == "hit", f"{path} not cached on {place} ({status})"
 
@@ -180,7 +181,7 @@ def test_kill_9_of_an_app_host_under_1000_live_readers(cluster):
     print(json.dumps(result, indent=2))
     assert result["readers_incomplete"] == 0, "a reader missed or repeated an update"
     assert result["reader_5xx_after_detection"] == 0
-    assert result["reader_errors_after_detection"] == 0
+    assert result["reader_errors_after_detection"] == {}
     assert result["detected_after"] is not None, "the balancer never marked the host down"
     assert result["rejoined_after"] is not None, "the restarted host did not come back"
 
