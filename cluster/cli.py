@@ -80,7 +80,12 @@ def up(args):
             start_new_session=True,  # survives this command and the terminal
         )
     print(f"Starting the cluster (supervisor pid {process.pid}; log {relative(log_path)})")
-    phase = follow(state, process, log_path, offset)
+    try:
+        phase = follow(state, process, log_path, offset)
+    except KeyboardInterrupt:
+        print("\nStopped watching; the cluster goes on starting in the background.")
+        print("See make cluster-status, or stop it with make cluster-down.")
+        return 130
     if phase != "serving":
         print(
             f"\nThe cluster did not start ({phase}); what it had started was stopped. "

@@ -104,7 +104,15 @@ def scheduled_report(ids):
     return report
 
 
+def queue():
+    """Tasks waiting or running (narration of what was just published, for one)."""
+    from django_tasks_db.models import DBTaskResult
+
+    return {"waiting": DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count()}
+
+
 COMMANDS = {
+    "queue": lambda: queue(),
     "articles": lambda: articles(),
     "restandfirst": lambda slug, text: restandfirst(slug, text),
     "schedule": lambda count, at: schedule(int(count), float(at)),
