@@ -56,6 +56,10 @@ def software():
     return f"{haproxy}, {postgres}, {redis}, Python {platform.python_version()}"
 
 
+def counts(outcomes):
+    return ", ".join(f"{n} × {what}" for what, n in outcomes.items()) or "none"
+
+
 def ms(figures):
     return f"p50 {figures['p50']} ms, p99 {figures['p99']} ms, max {figures['max']} ms"
 
@@ -66,9 +70,8 @@ def render(results, status):
     streams = ", ".join(f"{count} on {host}" for host, count in kill["streams_per_host"].items())
     memory = ", ".join(f"{host} {mb} MB" for host, mb in kill["memory_mb"].items())
     before = kill["reader_errors_before_detection"]
-    errors = ", ".join(f"{n} × {what}" for what, n in before.items()) or "none"
-    after = kill["reader_errors_after_detection"]
-    after_errors = ", ".join(f"{n} × {what}" for what, n in after.items()) or "none"
+    errors = counts(before)
+    after_errors = counts(kill["reader_errors_after_detection"])
     failed_posts = (
         "; ".join(f"{p['outcome']} at {p['sent_after_kill']:+.2f} s" for p in kill["failed_posts"])
         or "none"
@@ -102,9 +105,12 @@ def render(results, status):
         "with the host and resumed on the other",
         f"- errors to readers before the balancer noticed: {errors}; **after: "
         f"{after_errors} (5xx: {kill['reader_5xx_after_detection']})**",
-        f"- posts: {kill['posts']}; failed: {failed_posts}; of the failed ones, committed "
+        f"- posts: {counts(kill['posts'])}; failed: {failed_posts}; of the failed ones, committed "
         f"anyway: {kill['committed_without_a_201']}",
-        f"- delivery, post answered to reader: {delivery}",
+        f"- delivery, post answered to reader: {delivery} (an update the killed host had not "
+        "passed on reaches its readers by their replay after reconnecting, hence the maximum "
+        'before the kill; why delivery slows after the failover: docs/scaling.md, "Found by '
+        'the cluster tests")',
         f"- memory (proportional set size) with the readers connected: {memory}",
         f"- CPU seconds used during the {kill['posting_seconds']} s of posting: "
         + ", ".join(f"{h} {s}" for h, s in kill["cpu_seconds_while_posting"].items() if s >= 0),
@@ -127,9 +133,10 @@ def render(results, status):
             f"published them ({split}); each published {'exactly once' if once else 'NOT once'}"
         )
     if status.get("start_seconds"):
+        made = "an empty machine: initdb, migrate" if status.get("first_start") else "database kept"
         lines.append(
-            f"- `make cluster` to serving, the run these figures come from: "
-            f"{status['start_seconds']} s (database already made)"
+            f"- `make cluster` to serving, the start these figures come from: "
+            f"{status['start_seconds']} s ({made})"
         )
     lines += ["", "Command: `make cluster-test` (as root).", "<!-- end of scenario -->", ""]
     return "\n".join(lines)

@@ -43,6 +43,7 @@ class Services:
         self.progress = progress
         self.secrets = state.secrets()
         self.popens = {}  # pid -> Popen, so the supervisor can reap its children
+        self.first_start = False  # True when this start made the database
 
     # --- Environments ---------------------------------------------------------------------
 
@@ -108,7 +109,8 @@ class Services:
         sockets.mkdir(exist_ok=True)
         for path in (folder, sockets):
             shutil.chown(path, "postgres", "postgres")
-        if not (pgdata / "PG_VERSION").exists():
+        self.first_start = not (pgdata / "PG_VERSION").exists()
+        if self.first_start:
             self.progress("nd-db: initdb (first start)")
             procs.run(self.state, "nd-db-initdb", host.name,
                       [str(PG_BIN / "initdb"), "-D", str(pgdata), "-U", "postgres",

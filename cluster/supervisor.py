@@ -78,7 +78,12 @@ class Supervisor:
             self.state.set_status(steps=timings)
         self.starting = False
         total = round(time.monotonic() - began, 1)
-        self.state.set_status(phase="serving", ready_at=time.time(), start_seconds=total)
+        self.state.set_status(
+            phase="serving",
+            ready_at=time.time(),
+            start_seconds=total,
+            first_start=self.services.first_start,
+        )
         progress(f"serving at {self.topology.entry}/ after {total} s")
 
     # --- Run ------------------------------------------------------------------------------
