@@ -87,10 +87,14 @@ def up(args):
         print("See make cluster-status, or stop it with make cluster-down.")
         return 130
     if phase != "serving":
-        print(
-            f"\nThe cluster did not start ({phase}); what it had started was stopped. "
-            f"Logs: {relative(state.logs)}/"
-        )
+        if phase == "failed":
+            print("\nThe cluster did not start; what it had started was stopped.")
+        else:
+            print(
+                f"\nThe supervisor ended while {phase} (killed?): run make cluster-down to "
+                "remove what it had started."
+            )
+        print(f"Logs: {relative(state.logs)}/ (supervisor.log first)")
         return 1
     print()
     print_summary(state)
