@@ -148,6 +148,7 @@ def print_hosts(state, described):
     except OSError:
         balancer = {}
     records = procs.records(state) if state.run.exists() else []
+    existing = network.namespaces()
     print(f"{'host':<12} {'address':<12} {'role':<7} {'memory':>8}  {'state':<20} runs")
     for host in described["hosts"]:
         mine = [
@@ -156,11 +157,7 @@ def print_hosts(state, described):
             if record.host == host["name"] and record.name == host["name"]
         ]
         alive = [record for record in mine if procs.running(record)]
-        memory = (
-            f"{procs.memory_mb(host['name']):.0f} MB"
-            if host["name"] in network.namespaces()
-            else "-"
-        )
+        memory = f"{procs.memory_mb(host['name']):.0f} MB" if host["name"] in existing else "-"
         condition = f"pid {alive[0].pid}" if alive else ("dead" if mine else "-")
         if ("be_app", host["name"]) in balancer:
             condition += f", LB {balancer[('be_app', host['name'])]}"
@@ -292,6 +289,8 @@ def test(args):
                "-o", "timeout=1800", "-v", "cluster/test_cluster.py"]  # fmt: skip
     if args.keep:
         command += ["-k", "not leaves_nothing_behind"]
+    # Only this run's figures go into RELIABILITY.md.
+    (state.root / "results.json").unlink(missing_ok=True)
     result = subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603 - our own test run
     report.write(state)
     if not args.keep:
