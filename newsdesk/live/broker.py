@@ -307,7 +307,12 @@ broker = Broker()
 
 
 def notify(feed_id, sequence):
-    """Tell every process that a feed changed. Called after the change has committed."""
+    """Tell every process that a feed changed, and Pushpin when it holds readers (GRIP).
+    Called after the change has committed."""
+    if settings.NEWSDESK_PUSHPIN_URL:
+        from newsdesk.live.publisher import publisher_for
+
+        publisher_for(settings.NEWSDESK_PUSHPIN_URL).publish(feed_id, sequence)
     broker.wake()
     kind = pubsub_kind()
     try:
