@@ -59,6 +59,7 @@ NEWSDESK_SESSION_IDLE_MINUTES = int(env.get("NEWSDESK_SESSION_IDLE_MINUTES", "60
 NEWSDESK_PUSHPIN_URL = [
     url.strip().rstrip("/") for url in env.get("NEWSDESK_PUSHPIN_URL", "").split(",") if url.strip()
 ]
+NEWSDESK_PUSHPIN_CHECK_SECONDS = int(env.get("NEWSDESK_PUSHPIN_CHECK_SECONDS", "20"))
 # --- End of environment --------------------------------------------------------------------
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)

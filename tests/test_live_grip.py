@@ -36,7 +36,7 @@ def answer(url, *headers):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_through_pushpin_gets_the_replay_and_hold_instructions(grip_mode):
+def test_a_request_through_pushpin_gets_the_replay_and_hold_instructions(grip_mode, settings):
     feed = make_live_feed()
     seen = post(feed, "Seen").sequence
     missed = [post(feed, f"Missed {n}") for n in range(2)]
@@ -45,8 +45,9 @@ def test_a_request_through_pushpin_gets_the_replay_and_hold_instructions(grip_mo
     assert headers[b"content-type"] == b"text/event-stream"
     assert headers[b"grip-hold"] == b"stream"
     assert headers[b"grip-channel"] == f"live-{feed.pk}; prev-id={missed[-1].sequence}".encode()
-    assert headers[b"grip-link"] == (
-        f"<{feed.url}events?recover>; rel=next; timeout={grip.NEXT_LINK_SECONDS}".encode()
+    check = settings.NEWSDESK_PUSHPIN_CHECK_SECONDS
+    assert (
+        headers[b"grip-link"] == f"<{feed.url}events?recover>; rel=next; timeout={check}".encode()
     )
     keep_alive = headers[b"grip-keep-alive"].decode()
     assert keep_alive.endswith(f"; format=base64; timeout={grip.KEEP_ALIVE_SECONDS}")

@@ -21,9 +21,6 @@ from newsdesk.live.events import parse_sequence, sse_comment
 CHANNEL_PREFIX = "live-"
 KEEP_ALIVE_SECONDS = 15
 """Pushpin sends a heartbeat after this long without an event (as the in-process stream does)."""
-NEXT_LINK_SECONDS = 20
-"""Pushpin asks the next link after this long without an event: the bound on how late an
-update whose publish was lost arrives when no later update reveals the gap."""
 HEARTBEAT = sse_comment("heartbeat")
 SUPERSEDED = sse_comment("superseded")
 """What is published for a number whose change a later one has already replaced: it keeps
@@ -56,15 +53,20 @@ def last_ids(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, int], .
     return tuple(sorted(found.items()))
 
 
-def hold_headers(feed_id: int, position: int, next_link: str) -> list[tuple[bytes, bytes]]:
-    """Response headers telling Pushpin to hold the stream on the feed's channel at `position`:
-    Pushpin passes on a published change only when its prev-id equals the position it holds,
-    and asks `next_link` (with Grip-Last) when one does not."""
+def hold_headers(
+    feed_id: int, position: int, next_link: str, check_seconds: int
+) -> list[tuple[bytes, bytes]]:
+    """Response headers telling Pushpin to hold the stream on the feed's channel at `position`.
+
+    Pushpin passes on a published change only when its prev-id is the position it holds, and
+    asks `next_link` (with Grip-Last) when one is not, and every `check_seconds` besides: the
+    bound on how late a change whose publish was lost arrives when no later one shows the gap.
+    """
     keep_alive = base64.b64encode(HEARTBEAT.encode()).decode()
     return [
         (b"grip-hold", b"stream"),
         (b"grip-channel", f"{channel(feed_id)}; prev-id={position}".encode()),
-        (b"grip-link", f"<{next_link}>; rel=next; timeout={NEXT_LINK_SECONDS}".encode()),
+        (b"grip-link", f"<{next_link}>; rel=next; timeout={check_seconds}".encode()),
         (b"grip-keep-alive", f"{keep_alive}; format=base64; timeout={KEEP_ALIVE_SECONDS}".encode()),
     ]
 

@@ -5,7 +5,7 @@ from the database, and instructions for Pushpin to hold the stream on the feed's
 the position that answer covers (newsdesk/live/grip.py). Pushpin then sends each published
 change on by itself, and comes back here only when a reader connects, when a change does not
 follow the position it holds (a lost or out-of-order publish, a Pushpin restart), or after
-NEXT_LINK_SECONDS without an event. Those requests come in waves (every reader of a feed at
+NEWSDESK_PUSHPIN_CHECK_SECONDS. Those requests come in waves (every reader of a feed at
 once), so answers for the same feed and position are shared, with no staleness: see Rounds.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection
 
 from newsdesk.live import grip
@@ -130,7 +131,12 @@ async def answer(send, slug, path, after, headers, stream_headers):
         body += RELOAD  # and no hold instruction: Pushpin ends the response, the page reloads
     else:
         body += result.replay
-        response_headers += grip.hold_headers(result.feed_id, result.position, next_link(path))
+        response_headers += grip.hold_headers(
+            result.feed_id,
+            result.position,
+            next_link(path),
+            settings.NEWSDESK_PUSHPIN_CHECK_SECONDS,
+        )
     await send({"type": "http.response.start", "status": 200, "headers": response_headers})
     await send({"type": "http.response.body", "body": body})
     return True
