@@ -39,15 +39,15 @@ def is_grip_request(headers: Iterable[tuple[bytes, bytes]]) -> bool:
 def last_ids(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, int], ...]:
     """The positions in Pushpin's `Grip-Last: live-7; last-id=41` headers (sent when it asks a
     next link), as sorted (channel, id) pairs; empty when there are none."""
-    found = {}
+    found: dict[str, int] = {}
     for name, value in headers:
         if name != b"grip-last":
             continue
         for entry in value.decode("latin-1").split(","):
             channel_name, _, params = entry.partition(";")
             for param in params.split(";"):
-                key, _, value = param.partition("=")
-                number = parse_sequence(value) if key.strip() == "last-id" else None
+                key, _, text = param.partition("=")
+                number = parse_sequence(text) if key.strip() == "last-id" else None
                 if number is not None:
                     found[channel_name.strip()] = number
     return tuple(sorted(found.items()))
