@@ -94,6 +94,7 @@ class Pushpin:
         message_hwm=10_000_000,
         log_level=2,
         ready_path="/healthz",
+        zurl_workers=2,
     ):
         self.origins = [origin] if isinstance(origin, str) else list(origin)
         self._own_workdir = workdir is None
@@ -111,8 +112,9 @@ class Pushpin:
         self.message_hwm = message_hwm
         self.log_level = log_level
         self.ready_path = ready_path
+        self.zurl_workers = zurl_workers
         self.pushpin = None
-        self.zurl = None
+        self.zurls = []
 
     @property
     def http_url(self):
@@ -127,21 +129,21 @@ class Pushpin:
     def write_config(self):
         self.workdir.mkdir(parents=True, exist_ok=True)
         run = self.workdir
-        (run / "zurl.conf").write_text(
-            "[General]\n"
-            f"in_spec=ipc://{run}/zurl-in\n"
-            f"in_stream_spec=ipc://{run}/zurl-in-stream\n"
-            f"out_spec=ipc://{run}/zurl-out\n"
-            f"in_req_spec=ipc://{run}/zurl-req\n"
-            "ipc_file_mode=600\n"
-            # Debian's template denies 127.*, 10.* and 192.168.*: the origins live there.
-            "defpolicy=allow\n"
-            "deny=\n"
-            # Recoveries (next-link requests) go through zurl too.
-            "max_open_requests=10000\n"
-            "buffer_size=200000\n"
-            "timeout=600\n"
-        )
+        for number in range(self.zurl_workers):
+            (run / f"zurl-{number}.conf").write_text(
+                "[General]\n"
+                f"in_spec=ipc://{run}/zurl-{number}-in\n"
+                f"in_stream_spec=ipc://{run}/zurl-{number}-in-stream\n"
+                f"out_spec=ipc://{run}/zurl-{number}-out\n"
+                f"in_req_spec=ipc://{run}/zurl-{number}-req\n"
+                "ipc_file_mode=600\n"
+                # Debian's template denies 127.*, 10.* and 192.168.*: the origins live there.
+                "defpolicy=allow\n"
+                "deny=\n"
+                "max_open_requests=10000\n"
+                "buffer_size=200000\n"
+                "timeout=600\n"
+            )
         (run / "routes").write_text(f"* {' '.join(self.origins)}\n")
         conf = DEBIAN_CONF.read_text()
         options = [
@@ -155,9 +157,9 @@ class Pushpin:
             # In front of Pushpin is a load balancer that terminates TLS and sets (overwrites)
             # X-Forwarded-Proto; Pushpin passes it on, also on its own recovery requests.
             ("proxy", "accept_x_forwarded_protocol", "true"),
-            ("proxy", "zurl_out_specs", f"ipc://{run}/zurl-in"),
-            ("proxy", "zurl_out_stream_specs", f"ipc://{run}/zurl-in-stream"),
-            ("proxy", "zurl_in_specs", f"ipc://{run}/zurl-out"),
+            ("proxy", "zurl_out_specs", self._zurl_specs("in")),
+            ("proxy", "zurl_out_stream_specs", self._zurl_specs("in-stream")),
+            ("proxy", "zurl_in_specs", self._zurl_specs("out")),
             ("handler", "push_in_spec", f"ipc://{run}/push-in"),
             ("handler", "push_in_sub_specs", f"ipc://{run}/push-in-sub"),
             ("handler", "command_spec", f"ipc://{run}/handler-command"),
@@ -169,6 +171,12 @@ class Pushpin:
         for section, key, value in options:
             conf = set_option(conf, section, key, value)
         (run / "pushpin.conf").write_text(conf)
+
+    def _zurl_specs(self, socket_name):
+        return ",".join(
+            f"ipc://{self.workdir}/zurl-{number}-{socket_name}"
+            for number in range(self.zurl_workers)
+        )
 
     # --- processes --------------------------------------------------------------------------
 
@@ -182,8 +190,10 @@ class Pushpin:
                 "(on Debian: apt-get install pushpin)"
             )
         self.write_config()
-        if self.zurl is None or self.zurl.poll() is not None:
-            self.zurl = self._spawn(["zurl", f"--config={self.workdir / 'zurl.conf'}"], "zurl.log")
+        self.zurls = [
+            zurl if zurl.poll() is None else self._start_zurl(number)
+            for number, zurl in enumerate(self.zurls)
+        ] or [self._start_zurl(number) for number in range(self.zurl_workers)]
         self.pushpin = self._spawn(
             ["pushpin", f"--config={self.workdir / 'pushpin.conf'}", "--merge-output"],
             "pushpin.log",
@@ -194,6 +204,10 @@ class Pushpin:
             self.stop()
             raise
         return self
+
+    def _start_zurl(self, number):
+        config = self.workdir / f"zurl-{number}.conf"
+        return self._spawn(["zurl", f"--config={config}"], f"zurl-{number}.log")
 
     def _spawn(self, command, log_name):
         log = open(self.workdir / log_name, "ab")  # noqa: SIM115 - the child keeps it
@@ -226,7 +240,9 @@ class Pushpin:
         deadline = time.monotonic() + timeout
         for port, path in ((self.control_port, "/"), (self.http_port, self.ready_path)):
             while not self._answers(port, path):
-                for name, process in (("pushpin", self.pushpin), ("zurl", self.zurl)):
+                named = [("pushpin", self.pushpin)]
+                named += [(f"zurl-{number}", zurl) for number, zurl in enumerate(self.zurls)]
+                for name, process in named:
                     if process.poll() is not None:
                         raise RuntimeError(
                             f"{name} exited with status {process.returncode}:\n"
@@ -260,15 +276,15 @@ class Pushpin:
 
     def stop(self):
         """Stop Pushpin and zurl (SIGTERM, then SIGKILL after STOP_SECONDS)."""
-        _end([self.pushpin, self.zurl], signal.SIGTERM)
-        self.pushpin = self.zurl = None
+        _end([self.pushpin, *self.zurls], signal.SIGTERM)
+        self.pushpin, self.zurls = None, []
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def pids(self):
         """Every running process of this instance: Pushpin's runner and what it started
         (condure, pushpin-proxy, pushpin-handler), and zurl."""
-        return _tree([p.pid for p in (self.pushpin, self.zurl) if p is not None])
+        return _tree([p.pid for p in (self.pushpin, *self.zurls) if p is not None])
 
     def log_tail(self, name="pushpin.log", lines=40):
         with contextlib.suppress(OSError):
