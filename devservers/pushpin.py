@@ -8,13 +8,14 @@ Debian's pushpin package (1.36) reaches the origin through zurl, which it expect
 service of its own at /var/run/zurl/, and Debian's zurl.conf refuses loopback and private
 addresses. So each instance gets a work directory holding:
 
-- zurl.conf: zurl on ipc sockets inside the work directory, allowing every destination (the
-  only destinations are the origins in the routes file, chosen here);
+- zurl-N.conf: zurl on ipc sockets inside the work directory (two of them by default: one
+  zurl takes only about a hundred new requests queued at once, and Pushpin answers 502 to
+  the rest), allowing every destination (the only ones are the origins in the routes file);
 - pushpin.conf: a copy of /etc/pushpin/pushpin.conf with its own run and log directories,
   ports, zurl sockets, handler sockets (ipc instead of Debian's fixed TCP ports 5560-5563) and
   limits for many connections;
 - routes: every request to the origin(s);
-- pushpin.log and zurl.log.
+- pushpin.log and zurl-N.log.
 
 Pushpin's runner starts condure (the connection manager), pushpin-proxy and pushpin-handler;
 `stop()` ends the process groups of the runner and of zurl, so nothing is left running.
@@ -137,7 +138,8 @@ class Pushpin:
                 f"out_spec=ipc://{run}/zurl-{number}-out\n"
                 f"in_req_spec=ipc://{run}/zurl-{number}-req\n"
                 "ipc_file_mode=600\n"
-                # Debian's template denies 127.*, 10.* and 192.168.*: the origins live there.
+                # Pushpin marks its requests "ignore-policies", so Debian's deny list for
+                # 127.*, 10.* and 192.168.* (where origins live) would not stop them anyway.
                 "defpolicy=allow\n"
                 "deny=\n"
                 "max_open_requests=10000\n"

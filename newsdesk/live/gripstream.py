@@ -10,6 +10,7 @@ once), so answers for the same feed and position are shared, with no staleness: 
 """
 
 import asyncio
+import random
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -21,7 +22,12 @@ from newsdesk.live import grip
 from newsdesk.live.events import sse_event, sse_retry
 from newsdesk.live.stream import MAX_REPLAY
 
-RETRY = sse_retry().encode()
+RETRY_MILLISECONDS = (2000, 12000)
+"""Each reader through Pushpin is told a reconnection delay between these (the in-process
+stream says 2 s to everyone): when Pushpin restarts or a load balancer fails over, every
+reader's connection drops at the same moment, and the same delay would bring them all back in
+the same second. Pushpin 1.36 answers 500 or 502 to new requests beyond about a hundred
+queued between its own processes, which a browser's EventSource takes as final."""
 RELOAD = sse_event("{}", event="reload").encode()
 
 
@@ -125,7 +131,7 @@ async def answer(send, slug, path, after, headers, stream_headers):
         return False
     # A first request starts with the reconnection delay, as the in-process stream does; a
     # next-link request continues a response already under way.
-    body = b"" if grip_last else RETRY
+    body = b"" if grip_last else retry_line()
     response_headers = list(stream_headers)
     if result.reload:
         body += RELOAD  # and no hold instruction: Pushpin ends the response, the page reloads
@@ -140,6 +146,11 @@ async def answer(send, slug, path, after, headers, stream_headers):
     await send({"type": "http.response.start", "status": 200, "headers": response_headers})
     await send({"type": "http.response.body", "body": body})
     return True
+
+
+def retry_line():
+    low, high = RETRY_MILLISECONDS
+    return sse_retry(random.randint(low, high)).encode()  # noqa: S311 - spreading, not secrecy
 
 
 def next_link(path):
