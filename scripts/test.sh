@@ -40,8 +40,19 @@ reachable() {  # python snippet that exits 0 when the service answers
   "$BIN/python" -c "$1" >/dev/null 2>&1
 }
 
+ensure_pushpin() {
+  command -v pushpin >/dev/null && command -v zurl >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "Installing Debian's pushpin (with condure and zurl) for the live GRIP tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pushpin >/dev/null
+  else
+    echo "The tests through Pushpin need Debian's pushpin: sudo apt-get install pushpin"
+  fi
+}
+
 failed=0
 ensure_chromium
+ensure_pushpin
 
 step "Django checks and migrations"
 NEWSDESK_DATA_DIR=$(mktemp -d) "$BIN/newsdesk" check --fail-level WARNING || failed=1

@@ -86,13 +86,19 @@ class Rounds:
 
     def __init__(self, read):
         self.read = read
+        self.loop = None
         self.waiting = {}  # key: the future of the round that has not started
         self.reading = set()
+        self.tasks = set()  # asyncio keeps only weak references to running tasks
 
     async def get(self, key):
+        if self.loop is not asyncio.get_running_loop():
+            # A new event loop (tests run several in turn): nothing of the last one applies.
+            self.loop = asyncio.get_running_loop()
+            self.waiting, self.reading, self.tasks = {}, set(), set()
         future = self.waiting.get(key)
         if future is None:
-            future = self.waiting[key] = asyncio.get_running_loop().create_future()
+            future = self.waiting[key] = self.loop.create_future()
             # Nobody may wait for it any more (all hung up): do not warn about its error.
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
             if key not in self.reading:
@@ -102,7 +108,9 @@ class Rounds:
     def _start(self, key):
         future = self.waiting.pop(key)
         self.reading.add(key)
-        asyncio.get_running_loop().create_task(self._round(key, future))
+        task = self.loop.create_task(self._round(key, future))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _round(self, key, future):
         try:
