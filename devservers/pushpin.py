@@ -20,7 +20,9 @@ addresses. So each instance gets a work directory holding:
 Pushpin's runner starts condure (the connection manager), pushpin-proxy and pushpin-handler;
 `stop()` ends the process groups of the runner and of zurl, so nothing is left running.
 `command_prefix` runs both under another command, e.g. ["ip", "netns", "exec", "nd-push"];
-the bind address must then be reachable from this process, which checks readiness over HTTP.
+then give the ports (free ones are looked for on `bind` from this process, which may not be
+where the address lives), and the bind address must be reachable from this process, which
+checks readiness over HTTP.
 """
 
 import contextlib

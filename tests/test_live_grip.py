@@ -179,3 +179,14 @@ def test_rounds_share_reads_and_never_answer_with_a_read_older_than_the_request(
     # The five that arrived during the first read share one read, started after it ended.
     assert late == [3] * 5
     assert reads == ["a", "b", "a"]
+
+
+def test_pushpin_settings_are_checked(settings):
+    from newsdesk.live.checks import pushpin_settings
+
+    settings.NEWSDESK_PUSHPIN_URL = ["http://127.0.0.1:5561", "127.0.0.1:5561"]
+    settings.NEWSDESK_PUSHPIN_CHECK_SECONDS = 0
+    assert [error.id for error in pushpin_settings(None)] == ["live.E001", "live.E002"]
+    settings.NEWSDESK_PUSHPIN_URL = ["https://pushpin.internal:5561"]
+    settings.NEWSDESK_PUSHPIN_CHECK_SECONDS = 20
+    assert pushpin_settings(None) == []

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -379,9 +380,21 @@ def test_posting_with_pushpin_down_commits_and_logs_the_outage_once(settings, ca
     assert LiveUpdate.objects.filter(feed=feed).count() == 3
     down = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
     assert len(down) == 1 and f"Pushpin at http://127.0.0.1:{control_port}" in down[0]
-    with Pushpin(f"127.0.0.1:{free_port()}", control_port=control_port, ready_path="/"):
+    with Pushpin(f"127.0.0.1:{free_port()}", control_port=control_port, ready_path="/") as pushpin:
+        started = pushpin.pids()
         for number in range(2):
             post(feed, f"Pushpin is back {number}")
             assert publisher.flush()
     back = [r.getMessage() for r in caplog.records if " back after " in r.getMessage()]
     assert len(back) == 1
+    # Runner, condure, proxy, handler and two zurls, and none of them left running after.
+    assert len(started) == 6
+    assert not [pid for pid in started if process_runs(pid)]
+
+
+def process_runs(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -312,7 +312,14 @@ def notify(feed_id, sequence):
     if settings.NEWSDESK_PUSHPIN_URL:
         from newsdesk.live.publisher import publisher_for
 
-        publisher_for(settings.NEWSDESK_PUSHPIN_URL).publish(feed_id, sequence)
+        try:
+            publisher_for(settings.NEWSDESK_PUSHPIN_URL).publish(feed_id, sequence)
+        except Exception:
+            # The change is committed: readers recover it from the database, and the editor
+            # must not see an error for a change that was saved.
+            logger.exception(
+                "Live: could not queue change %s of feed %s for Pushpin", sequence, feed_id
+            )
     broker.wake()
     kind = pubsub_kind()
     try:
