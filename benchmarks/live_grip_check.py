@@ -7,13 +7,14 @@ process. Prints publish-to-receive latency (from the commit), lost and duplicate
 memory per reader (Pushpin's processes and the server), CPU, and how many requests reached
 the server while the updates were delivered (the point of GRIP: none per reader).
 
-    python -m benchmarks.live_grip_check [--readers 2000] [--buffer-size 8192]
+    python -m benchmarks.live_grip_check [--readers 2000] [--buffer-size 2048]
                                          [--message-rate 1000000]
 """
 
 import argparse
 import asyncio
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -130,6 +131,9 @@ async def check(count, buffer_size, message_rate):
             programs_cpu = by_program(pushpin.pids(), cpu_seconds)
             server_cpu = cpu_seconds(server.pid) - server_cpu_before
             score(result, readers, commits)
+        except BaseException:
+            print(f"Failed; the logs are in {data_dir}")
+            raise
         finally:
             if readers is not None:
                 await readers.close()
@@ -140,6 +144,7 @@ async def check(count, buffer_size, message_rate):
             if server is not None and server.returncode is None:
                 server.terminate()
                 await server.wait()
+    shutil.rmtree(data_dir, ignore_errors=True)  # kept above when something failed
     print(
         f"\n{count:,} readers through Pushpin (client_buffer_size {buffer_size}, "
         f"message_rate {message_rate}), {UPDATES} updates every {INTERVAL} s:"
@@ -189,7 +194,7 @@ class _Running:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--readers", type=int, default=2000)
-    parser.add_argument("--buffer-size", type=int, default=8192)
+    parser.add_argument("--buffer-size", type=int, default=2048)
     parser.add_argument("--message-rate", type=int, default=1_000_000)
     args = parser.parse_args()
     asyncio.run(check(args.readers, args.buffer_size, args.message_rate))
