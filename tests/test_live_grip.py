@@ -190,3 +190,13 @@ def test_pushpin_settings_are_checked(settings):
     settings.NEWSDESK_PUSHPIN_URL = ["https://pushpin.internal:5561"]
     settings.NEWSDESK_PUSHPIN_CHECK_SECONDS = 20
     assert pushpin_settings(None) == []
+
+
+def test_publish_requests_are_split_below_pushpins_body_limit():
+    from newsdesk.live.publisher import batches
+
+    items = [grip.publish_item(1, n, "x" * 300) for n in range(1, 101)]
+    split = list(batches(items, limit=5000))
+    assert [item for batch in split for item in batch] == items  # all, in order
+    assert all(len(grip.publish_body(batch)) <= 5000 for batch in split)
+    assert len(split) > 1

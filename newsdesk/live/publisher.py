@@ -37,6 +37,9 @@ READ_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 the last, they are left to the readers' recovery."""
 FLUSH_SECONDS = 5.0
 """At exit (`newsdesk post-update` is a short process), how long to wait for pending posts."""
+BODY_LIMIT = 500_000
+"""Bytes per publish request: Debian's Pushpin refuses bodies over 1,000,000
+(push_in_http_max_body_size), which a backlog of updates after a slow moment could reach."""
 CONSEQUENCE = "readers it holds catch up from the database when it is back"
 
 
@@ -80,7 +83,8 @@ class Sender:
                 items, self.items = self.items, []
                 self.busy = True
             try:
-                self.post(items)
+                for batch in batches(items):
+                    self.post(batch)
             except Exception:
                 logger.exception("Live: publishing to Pushpin at %s failed", self.url)
             finally:
@@ -134,6 +138,21 @@ class Sender:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+def batches(items, limit=BODY_LIMIT):
+    """The items in lists whose publish body stays under `limit` bytes (one item may exceed
+    it alone: Pushpin refuses it, which is logged, and its readers recover it)."""
+    batch, size = [], 0
+    for item in items:
+        item_size = len(grip.publish_body([item]))
+        if batch and size + item_size > limit:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    if batch:
+        yield batch
 
 
 class Publisher:
