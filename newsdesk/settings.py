@@ -55,6 +55,11 @@ NEWSDESK_TRUSTED_PROXIES = [
 ]
 NEWSDESK_MFA_CONTRIBUTORS = _flag(env.get("NEWSDESK_MFA_CONTRIBUTORS", "false"))
 NEWSDESK_SESSION_IDLE_MINUTES = int(env.get("NEWSDESK_SESSION_IDLE_MINUTES", "60"))
+# Pushpin's control endpoint(s), comma-separated: live readers are then held by Pushpin (GRIP).
+NEWSDESK_PUSHPIN_URL = [
+    url.strip().rstrip("/") for url in env.get("NEWSDESK_PUSHPIN_URL", "").split(",") if url.strip()
+]
+NEWSDESK_PUSHPIN_CHECK_SECONDS = int(env.get("NEWSDESK_PUSHPIN_CHECK_SECONDS", "20"))
 # --- End of environment --------------------------------------------------------------------
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)

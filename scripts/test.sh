@@ -40,8 +40,19 @@ reachable() {  # python snippet that exits 0 when the service answers
   "$BIN/python" -c "$1" >/dev/null 2>&1
 }
 
+ensure_pushpin() {
+  command -v pushpin >/dev/null && command -v zurl >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "Installing Debian's pushpin (with condure and zurl) for the live GRIP tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pushpin >/dev/null
+  else
+    echo "The tests through Pushpin need Debian's pushpin: sudo apt-get install pushpin"
+  fi
+}
+
 failed=0
 ensure_chromium
+ensure_pushpin
 
 step "Django checks and migrations"
 NEWSDESK_DATA_DIR=$(mktemp -d) "$BIN/newsdesk" check --fail-level WARNING || failed=1
@@ -103,7 +114,10 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
     # sanitiser, feed-writer and speech fuzzing, feed escaping, a Redis of the test's own), and
     # the browser tests (the XSS corpus too) render what SQLite already rendered (live
     # delivery between processes over PostgreSQL is tested in test_live_multiprocess.py), as
-    # does SQLite's own polling between processes: this run leaves them out.
+    # does SQLite's own polling between processes: this run leaves them out. So does it the
+    # tests through a real Pushpin (50 s here, most of it migrating a database of their own):
+    # what they check does not depend on the database (NEWSDESK_TEST_PUSHPIN_DATABASE_URL
+    # runs them on PostgreSQL by hand).
     run_pytest "$label" \
       --ignore=tests/test_speech_text.py --ignore=tests/test_narration_audio.py \
       --ignore=tests/test_browser.py --ignore=tests/test_narration_player_browser.py \
@@ -115,6 +129,7 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
       --ignore=tests/test_redis_unavailable.py \
       --deselect=tests/test_search.py::test_results_page_in_a_browser \
       --deselect=tests/test_live_multiprocess.py::test_sqlite_polling_reaches_other_processes \
+      --ignore=tests/test_live_pushpin.py \
       "$@"
   ) || failed=1
 elif [ -n "$CI" ]; then

@@ -5,3 +5,6 @@ class LiveConfig(AppConfig):
     name = "newsdesk.live"
     label = "live"
     verbose_name = "Live coverage"
+
+    def ready(self):
+        from newsdesk.live import checks  # noqa: F401  (registers them)

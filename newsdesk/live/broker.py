@@ -307,7 +307,19 @@ broker = Broker()
 
 
 def notify(feed_id, sequence):
-    """Tell every process that a feed changed. Called after the change has committed."""
+    """Tell every process that a feed changed, and Pushpin when it holds readers (GRIP).
+    Called after the change has committed."""
+    if settings.NEWSDESK_PUSHPIN_URL:
+        from newsdesk.live.publisher import publisher_for
+
+        try:
+            publisher_for(settings.NEWSDESK_PUSHPIN_URL).publish(feed_id, sequence)
+        except Exception:
+            # The change is committed: readers recover it from the database, and the editor
+            # must not see an error for a change that was saved.
+            logger.exception(
+                "Live: could not queue change %s of feed %s for Pushpin", sequence, feed_id
+            )
     broker.wake()
     kind = pubsub_kind()
     try:
