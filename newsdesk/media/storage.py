@@ -14,6 +14,8 @@ storage never signs URLs, as public media must be cacheable by anyone.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -161,9 +163,22 @@ class MediaStorage(Storage):
         finally:
             body.close()
 
+    def stream(self, name: str):
+        """The whole object as a file-like body to read() from (close it when done)."""
+        bucket = self.bucket_for(name)
+        return bucket.client.get_object(Bucket=bucket.bucket_name, Key=bucket.key(name))["Body"]
+
     def put(self, name: str, data, *, sha256: str, size: int) -> None:
-        """Store `data` (a file open for reading) under exactly `name`, overwriting, with its
-        checksum in the object's metadata (media push, restore)."""
+        """Store `data` (a seekable file open for reading) under exactly `name`, overwriting.
+
+        The object carries its SHA-256 in its metadata (media push compares it), and the
+        request its MD5 (Content-MD5), so the server refuses bytes that changed on the way.
+        """
+        md5 = hashlib.md5(usedforsecurity=False)
+        data.seek(0)
+        for chunk in iter(lambda: data.read(CHUNK), b""):
+            md5.update(chunk)
+        data.seek(0)
         bucket = self.bucket_for(name)
         params = bucket._get_write_parameters(bucket.key(name))
         params["Metadata"] = {"sha256": sha256}
@@ -172,8 +187,22 @@ class MediaStorage(Storage):
             Key=bucket.key(name),
             Body=data,
             ContentLength=size,
+            ContentMD5=base64.b64encode(md5.digest()).decode(),
             **params,
         )
+
+    def delete_many(self, names) -> None:
+        """Delete objects by storage name, a thousand per request."""
+        by_bucket: dict[str, list[str]] = {}
+        for name in names:
+            by_bucket.setdefault(self.bucket_for(name).bucket_name, []).append(name)
+        for bucket in (self.public, self.private):
+            keys = [bucket.key(name) for name in by_bucket.get(bucket.bucket_name, [])]
+            for start in range(0, len(keys), 1000):
+                batch = [{"Key": key} for key in keys[start : start + 1000]]
+                bucket.client.delete_objects(
+                    Bucket=bucket.bucket_name, Delete={"Objects": batch, "Quiet": True}
+                )
 
     def objects(self, *, include_private: bool = True) -> Iterator[ObjectInfo]:
         """Every object under the prefix, public bucket first, each bucket sorted by key."""
