@@ -17,6 +17,16 @@ def _media_in_tmp(settings, tmp_path):
         use_buckets(settings, settings.MEDIA_BUCKETS)
 
 
+@pytest.fixture
+def local_media(settings):
+    """Media in local files even on the object-storage run: for tests of what happens on
+    disk (temporary files, the media folder a backup copies)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+
+
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory):
     """A SeaweedFS of the session's own (about 8 s to start), for the object-storage tests."""

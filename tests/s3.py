@@ -26,6 +26,8 @@ BACKEND = "newsdesk.media.storage.MediaStorage"
 class TestBuckets:
     location: S3Location
     """The run's buckets, with this test's prefix."""
+    base: S3Location
+    """The run's buckets as configured (use_buckets(settings, base) gives another prefix)."""
 
     @property
     def public_url(self) -> str:
@@ -94,4 +96,4 @@ def use_buckets(settings, base: S3Location) -> TestBuckets:
         **settings.STORAGES,
         "default": {"BACKEND": BACKEND, "OPTIONS": location.storage_options()},
     }
-    return TestBuckets(location)
+    return TestBuckets(location, base)

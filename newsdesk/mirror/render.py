@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from newsdesk.live.models import zone_label
 from newsdesk.media.config import app_media_path, is_private
-from newsdesk.media.storage import bucket_storage
+from newsdesk.media.storage import ObjectInfo, bucket_storage
 from newsdesk.mirror import store
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -171,7 +171,8 @@ class FileSources:
     """Finds the file behind a static or media URL, on disk or in the bucket.
 
     The bucket is listed once per run (a thousand objects per request) rather than asked
-    about each file: a mirror checks every rendition and narration file its pages use.
+    about each file: a mirror checks every rendition and narration file its pages use. Only
+    a name the listing lacks (a rendition made during the run) is asked about on its own.
     """
 
     def __init__(self):
@@ -202,7 +203,20 @@ class FileSources:
         if self._bucket is None:
             self._bucket = {info.name: info for info in storage.objects(include_private=False)}
         info = self._bucket.get(name)
-        return BucketFile(storage, info) if info is not None else None
+        if info is None:
+            # Made since the listing: pages render their image sizes as the crawl goes.
+            head = storage.head(name)
+            if head is None:
+                return None
+            info = ObjectInfo(
+                name=name,
+                size=head["ContentLength"],
+                etag=head.get("ETag", "").strip('"'),
+                modified=head["LastModified"],
+                private=False,
+            )
+            self._bucket[name] = info
+        return BucketFile(storage, info)
 
 
 def source_file(url: str) -> LocalFile | BucketFile | None:
