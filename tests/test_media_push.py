@@ -92,7 +92,7 @@ def test_media_push_moves_a_disk_site_into_the_buckets_and_is_idempotent(setting
     assert digest(b"".join(response.streaming_content)) == on_disk[rendition.file.name]
 
 
-def test_media_push_says_what_is_missing(settings):
+def test_media_push_says_what_is_missing(settings, local_media):
     with pytest.raises(CommandError, match="NEWSDESK_MEDIA_STORAGE is not set"):
         call_command("media", "push", stdout=io.StringIO())
 

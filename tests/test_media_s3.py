@@ -144,7 +144,10 @@ def settings_in_a_process(**env):
         "'admin': s.NEWSDESK_ADMIN_CSP, 'backend': s.STORAGES['default']['BACKEND'], "
         "'media_url': s.MEDIA_URL}))"
     )
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsdesk.settings", **env}
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("NEWSDESK_MEDIA")
+    }  # the object-storage run sets them for the whole suite
+    environment.update(DJANGO_SETTINGS_MODULE="newsdesk.settings", **env)
     return subprocess.run(
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, cwd=ROOT
     )
