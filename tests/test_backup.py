@@ -436,14 +436,21 @@ def test_a_disk_archive_restores_into_buckets_replacing_what_they_held(
 
 
 def test_backup_and_restore_refuse_an_unreachable_bucket(s3_media, settings, tmp_path, db):
-    options = settings.STORAGES["default"]["OPTIONS"]
+    working = settings.STORAGES
+    archive = create_backup(tmp_path / "good.tar", log=quiet).path
+    options = working["default"]["OPTIONS"]
     settings.STORAGES = {
-        **settings.STORAGES,
+        **working,
         "default": {
-            **settings.STORAGES["default"],
+            **working["default"],
             "OPTIONS": {**options, "endpoint_url": "http://127.0.0.1:9"},
         },
     }
     with pytest.raises(CommandError, match="cannot be reached.*Nothing was written"):
         call_command("backup", str(tmp_path / "never.tar"), stdout=io.StringIO())
-    assert not list(tmp_path.iterdir())
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["good.tar"]
+    target = Target(
+        {**connection.settings_dict, "NAME": "never-touched"}, tmp_path / "media", bucket_storage()
+    )
+    with pytest.raises(ArchiveError, match="cannot be reached.*Nothing was changed"):
+        restore_backup(archive, target, force=True, log=quiet)
