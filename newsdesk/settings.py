@@ -9,9 +9,11 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from newsdesk.core.datadir import default_data_dir
 from newsdesk.core.secret import load_or_create_secret_key
+from newsdesk.media import config as media_config
 
 
 def _flag(value: str) -> bool:
@@ -60,11 +62,23 @@ NEWSDESK_PUSHPIN_URL = [
     url.strip().rstrip("/") for url in env.get("NEWSDESK_PUSHPIN_URL", "").split(",") if url.strip()
 ]
 NEWSDESK_PUSHPIN_CHECK_SECONDS = int(env.get("NEWSDESK_PUSHPIN_CHECK_SECONDS", "20"))
+# Not kept as settings: the value holds the bucket's secret (newsdesk/media/config.py).
+_media_storage_from_env = env.get("NEWSDESK_MEDIA_STORAGE", "")
+_media_url_from_env = env.get("NEWSDESK_MEDIA_URL", "")
 # --- End of environment --------------------------------------------------------------------
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 (DATA_DIR / "static").mkdir(exist_ok=True)
 SECRET_KEY = _secret_from_env or load_or_create_secret_key(DATA_DIR)
+try:
+    # Local files (None) or the buckets; a malformed value stops every command here.
+    MEDIA_BUCKETS = media_config.parse_storage(_media_storage_from_env)
+    MEDIA_URL = media_config.media_url(_media_url_from_env)
+except media_config.MediaConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+# Readers' browsers fetch renditions and audio from there when it is another origin.
+_media_origin = media_config.media_origin(MEDIA_URL)
+_MEDIA_SOURCES = [_media_origin] if _media_origin else []
 
 INSTALLED_APPS = [
     "newsdesk.core",
@@ -84,6 +98,7 @@ INSTALLED_APPS = [
     "newsdesk.pagecache",
     "newsdesk.accounts",
     "newsdesk.backup",
+    "newsdesk.media",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.embeds",
@@ -258,8 +273,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "media-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_MEDIA_SOURCES],
+        "media-src": ["'self'", *_MEDIA_SOURCES],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
@@ -270,9 +285,11 @@ CONTENT_SECURITY_POLICY = {
     },
     "EXCLUDE_URL_PREFIXES": ["/admin/"],
 }
+_media = "".join(f" {source}" for source in _MEDIA_SOURCES)
 NEWSDESK_ADMIN_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
+    f"img-src 'self' data: blob:{_media}; media-src 'self' data: blob:{_media}; "
+    "font-src 'self' data:; "
     "connect-src 'self'; frame-src 'self' https:; frame-ancestors 'self'; form-action 'self'; "
     "base-uri 'self'; object-src 'none'"
 )
@@ -290,10 +307,18 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 # The reader pages' own files (site.css, logo, favicon) live in newsdesk/static/newsdesk/.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-MEDIA_URL = "/media/"
+# MEDIA_URL comes from NEWSDESK_MEDIA_URL (above). MEDIA_ROOT holds media only when no
+# bucket is configured (and is what `newsdesk media push` copies from).
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "newsdesk.media.storage.MediaStorage",
+            "OPTIONS": MEDIA_BUCKETS.storage_options(),
+        }
+        if MEDIA_BUCKETS
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
 }
 SERVESTATIC_KEEP_ONLY_HASHED_FILES = False

@@ -1,3 +1,6 @@
+import re
+
+from django.conf import settings
 from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -9,11 +12,15 @@ from newsdesk.feeds import views as feed_views
 from newsdesk.live import api as live_api
 from newsdesk.live import api_schema
 from newsdesk.live import views as live_views
+from newsdesk.media import views as media_views
+from newsdesk.media.config import app_media_path
 from newsdesk.narration import podcast
 from newsdesk.readapi.views import router as read_api
 from newsdesk.search import api as search_api
 from newsdesk.search import views as search_views
 from newsdesk.seo import views as seo_views
+
+APP_MEDIA_PATH = app_media_path(settings.MEDIA_URL)
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -45,9 +52,10 @@ urlpatterns = [
         live_views.update_detail,
         name="live-update",
     ),
-    # Uploaded images are served by the app so that one command gives a complete site;
-    # docs/operations.md shows how to let nginx serve /media/ instead.
-    re_path(r"^media/(?P<path>.*)$", core_views.media),
+    # Media is served by the app so that one command gives a complete site (from the bucket
+    # when NEWSDESK_MEDIA_STORAGE is set); docs/operations.md shows how to let nginx, a load
+    # balancer or a CDN serve /media/ instead.
+    re_path(rf"^{re.escape(APP_MEDIA_PATH[1:])}(?P<path>.*)$", media_views.media),
     # Site, topic, author and live feeds (docs/distribution.md).
     path("", include("newsdesk.feeds.urls")),
     # Wagtail's own front-end URLs, with pages served through core_views.serve_page.

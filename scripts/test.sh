@@ -103,9 +103,22 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
   else
     echo "Redis does not answer at $REDIS_TEST_URL: the PostgreSQL run uses the local cache."
   fi
+  # Media in object storage for this run (DESIGN §4: the same suite on each topology): a
+  # SeaweedFS of its own, started here (about 10 s, beside the SQLite run's start) and stopped
+  # when the run ends. The SQLite run keeps local files.
+  s3_dir=$(mktemp -d)
+  trap '"$BIN/python" -m devservers.seaweedfs stop "$s3_dir" >/dev/null 2>&1; rm -rf "$s3_dir"' EXIT
+  if s3_env=$("$BIN/python" -m devservers.seaweedfs start "$s3_dir" --media-url /media/); then
+    label="$label + S3 media"
+  else
+    echo "SeaweedFS did not start (log: $s3_dir/weed.log): this run keeps local files."
+    [ -n "$CI" ] && failed=1
+    s3_env=""
+  fi
   (
     export DATABASE_URL="$PG_URL"
-    [ "$label" = "PostgreSQL + Redis" ] && export REDIS_URL="$REDIS_TEST_URL"
+    [[ "$label" == "PostgreSQL + Redis"* ]] && export REDIS_URL="$REDIS_TEST_URL"
+    eval "$s3_env"
     # Other Redis database numbers than the SQLite run's for the tests that use their own.
     export NEWSDESK_TEST_REDIS_PAGECACHE_URL=redis://127.0.0.1:6379/6
     export NEWSDESK_TEST_REDIS_MULTIPROCESS_URL=redis://127.0.0.1:6379/7

@@ -4,12 +4,49 @@ from django.test import Client
 
 from newsdesk.core import sites
 from tests.factories import make_user, verify_mfa
+from tests.s3 import location_of, use_buckets
 
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
-    """Uploaded test images go to a throwaway folder, never the developer's data directory."""
+    """Uploaded test images go to a throwaway folder, never the developer's data directory;
+    on the object-storage run (NEWSDESK_MEDIA_STORAGE set), under a key prefix of the test's
+    own in the run's buckets (tests/s3.py)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    if settings.MEDIA_BUCKETS is not None:
+        use_buckets(settings, settings.MEDIA_BUCKETS)
+
+
+@pytest.fixture
+def local_media(settings):
+    """Media in local files even on the object-storage run: for tests of what happens on
+    disk (temporary files, the media folder a backup copies)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A SeaweedFS of the session's own (about 8 s to start), for the object-storage tests."""
+    from devservers.seaweedfs import SeaweedFS
+
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_media(settings, request):
+    """Media in buckets for this test, under a prefix of its own: the run's buckets on the
+    object-storage run, else the session's SeaweedFS. MEDIA_URL stays /media/ (the app's
+    own view); set settings.MEDIA_URL = s3_media.public_url to send readers to the bucket."""
+    if settings.MEDIA_BUCKETS is not None:
+        base = settings.MEDIA_BUCKETS
+    else:
+        base = location_of(request.getfixturevalue("seaweedfs"))
+    return use_buckets(settings, base)
 
 
 @pytest.fixture(autouse=True)

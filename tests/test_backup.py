@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
@@ -27,7 +29,9 @@ from newsdesk.backup.archive import MANIFEST, ArchiveError
 from newsdesk.backup.create import create_backup
 from newsdesk.backup.restore import Target, migration_gap, restore_backup
 from newsdesk.live.models import FeedSequence, LiveUpdate
+from newsdesk.media.storage import bucket_storage
 from tests.factories import ensure_site_structure, make_article, make_live_feed, make_user, post
+from tests.s3 import use_buckets
 
 on_postgresql = connection.vendor == "postgresql"
 
@@ -127,9 +131,9 @@ def integrity(target):
 
 
 @pytest.fixture
-def site(transactional_db):
+def site(transactional_db, local_media):
     """An article with a hero photo and two revisions, a live feed, editors, an MP3, and the
-    temporary files a backup must leave out."""
+    temporary files a backup must leave out, all on disk (buckets: the tests at the end)."""
     ensure_site_structure()  # an earlier transactional test emptied every table
     article = make_article("Harbour reopens after the storm")
     article.title = "Harbour reopens after the storm, ferries run"
@@ -341,3 +345,112 @@ def test_migration_gap_between_archive_and_code():
 
     newer = [*applied, ["live", "9999_from_the_future"], ["gone_app", "0001_initial"]]
     assert migration_gap({"migrations": newer}) == ([], ["live.9999_from_the_future"])
+
+
+# --- Media in buckets (tests/s3.py: a real SeaweedFS) --------------------------------------
+
+
+def digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def bucket_contents(buckets):
+    """{storage name: sha256} of every object of the test's prefix, in both buckets."""
+    client, found = buckets.client(), {}
+    for private in (False, True):
+        bucket = buckets.location.private_bucket if private else buckets.location.bucket
+        for name in buckets.objects(private=private):
+            body = client.get_object(Bucket=bucket, Key=buckets.key(name))["Body"].read()
+            found[name] = digest(body)
+    return found
+
+
+def in_buckets(target):
+    return Target(target.settings_dict, target.media_root, bucket_storage())
+
+
+@pytest.fixture
+def bucket_site(transactional_db, s3_media):
+    """An article with a hero photo (original and a rendition in the buckets) and an MP3."""
+    ensure_site_structure()
+    article = make_article("Harbour reopens after the storm")
+    article.hero_image.get_rendition("width-400|format-webp")
+    default_storage.save("narration/" + "a" * 32 + ".mp3", ContentFile(b"ID3" + b"\x00" * 5000))
+    return article
+
+
+def test_backup_of_buckets_restores_into_other_buckets_and_into_a_folder(
+    bucket_site, s3_media, settings, tmp_path, fresh_target
+):
+    source = bucket_contents(s3_media)
+    assert len(s3_media.objects(private=True)) == 1 and len(s3_media.objects()) >= 2
+    out = io.StringIO()
+    call_command("backup", str(tmp_path / "site.tar"), stdout=out)
+    assert f"(from {bucket_storage().describe()})" in out.getvalue()
+    with tarfile.open(tmp_path / "site.tar") as tar:
+        manifest = json.loads(tar.extractfile(MANIFEST).read())
+        in_archive = {
+            name.removeprefix("media/"): digest(tar.extractfile(name).read())
+            for name in tar.getnames()
+            if name.startswith("media/")
+        }
+    assert in_archive == source
+    assert manifest["media_source"] == "bucket" and manifest["files"] == len(source)
+    for name, value in in_archive.items():
+        assert manifest["members"]["media/" + name]["sha256"] == value
+
+    # Into other, empty buckets: originals land in the private one again.
+    target = fresh_target()
+    other = use_buckets(settings, s3_media.base)
+    restore_backup(tmp_path / "site.tar", in_buckets(target), log=quiet)
+    assert bucket_contents(other) == source
+    assert set(other.objects(private=True)) == set(s3_media.objects(private=True))
+    assert every_row(target) == every_row(source_target())
+    assert not target.media_root.exists()
+
+    # And into a folder: the same archive gives a disk site.
+    folder = fresh_target()
+    restore_backup(tmp_path / "site.tar", folder, log=quiet)
+    assert media_contents(folder.media_root) == source
+
+
+def test_a_disk_archive_restores_into_buckets_replacing_what_they_held(
+    site, tmp_path, fresh_target, request
+):
+    on_disk = {
+        name: value
+        for name, value in media_contents(Path(settings.MEDIA_ROOT)).items()
+        if ".tmp" not in name and not name.startswith("wagtail_uploads")
+    }
+    archive = create_backup(tmp_path / "disk.tar", log=quiet).path
+    buckets = request.getfixturevalue("s3_media")
+    default_storage.save("images/stale.webp", ContentFile(b"from before the restore"))
+    target = in_buckets(fresh_target())
+    with pytest.raises(ArchiveError, match="not empty.*--force"):
+        restore_backup(archive, target, log=quiet)
+    assert "images/stale.webp" in buckets.objects()  # the refusal changed nothing
+    restore_backup(archive, target, force=True, log=quiet)
+    assert bucket_contents(buckets) == on_disk
+    originals = {row[0] for row in query(target, "SELECT file FROM images_newsimage")}
+    assert originals and originals <= set(buckets.objects(private=True))
+
+
+def test_backup_and_restore_refuse_an_unreachable_bucket(s3_media, settings, tmp_path, db):
+    working = settings.STORAGES
+    archive = create_backup(tmp_path / "good.tar", log=quiet).path
+    options = working["default"]["OPTIONS"]
+    settings.STORAGES = {
+        **working,
+        "default": {
+            **working["default"],
+            "OPTIONS": {**options, "endpoint_url": "http://127.0.0.1:9"},
+        },
+    }
+    with pytest.raises(CommandError, match="cannot be reached.*Nothing was written"):
+        call_command("backup", str(tmp_path / "never.tar"), stdout=io.StringIO())
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["good.tar"]
+    target = Target(
+        {**connection.settings_dict, "NAME": "never-touched"}, tmp_path / "media", bucket_storage()
+    )
+    with pytest.raises(ArchiveError, match="cannot be reached.*Nothing was changed"):
+        restore_backup(archive, target, force=True, log=quiet)

@@ -83,3 +83,17 @@ def test_demo_live_feed_spans_a_night_and_is_linked_from_home(client):
     assert "nothing created or changed" in run_demo()
     assert LiveFeedPage.objects.filter(slug="zelenobrid-storm").count() == 1
     assert LiveUpdate.objects.filter(feed=feed).count() == len(visible)
+
+
+def test_demo_loads_into_buckets(s3_media, client, settings):
+    """The demo's images go through storage only: originals private, renditions public."""
+    from wagtail.images import get_image_model
+
+    settings.MEDIA_URL = s3_media.public_url
+    run_demo()
+    originals = {image.file.name for image in get_image_model().objects.all()}
+    assert originals and originals <= set(s3_media.objects(private=True))
+    home = client.get("/").content.decode()
+    public = [name for name in s3_media.objects() if s3_media.public_url + name in home]
+    assert public, "the home page shows renditions from the bucket"
+    assert s3_media.anonymous_get(public[0])[0] == 200

@@ -9,6 +9,8 @@ import feedparser
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
 from django.utils.http import http_date
@@ -97,12 +99,9 @@ def story(title="Dam gates opened", **fields):
 
 def narrate(article):
     """A finished narration, made by hand: one second of silence as a real MP3."""
-    from django.conf import settings
 
     mp3 = encode_mp3(np.zeros(22050, dtype=np.int16), 22050)
-    folder = Path(settings.MEDIA_ROOT) / "narration"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"test-{article.pk}.mp3").write_bytes(mp3)
+    default_storage.save(f"narration/test-{article.pk}.mp3", ContentFile(mp3))
     # Publishing queued a pending job already; this one is finished.
     narration, _ = Narration.objects.update_or_create(
         article=article,

@@ -10,7 +10,8 @@ from django.utils.http import http_date
 
 from newsdesk.core.ranges import ByteRange, Unsatisfiable, if_range_matches, parse_range
 
-pytestmark = pytest.mark.django_db
+# The view's disk side; tests/test_media_s3.py has its bucket side (the same range logic).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_media")]
 
 AUDIO = bytes(range(256)) * 40  # 10,240 bytes
 SIZE = len(AUDIO)

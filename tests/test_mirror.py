@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command, execute_from_command_line
 from django.utils import timezone
 
@@ -236,10 +238,7 @@ def _stable_code(monkeypatch):
 def narrate(article, settings):
     """A real (silent) MP3 and a ready narration row, as the worker would leave them."""
     audio = encode_mp3(np.zeros(22_050, dtype=np.int16), 22_050)
-    name = f"narration/{article.slug}.mp3"
-    path = Path(settings.MEDIA_ROOT) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(audio)
+    name = default_storage.save(f"narration/{article.slug}.mp3", ContentFile(audio))
     Narration.objects.update_or_create(
         article=article,
         defaults={
@@ -647,3 +646,44 @@ def test_the_copy_opens_from_the_file_system(site, tmp_path, monkeypatch):
         assert page.locator(".key-events").bounding_box()["y"] >= header["y"] + header["height"]
         assert not [url for url in requests if "events" in url or "updates.json" in url]
         browser.close()
+
+
+# --- Media in a bucket (tests/s3.py: a real SeaweedFS) -------------------------------------
+
+
+def sha256_of(data):
+    return store.sha256_bytes(data)
+
+
+@pytest.mark.parametrize("readers_fetch_from_the_bucket", [True, False])
+def test_mirror_copies_media_from_the_bucket(
+    s3_media, site, client, settings, tmp_path, readers_fetch_from_the_bucket
+):
+    if readers_fetch_from_the_bucket:
+        settings.MEDIA_URL = s3_media.public_url  # another origin: the pages point there
+    lead = site["lead"]
+    page = client.get(lead.url).content.decode()
+    assert (s3_media.public_url in page) is readers_fetch_from_the_bucket
+    outdir = tmp_path / "mirror"
+    summary, _ = mirror(outdir)
+    assert summary.broken == 0
+    problems, checked = check_links_independently(outdir)
+    assert problems == [] and checked > 100
+    copied = {
+        path.relative_to(outdir / "media").as_posix(): sha256_of(path.read_bytes())
+        for path in (outdir / "media").rglob("*")
+        if path.is_file()
+    }
+    assert site["audio"] in copied
+    assert not any(name.startswith("original_images/") for name in copied)
+    bucket = s3_media.client()
+    for name, value in copied.items():
+        body = bucket.get_object(Bucket=s3_media.location.bucket, Key=s3_media.key(name))
+        assert sha256_of(body["Body"].read()) == value, name
+    article = BeautifulSoup((outdir / file_of(lead.url)).read_text(), "html.parser")
+    hero = article.select_one(".article__hero img")
+    assert hero["src"].startswith("../../media/images/")
+    assert article.select_one("audio")["src"] == "../../media/" + site["audio"]
+
+    again, _ = mirror(outdir)
+    assert (again.rendered, again.written) == (0, 0)

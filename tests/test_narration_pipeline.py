@@ -9,6 +9,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_tasks_db.models import DBTaskResult
@@ -103,8 +104,8 @@ def test_a_job_makes_an_mp3_with_timings_for_what_is_read(settings):
     assert run(narration) == "ready"
     narration.refresh_from_db()
     assert narration.status == AudioStatus.READY
-    path = Path(settings.MEDIA_ROOT) / narration.audio
-    data = path.read_bytes()
+    with default_storage.open(narration.audio) as opened:  # on disk or in the bucket
+        data = opened.read()
     header = read_frame_header(data)
     assert header.layer == 3 and header.channels == 1
     assert narration.audio_bytes == len(data)
@@ -147,7 +148,7 @@ def test_editing_one_paragraph_synthesizes_only_that_paragraph(settings):
     assert len(new_pieces) == 1
     narration.refresh_from_db()
     assert narration.audio != first_audio
-    assert not (Path(settings.MEDIA_ROOT) / first_audio).exists(), "replaced audio is removed"
+    assert not default_storage.exists(first_audio), "replaced audio is removed"
 
 
 def test_republishing_unchanged_text_queues_nothing():
@@ -183,7 +184,7 @@ def test_a_missing_voice_fails_the_job_with_plain_words_and_the_article_stays_pu
     assert "NEWSDESK_VOICE" in narration.error
 
 
-def test_a_failing_job_is_retried_with_back_off_then_marked_failed(settings, tmp_path):
+def test_a_failing_job_is_retried_with_back_off_then_marked_failed(settings, tmp_path, local_media):
     article = make_article("Flood defences hold")
     narration = narration_for(article)
     # A file where the audio folder should be: writing the MP3 fails like a full disk would.

@@ -199,7 +199,7 @@ def full_tmpfs(tmp_path):
 
 @pytest.mark.django_db
 def test_narration_on_a_full_disk_leaves_no_partial_file_and_is_retried(
-    settings, tmp_path, full_tmpfs
+    settings, tmp_path, full_tmpfs, local_media
 ):
     folder, filler = full_tmpfs
     settings.DATA_DIR = tmp_path / "data"  # the paragraph cache, on a disk with space

@@ -53,7 +53,9 @@ def test_the_worker_runs_the_chore_before_narration_recovery():
     assert names.index("fail_abandoned_tasks") < names.index("recover_narration")
 
 
-def test_a_temporary_mp3_left_by_a_dead_writer_is_removed_and_a_live_ones_kept(settings, tmp_path):
+def test_a_temporary_mp3_left_by_a_dead_writer_is_removed_and_a_live_ones_kept(
+    settings, tmp_path, local_media
+):
     settings.MEDIA_ROOT = tmp_path
     folder = actions.audio_root()
     folder.mkdir(parents=True)

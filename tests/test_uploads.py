@@ -645,7 +645,22 @@ def test_live_update_pictures_are_clean(editor, client):
 # --- Importer and the clean-up command -------------------------------------------------------
 
 
-def test_importer_stores_clean_images_once():
+@pytest.fixture(params=["files", "buckets"])
+def media_kind(request):
+    """Both kinds of media storage: local files, and buckets in a real SeaweedFS."""
+    return request.getfixturevalue("s3_media") if request.param == "buckets" else None
+
+
+def originals_are_private(buckets):
+    """With buckets: every original is in the private bucket and none in the public one."""
+    if buckets is None:
+        return
+    names = {image.file.name for image in get_image_model().objects.all()}
+    assert names and names <= set(buckets.objects(private=True))
+    assert not names & set(buckets.objects())
+
+
+def test_importer_stores_clean_images_once(media_kind):
     ensure_site_structure()
     data = field_jpeg()
     image, created = importer_images.save_image(
@@ -660,9 +675,10 @@ def test_importer_stores_clean_images_once():
     assert (again.pk, created_again) == (image.pk, False)
     with pytest.raises(importer_images.ImageSkipped, match="something besides the picture"):
         importer_images.save_image(gifar(), "x.jpg", title="x", alt="", credit="")
+    originals_are_private(media_kind)
 
 
-def test_clean_images_command(client):
+def test_clean_images_command(client, media_kind):
     ensure_site_structure()
     image = make_image("Old upload")
     legacy = "original_images/IMG_9 at the safehouse.jpg"
@@ -683,3 +699,4 @@ def test_clean_images_command(client):
     out = io.StringIO()
     call_command("clean_images", stdout=out)
     assert "0 cleaned, 2 unchanged" in out.getvalue() or "0 cleaned" in out.getvalue()
+    originals_are_private(media_kind)

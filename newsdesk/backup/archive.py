@@ -3,7 +3,8 @@
 Layout (`tar tf` shows it):
 
     database/newsdesk.sqlite3   or   database/newsdesk.pgdump   (pg_dump --format=custom)
-    media/<path under MEDIA_ROOT>  one member per file
+    media/<storage name>        one member per file: under MEDIA_ROOT, or an object of
+                                either bucket when media is in object storage
     manifest.json               last, because it holds the sha256 of every member before it
 
 Plain tar, not compressed: images and MP3s are compressed already, a custom-format pg_dump is
@@ -37,10 +38,12 @@ class ArchiveError(Exception):
 
 @dataclass
 class MediaFile:
-    path: Path
+    path: Path | None
+    """On disk; None for an object in a bucket (create.py reads those)."""
     name: str
-    """Path under MEDIA_ROOT, with forward slashes."""
+    """Path under MEDIA_ROOT (the storage name), with forward slashes."""
     size: int
+    mtime: float = 0.0
 
 
 def is_temporary(relative: PurePosixPath) -> bool:
@@ -93,13 +96,17 @@ class Writer:
         with open(path, "rb") as source:
             if size is None:
                 size = os.fstat(source.fileno()).st_size
-            info = tarfile.TarInfo(name)
-            info.size = size
-            info.mtime = int(os.fstat(source.fileno()).st_mtime)
-            info.mode = 0o640
-            reader = HashingReader(source, size, name)
-            self.tar.addfile(info, reader)
-            reader.check_complete()
+            return self.add_stream(source, name, size, os.fstat(source.fileno()).st_mtime)
+
+    def add_stream(self, source, name: str, size: int, mtime: float) -> int:
+        """Add `size` bytes read from `source` (a file, a bucket object's body) as `name`."""
+        info = tarfile.TarInfo(name)
+        info.size = size
+        info.mtime = int(mtime)
+        info.mode = 0o640
+        reader = HashingReader(source, size, name)
+        self.tar.addfile(info, reader)
+        reader.check_complete()
         self.members[name] = {"size": size, "sha256": reader.digest.hexdigest()}
         return size
 

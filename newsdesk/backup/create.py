@@ -2,9 +2,14 @@
 
 The database is copied first and the media after it: files only appear before the rows that
 name them are committed (narration and uploads write the file, then the row), so every file
-the copied database refers to is already on disk when the media copy starts. Files added
-later are harmless extras. A file deleted in between (an image removed during the backup)
-would be missing; the summary does not hide that, restore reports no error for it.
+the copied database refers to is already on disk (or in the bucket) when the media copy
+starts. Files added later are harmless extras. A file deleted in between (an image removed
+during the backup) would be missing; the summary does not hide that, restore reports no
+error for it.
+
+With media in object storage (NEWSDESK_MEDIA_STORAGE) the objects of both buckets (public
+and private) are streamed into the archive under the same member names a disk backup uses,
+media/<storage name>, so an archive restores into either kind of storage.
 """
 
 from __future__ import annotations
@@ -16,14 +21,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
 from newsdesk.backup import database
-from newsdesk.backup.archive import FORMAT, ArchiveError, Writer, media_files
+from newsdesk.backup.archive import (
+    FORMAT,
+    ArchiveError,
+    MediaFile,
+    Writer,
+    is_temporary,
+    media_files,
+)
+from newsdesk.media.storage import BucketUnavailable, bucket_storage
 from newsdesk.mirror.summary import size as human_size
 
 PROGRESS_BYTES = 256 * 1024 * 1024
@@ -34,6 +48,7 @@ PROGRESS_FILES = 2000
 class BackupSummary:
     path: Path
     engine: str
+    media_source: str = "files"
     database_bytes: int = 0
     files: int = 0
     media_bytes: int = 0
@@ -45,7 +60,8 @@ class BackupSummary:
         return [
             f"Backup written to {self.path}",
             f"  database   {self.engine}, {human_size(self.database_bytes)}",
-            f"  media      {self.files:,} files, {human_size(self.media_bytes)}",
+            f"  media      {self.files:,} files, {human_size(self.media_bytes)}"
+            + ("" if self.media_source == "files" else f" (from {self.media_source})"),
             f"  archive    {human_size(self.archive_bytes)}",
             f"  time       {self.seconds:.1f} s ("
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
@@ -78,9 +94,14 @@ def create_backup(
 ) -> BackupSummary:
     settings_dict = connections[alias].settings_dict
     engine = database.engine_of(settings_dict)
+    storage = bucket_storage()
+    if storage is not None:
+        try:
+            storage.check()
+        except BucketUnavailable as error:
+            raise ArchiveError(f"{error} Nothing was written.") from None
     target = resolve_target(path)
-    media_root = Path(settings.MEDIA_ROOT)
-    summary = BackupSummary(target, engine)
+    summary = BackupSummary(target, engine, storage.describe() if storage else "files")
     started = time.monotonic()
     writer = Writer(target)
     try:
@@ -89,7 +110,7 @@ def create_backup(
             log(f"Copying the {engine} database ...")
             manifest = dump_database(engine, settings_dict, alias, dump)
             summary.database_bytes = dump.stat().st_size
-            files = media_files(media_root)
+            files = list_media(storage)
             check_space(target.parent, summary.database_bytes + sum(f.size for f in files))
             summary.phases["database"] = time.monotonic() - started
             writer.add(dump, database.member_for(engine))
@@ -103,6 +124,7 @@ def create_backup(
                 "migrations": manifest.pop("migrations"),
                 "files": summary.files,
                 "bytes": summary.media_bytes,
+                "media_source": "bucket" if storage else "files",
             }
         )
     except BaseException:
@@ -125,6 +147,40 @@ def dump_database(engine: str, settings_dict: dict, alias: str, dump: Path) -> d
     return {"migrations": [list(key) for key in applied], "pg_dump": version}
 
 
+def list_media(storage) -> list[MediaFile]:
+    """What to copy: the files under MEDIA_ROOT, or the objects of both buckets."""
+    if storage is None:
+        return media_files(Path(settings.MEDIA_ROOT))
+    return [
+        MediaFile(None, info.name, info.size, info.modified.timestamp())
+        for info in storage.objects()
+        if not is_temporary(PurePosixPath(info.name))
+    ]
+
+
+def add_one(writer: Writer, media: MediaFile) -> int:
+    """Add one file or object; FileNotFoundError when it was deleted since it was listed."""
+    name = f"media/{media.name}"
+    if media.path is not None:
+        return writer.add(media.path, name, media.size)
+    try:
+        with bucket_storage().stream(media.name) as body:
+            return writer.add_stream(body, name, media.size, media.mtime)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise FileNotFoundError(media.name) from None
+        raise _bucket_failed(media.name, error) from error
+    except BotoCoreError as error:
+        raise _bucket_failed(media.name, error) from error
+
+
+def _bucket_failed(name: str, error: Exception) -> ArchiveError:
+    return ArchiveError(
+        f"Reading {name} from the bucket failed ({error}). Nothing was left under the "
+        "archive's name; run the backup again once the object storage answers."
+    )
+
+
 def add_media(writer: Writer, files, summary: BackupSummary, log) -> float:
     started = time.monotonic()
     total = sum(f.size for f in files)
@@ -132,7 +188,7 @@ def add_media(writer: Writer, files, summary: BackupSummary, log) -> float:
     next_report = PROGRESS_BYTES
     for number, media in enumerate(files, start=1):
         try:
-            summary.media_bytes += writer.add(media.path, f"media/{media.name}", media.size)
+            summary.media_bytes += add_one(writer, media)
         except FileNotFoundError:
             continue  # deleted since it was listed: nothing refers to it any more
         summary.files += 1

@@ -4,6 +4,12 @@ Order matters for "a bad archive changes nothing": the manifest is read and chec
 the code and the target first; every member is extracted beside its destination and checked
 against its sha256; only then is the database replaced (a rename for SQLite, one transaction
 for PostgreSQL) and, last, the media folder swapped in with a rename.
+
+With media in object storage (NEWSDESK_MEDIA_STORAGE) the last step uploads the verified
+files into the buckets instead (originals to the private one, by name), each sent with its
+MD5 so the server refuses altered bytes, then deletes the objects the archive does not have,
+so the buckets hold exactly the archive's media as the folder would. Any archive restores into
+either kind of storage: the member names are the storage names in both.
 """
 
 from __future__ import annotations
@@ -16,19 +22,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.db.migrations.loader import MigrationLoader
 
 from newsdesk.backup import database
 from newsdesk.backup.archive import ArchiveError, extract_verified, read_manifest
+from newsdesk.media.storage import BucketUnavailable
 from newsdesk.mirror.summary import size as human_size
 
 
 @dataclass
 class Target:
-    """Where a restore writes: the database (a connection's settings_dict) and MEDIA_ROOT."""
+    """Where a restore writes: the database (a connection's settings_dict) and MEDIA_ROOT,
+    or the buckets when `storage` (newsdesk.media.storage.MediaStorage) is given."""
 
     settings_dict: dict
     media_root: Path
+    storage: object = None
 
     @property
     def engine(self) -> str:
@@ -43,8 +53,13 @@ class Target:
             held = database.sqlite_contents(self.sqlite_path)
         else:
             held = database.pg_contents(self.settings_dict)
-        files = sum(1 for _ in self.media_root.rglob("*")) if self.media_root.is_dir() else 0
-        return "; ".join(part for part in (held, f"{files} media entries" if files else "") if part)
+        if self.storage is not None:
+            objects = sum(1 for _ in self.storage.objects())
+            media = f"{objects} objects in the media buckets" if objects else ""
+        else:
+            files = sum(1 for _ in self.media_root.rglob("*")) if self.media_root.is_dir() else 0
+            media = f"{files} media entries" if files else ""
+        return "; ".join(part for part in (held, media) if part)
 
 
 @dataclass
@@ -122,7 +137,10 @@ def restore_backup(
         )
         log("Putting the database in place ...")
         put_database(manifest, target, written)
-        put_media(staging / "media", target.media_root)
+        if target.storage is not None:
+            put_media_in_buckets(staging / "media", manifest, target.storage, log)
+        else:
+            put_media(staging / "media", target.media_root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary.pending_migrations = pending
@@ -131,6 +149,11 @@ def restore_backup(
 
 
 def check_compatible(manifest: dict, target: Target, force: bool) -> None:
+    if target.storage is not None:
+        try:
+            target.storage.check()
+        except BucketUnavailable as error:
+            raise ArchiveError(f"{error} Nothing was changed.") from None
     engine = manifest["database"]["engine"]
     if engine != target.engine:
         where = "with DATABASE_URL unset" if engine == "sqlite" else "with DATABASE_URL set"
@@ -149,8 +172,8 @@ def check_compatible(manifest: dict, target: Target, force: bool) -> None:
     if held and not force:
         raise ArchiveError(
             f"The target is not empty ({held}). Restoring replaces the whole database and "
-            "media folder. Stop `newsdesk serve` and `newsdesk worker`, then run again with "
-            "--force to replace them. Nothing was changed."
+            "media (folder or buckets). Stop `newsdesk serve` and `newsdesk worker`, then run "
+            "again with --force to replace them. Nothing was changed."
         )
 
 
@@ -200,3 +223,30 @@ def put_media(staged: Path, media_root: Path) -> None:
         os.replace(media_root, previous)
     os.replace(staged, media_root)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def put_media_in_buckets(staged: Path, manifest: dict, storage, log) -> None:
+    """Upload every verified media file, then delete the objects the archive lacks."""
+    wanted = {
+        member.removeprefix("media/"): entry
+        for member, entry in manifest.get("members", {}).items()
+        if member.startswith("media/")
+    }
+    log(f"Uploading {len(wanted):,} media files to {storage.describe()} ...")
+    done = 0
+    try:
+        for done, (name, entry) in enumerate(sorted(wanted.items()), start=1):
+            with open(staged / name, "rb") as data:
+                storage.put(name, data, sha256=entry["sha256"], size=entry["size"])
+            if done % 1000 == 0:
+                log(f"  {done:,}/{len(wanted):,} uploaded")
+        extra = [info.name for info in storage.objects() if info.name not in wanted]
+        storage.delete_many(extra)
+    except (BotoCoreError, ClientError) as error:
+        raise ArchiveError(
+            f"The database is restored, but uploading media to the bucket stopped after "
+            f"{done:,} of {len(wanted):,} files ({error}). Run the same restore again with "
+            "--force once the object storage answers."
+        ) from error
+    if extra:
+        log(f"  removed {len(extra):,} objects the archive does not have")

@@ -18,7 +18,8 @@ class NewsImage(AbstractImage):
 
     Every new file is cleaned before it is stored (uploads.py: type by content, byte and
     pixel limits, polyglots refused, metadata such as GPS removed) and stored under a
-    generated name in original_images/, which is never served to readers (core.views.media).
+    generated name in original_images/, which is never served to readers (media.views.media)
+    and goes to the private bucket when media is in object storage (media/storage.py).
     """
 
     credit = models.CharField(

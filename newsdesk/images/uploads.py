@@ -39,11 +39,15 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from newsdesk.images import containers
+from newsdesk.media import config as media_config
 
 EXTENSIONS = {containers.JPEG: "jpg", containers.PNG: "png", containers.WEBP: "webp"}
 ORIGINALS_DIR = "original_images"
-PRIVATE_MEDIA = (f"{ORIGINALS_DIR}/", "wagtail_uploads/")
-"""Media folders never served to readers: originals, and Wagtail's half-finished uploads."""
+PRIVATE_MEDIA = media_config.PRIVATE_FOLDERS
+"""Media folders never served to readers: originals, and Wagtail's half-finished uploads
+(stored in the private bucket when media is in object storage)."""
+if f"{ORIGINALS_DIR}/" not in PRIVATE_MEDIA:  # pragma: no cover - a guard against a rename
+    raise RuntimeError("original_images/ must stay a private media folder")
 JPEG_FALLBACK_QUALITY = 92
 WEBP_QUALITY = 90
 

@@ -55,16 +55,17 @@ from pathlib import Path
 
 from django.conf import settings
 
+from newsdesk.media.config import app_media_path
 from newsdesk.mirror import changes, linkcheck, links, plan, snapshot, store
 from newsdesk.mirror.render import (
     NOTE_TIME,
     REDIRECTS,
+    FileSources,
     Reader,
     Response,
     is_file_url,
     moved_page,
     snapshot_note,
-    source_file,
     taken_at,
 )
 from newsdesk.mirror.summary import MirrorError, Summary
@@ -87,7 +88,12 @@ class Builder:
         self.max_pages = max_pages
         self.progress_every = progress_every
         self.log = log
-        self.origin = links.Origin(settings.NEWSDESK_BASE_URL)
+        self.origin = links.Origin(
+            settings.NEWSDESK_BASE_URL,
+            media_url=settings.MEDIA_URL if "://" in settings.MEDIA_URL else "",
+            media_path=app_media_path(settings.MEDIA_URL),
+        )
+        self.sources = FileSources()
         self.reader = Reader(self.origin.base_url)
         self.staging = store.Staging(self.outdir)
 
@@ -183,7 +189,7 @@ class Builder:
     # --- One file --------------------------------------------------------------------------
 
     def _file(self, url: str, file: str) -> tuple[store.Entry, list[links.Link]] | None:
-        if is_file_url(url) and (source := source_file(url)) is not None:
+        if is_file_url(url) and (source := self.sources.find(url)) is not None:
             return self._copy(url, file, source)
         self.summary.rendered += 1
         if self.summary.rendered > self.max_pages:
@@ -251,24 +257,23 @@ class Builder:
         self._store(file, entry, moved_page(href))
         return entry, found
 
-    def _copy(self, url: str, file: str, source: Path):
-        try:
-            stat = source.stat()
-        except FileNotFoundError:
+    def _copy(self, url: str, file: str, source):
+        stamp = source.stamp()
+        if stamp is None:
             return None
-        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
         old = self.old.get(file)
         if old and old.kind == "asset" and old.signature == stamp and self._on_disk(file):
             self.summary.unchanged += 1
             return old, [links.Link(_url_of(self.old, target), target) for target in old.links]
         entry = store.Entry(url=url, sha256="", size=0, kind="asset", signature=stamp)
         if file.endswith(".css"):
-            text = source.read_text(encoding="utf-8")
+            text = source.read_bytes().decode("utf-8")
             rewritten = links.rewrite_css(text, url, file, self.origin)
             entry.links = sorted({link.file for link in rewritten.links})
             self._store(file, entry, rewritten.text.encode())
             return entry, rewritten.links
-        entry.sha256, entry.size = store.sha256_file(source), stat.st_size
+        # Both kinds of stamp start with the size in bytes ("SIZE:MTIME", "SIZE:ETAG").
+        entry.sha256, entry.size = source.sha256(), int(stamp.split(":", 1)[0])
         if self._same_as_copy(file, entry):
             self.summary.unchanged += 1
         else:

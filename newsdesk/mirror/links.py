@@ -6,6 +6,9 @@ path from the file that contains it, and a directory URL names its index file
 (`/news/` seen from `news/some-story/index.html` is `../index.html`), because a file system
 has no index documents.
 
+Media served from another origin (NEWSDESK_MEDIA_URL on a CDN or the bucket) is copied too:
+its URLs count as the site's own /media/ ones, so the copy never depends on that origin.
+
 The rule for absolute URLs to the site (NEWSDESK_BASE_URL):
 
 - in a link a reader follows or a file a page loads (href, src, srcset, poster, data-*
@@ -56,6 +59,10 @@ class Origin:
     """The public site the mirror copies, from NEWSDESK_BASE_URL (e.g. https://news.example)."""
 
     base_url: str
+    media_url: str = ""
+    """NEWSDESK_MEDIA_URL when media is served from another origin (a CDN, the bucket): its
+    files are copied too, as if they were under `media_path` on the site."""
+    media_path: str = "/media/"
 
     @property
     def netloc(self) -> str:
@@ -86,6 +93,8 @@ def resolve(ref: str, base: str, origin: Origin) -> tuple[str, str] | None:
     ref = ref.strip()
     if not ref or ref.startswith("#"):
         return None
+    if origin.media_url and ref.startswith(origin.media_url):
+        ref = origin.media_path + ref[len(origin.media_url) :]
     parts = urlsplit(ref)
     if parts.scheme:
         if parts.scheme.lower() not in ("http", "https") or parts.netloc.lower() != origin.netloc:
@@ -238,8 +247,10 @@ def _attribute(rewriter: _Rewriter, attribute: markup.Attribute, canonical: bool
 
 def _looks_like_url(value: str, origin: Origin) -> bool:
     value = value.strip()
-    return (value.startswith("/") and not value.startswith("//")) or value.startswith(
-        origin.base_url + "/"
+    return (
+        (value.startswith("/") and not value.startswith("//"))
+        or value.startswith(origin.base_url + "/")
+        or bool(origin.media_url and value.startswith(origin.media_url))
     )
 
 

@@ -2,15 +2,17 @@
 
 Pages go through the whole Django stack with the test client (middleware, Wagtail routing,
 templates), on the public host name from NEWSDESK_BASE_URL, so they are byte for byte what the
-site serves. Static and media files are read from where Django keeps them instead: there
-may be tens of thousands of image renditions and audio files, and their size and
-modification time are enough to know whether a copy is current.
+site serves. Static and media files are read from where Django keeps them instead (the disk,
+or the public bucket when media is in object storage): there may be tens of thousands of
+image renditions and audio files, and their size and modification time (in a bucket: size
+and ETag) are enough to know whether a copy is current.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +28,10 @@ from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from newsdesk.images.uploads import PRIVATE_MEDIA
 from newsdesk.live.models import zone_label
+from newsdesk.media.config import app_media_path, is_private
+from newsdesk.media.storage import ObjectInfo, bucket_storage
+from newsdesk.mirror import store
 
 REDIRECTS = (301, 302, 303, 307, 308)
 CONDITIONAL = {"etag": "If-None-Match", "last_modified": "If-Modified-Since"}
@@ -115,36 +119,123 @@ class Reader:
         return found
 
 
-def source_file(url: str) -> Path | None:
-    """The file on disk behind a static or media URL, when Django keeps one there."""
-    for prefix, storage in ((settings.STATIC_URL, staticfiles_storage), (settings.MEDIA_URL, None)):
-        if not prefix.startswith("/") or not url.startswith(prefix):
-            continue
-        name = url[len(prefix) :]
+class LocalFile:
+    """A static or media file on disk."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def stamp(self) -> str | None:
+        """What says the file changed (size and modification time), None when it is gone."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+    def sha256(self) -> str:
+        return store.sha256_file(self.path)
+
+    def copy_to(self, target: Path) -> None:
+        shutil.copyfile(self.path, target)
+
+
+class BucketFile:
+    """A media object in the public bucket; read once, when the copy needs its bytes."""
+
+    def __init__(self, storage, info):
+        self.storage = storage
+        self.info = info
+        self._data: bytes | None = None
+
+    def stamp(self) -> str:
+        return f"{self.info.size}:{self.info.etag}"
+
+    def read_bytes(self) -> bytes:
+        if self._data is None:
+            with self.storage.open(self.info.name, "rb") as opened:
+                self._data = opened.read()
+        return self._data
+
+    def sha256(self) -> str:
+        return store.sha256_bytes(self.read_bytes())
+
+    def copy_to(self, target: Path) -> None:
+        target.write_bytes(self.read_bytes())
+
+
+class FileSources:
+    """Finds the file behind a static or media URL, on disk or in the bucket.
+
+    The bucket is listed once per run (a thousand objects per request) rather than asked
+    about each file: a mirror checks every rendition and narration file its pages use. Only
+    a name the listing lacks (a rendition made during the run) is asked about on its own.
+    """
+
+    def __init__(self):
+        self._bucket: dict[str, object] | None = None
+
+    def find(self, url: str) -> LocalFile | BucketFile | None:
+        media_path = app_media_path(settings.MEDIA_URL)
+        for prefix, storage in ((settings.STATIC_URL, staticfiles_storage), (media_path, None)):
+            if not prefix.startswith("/") or not url.startswith(prefix):
+                continue
+            name = url[len(prefix) :]
+            if storage is None:
+                if is_private(name):
+                    return None  # never copied: fetched like a page, it is a 404 (a broken link)
+                return self._media(name)
+            found = _storage_path(storage, name)
+            if found is None or not found.is_file():
+                located = finders.find(name)
+                found = Path(located) if isinstance(located, str) else None
+            return LocalFile(found) if found is not None else None
+        return None
+
+    def _media(self, name: str) -> LocalFile | BucketFile | None:
+        storage = bucket_storage()
         if storage is None:
-            if name.lower().startswith(PRIVATE_MEDIA):
-                return None  # never copied: fetched like a page, it is a 404 (a broken link)
-            return _storage_path(default_storage, name)
-        found = _storage_path(storage, name)
-        if found is None or not found.is_file():
-            located = finders.find(name)
-            found = Path(located) if isinstance(located, str) else None
-        return found
-    return None
+            found = _storage_path(default_storage, name)
+            return LocalFile(found) if found is not None else None
+        if self._bucket is None:
+            self._bucket = {info.name: info for info in storage.objects(include_private=False)}
+        info = self._bucket.get(name)
+        if info is None:
+            # Made since the listing: pages render their image sizes as the crawl goes.
+            head = storage.head(name)
+            if head is None:
+                return None
+            info = ObjectInfo(
+                name=name,
+                size=head["ContentLength"],
+                etag=head.get("ETag", "").strip('"'),
+                modified=head["LastModified"],
+                private=False,
+            )
+            self._bucket[name] = info
+        return BucketFile(storage, info)
+
+
+def source_file(url: str) -> LocalFile | BucketFile | None:
+    """The file behind one static or media URL (FileSources.find, without its listing cache)."""
+    return FileSources().find(url)
 
 
 def is_file_url(url: str) -> bool:
-    """Static and media URLs: copied from disk, not rendered."""
+    """Static and media URLs: copied from disk or the bucket, not rendered."""
     return any(
         prefix.startswith("/") and url.startswith(prefix)
-        for prefix in (settings.STATIC_URL, settings.MEDIA_URL)
+        for prefix in (settings.STATIC_URL, app_media_path(settings.MEDIA_URL))
     )
 
 
 def _storage_path(storage, name: str) -> Path | None:
     try:
         return Path(storage.path(name))
-    except Exception:  # noqa: BLE001 - remote storages have no path; bad names have none
+    except Exception:  # noqa: BLE001 - bad names have no path
         return None
 
 

@@ -173,10 +173,11 @@ class Staging:
         target.write_bytes(data)
         self.files[file] = len(data)
 
-    def copy(self, file: str, source: Path) -> None:
+    def copy(self, file: str, source) -> None:
+        """Stage a copy of `source` (render.LocalFile or render.BucketFile)."""
         target = self.root / file
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        source.copy_to(target)
         self.files[file] = target.stat().st_size
 
     def commit(self) -> None:

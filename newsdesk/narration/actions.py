@@ -7,6 +7,8 @@ is found by `recover_stalled()` (run by `newsdesk worker` at start and every 30 
 again. Failures are retried with back-off; a broken voice is not (it needs the operator).
 """
 
+import hashlib
+import io
 import logging
 import os
 import socket
@@ -15,11 +17,13 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from newsdesk.core.storage_errors import is_disk_full
+from newsdesk.media.storage import bucket_storage
 from newsdesk.narration import audio, script
 from newsdesk.narration.engine import VoiceError
 from newsdesk.narration.models import AudioStatus, LexiconEntry, LiveBriefing, Narration
@@ -276,34 +280,53 @@ def _retry_or_fail(row, error, started):
 
 
 def audio_root():
+    """Where narration files are on disk (local media only)."""
     return Path(settings.MEDIA_ROOT) / AUDIO_DIR
 
 
 def cache_dir():
+    """The paragraph synthesis cache: per host even when media is in a bucket (a cache)."""
     return Path(settings.DATA_DIR) / "cache" / "narration"
 
 
 def publish_file(rendering):
-    """Write the MP3 under its content hash (atomically); returns its path under MEDIA_ROOT."""
-    folder = audio_root()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{rendering.content_hash[:32]}.mp3"
-    target = folder / name
-    if not target.exists():
-        temporary = folder / f".{name}.{os.getpid()}.tmp"
-        try:
-            with open(temporary, "wb") as file:
-                file.write(rendering.mp3)
-                # On disk before the rename, so a crash never leaves a short MP3 under the
-                # real name.
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            # A full disk (or anything else) leaves no partial file behind; the job retries.
-            temporary.unlink(missing_ok=True)
-            raise
-    return f"{AUDIO_DIR}/{name}"
+    """Store the MP3 under its content hash; returns its storage name (narration/<hash>.mp3).
+
+    A name never gets other bytes, so a file that exists is left alone, and two workers
+    writing the same name at once write the same bytes. In a bucket (NEWSDESK_MEDIA_STORAGE)
+    every host's readers get it from there; on disk it is written atomically (below).
+    """
+    name = f"{AUDIO_DIR}/{rendering.content_hash[:32]}.mp3"
+    storage = bucket_storage()
+    if storage is None:
+        _write_local(name, rendering.mp3)
+    elif not storage.exists(name):
+        storage.put(
+            name,
+            io.BytesIO(rendering.mp3),
+            sha256=hashlib.sha256(rendering.mp3).hexdigest(),
+            size=len(rendering.mp3),
+        )
+    return name
+
+
+def _write_local(name, data):
+    """Write under a temporary name, fsync, rename: a crash never leaves a short MP3 under
+    the real name, and a full disk leaves no partial file behind (the job retries)."""
+    target = Path(settings.MEDIA_ROOT) / name
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def remove_unused_file(name):
@@ -312,7 +335,7 @@ def remove_unused_file(name):
         or LiveBriefing.objects.filter(audio=name).exists()
     )
     if not in_use:
-        (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
+        default_storage.delete(name)
 
 
 # --- Recovery ------------------------------------------------------------------------------
@@ -356,8 +379,11 @@ def remove_abandoned_files():
 
     A worker killed while writing (kill -9, the OOM killer) cannot run its own clean-up, and
     the half-written file would stay in media for ever. Only files of dead processes on this
-    machine go: a live writer's file is about to be renamed.
+    machine go: a live writer's file is about to be renamed. A bucket has no such files (an
+    object appears whole or not at all), so there is nothing to do when media is in one.
     """
+    if bucket_storage() is not None:
+        return 0
     folder = audio_root()
     removed = 0
     for path in folder.glob(".*.tmp") if folder.exists() else ():

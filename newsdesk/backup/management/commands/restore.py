@@ -9,12 +9,14 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from newsdesk.backup.archive import ArchiveError
 from newsdesk.backup.restore import Target, restore_backup
+from newsdesk.media.storage import bucket_storage
 
 
 class Command(BaseCommand):
     help = (
         "Restore an archive written by `newsdesk backup` into the configured database "
-        "(DATABASE_URL, or the SQLite file in NEWSDESK_DATA_DIR) and media folder. Checks every "
+        "(DATABASE_URL, or the SQLite file in NEWSDESK_DATA_DIR) and media (the folder, or the "
+        "buckets of NEWSDESK_MEDIA_STORAGE). Checks every "
         "checksum first; a damaged archive changes nothing. Stop the site before restoring."
     )
 
@@ -37,7 +39,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
 
         connection = connections[DEFAULT_DB_ALIAS]
-        target = Target(connection.settings_dict, Path(settings.MEDIA_ROOT))
+        target = Target(connection.settings_dict, Path(settings.MEDIA_ROOT), bucket_storage())
         # The SQLite file is replaced with a rename and PostgreSQL's tables are dropped and
         # made again: no connection of ours may hold either open.
         connections.close_all()
