@@ -98,3 +98,19 @@ def test_lead_headline_has_a_readable_column_beside_a_running_live_feed(browser,
     assert bullets == "none"
     page.screenshot(path=ARTIFACTS / f"layout-home-{width}.png", full_page=True)
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    "kind", ["home", "article", "live", "news", "topic", "author", "search", "search-empty"]
+)
+def test_no_sideways_scroll_on_a_320_px_phone(browser, site, kind):
+    page = open_page(browser, site["url"] + site[kind], 320)
+    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter(element => element.getBoundingClientRect().right > innerWidth + 0.5)
+            .map(element => element.tagName.toLowerCase() + "." + element.className)"""
+    )
+    assert scroll_width <= 320, f"{kind} page is {scroll_width} px wide: {wide}"
+    page.screenshot(path=ARTIFACTS / f"layout-{kind}-320.png", full_page=True)
+    page.context.close()
