@@ -316,6 +316,9 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 # The admin must not call out to wagtail.org: newsrooms may run where that is watched or blocked.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+# Nor to Gravatar: an editor's avatar would send a hash of their e-mail address to a third
+# party on every admin page (and the admin's CSP blocks it anyway: two console errors a page).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING = {

@@ -9,7 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.search import index
@@ -18,6 +18,7 @@ from newsdesk.articles.blocks import ArticleBodyBlock, readable_text
 from newsdesk.articles.reading import count_words, reading_minutes
 from newsdesk.articles.structured_data import news_article
 from newsdesk.core.forms import NewsdeskPageForm
+from newsdesk.core.panels import DraftInlinePanel
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
 
 PAGE_SIZE = 20
@@ -271,9 +272,11 @@ class ArticlePage(RestrictionsOnceMixin, Page):
     objects = ArticleManager()
 
     content_panels = [
-        FieldPanel("title", classname="title", heading=_("Headline")),
+        # TitleFieldPanel, not FieldPanel: it fills the slug (on the Promote tab) from the
+        # headline until the article is first published, so a first Publish needs no slug typed.
+        TitleFieldPanel("title", heading=_("Headline")),
         FieldPanel("standfirst"),
-        InlinePanel("byline", label=_("Author"), min_num=1, heading=_("Byline")),
+        DraftInlinePanel("byline", label=_("Author"), min_num=1, heading=_("Byline")),
         MultiFieldPanel(
             [
                 FieldPanel("hero_image"),
@@ -285,8 +288,8 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         FieldPanel("body"),
         FieldPanel("topics"),
         FieldPanel("live_feed"),
-        InlinePanel("corrections", label=_("Correction"), heading=_("Corrections")),
-        InlinePanel("related_links", label=_("Related story"), heading=_("Related stories")),
+        DraftInlinePanel("corrections", label=_("Correction"), heading=_("Corrections")),
+        DraftInlinePanel("related_links", label=_("Related story"), heading=_("Related stories")),
     ]
     settings_panels = [
         MultiFieldPanel(
