@@ -362,6 +362,22 @@ def test_live_blog_posting_structured_data(client):
     assert entry["isBasedOn"] == "https://example.org/post/1"
 
 
+def test_structured_data_and_the_json_feed_keep_paragraphs_apart(client):
+    feed = make_live_feed()
+    post(
+        feed,
+        "Shelters open",
+        body="<p>Shelters open at 6 p.m.</p><p>Expect <i>long</i> queues.</p>",
+    )
+    page = page_for(client, feed.url)
+    data = json.loads(page.find("script", type="application/ld+json").string)
+    assert (
+        data["liveBlogUpdate"][0]["articleBody"] == "Shelters open at 6 p.m.\nExpect long queues."
+    )
+    item = json.loads(client.get(f"{feed.url}feed.json").content)["items"][0]
+    assert item["summary"] == "Shelters open at 6 p.m. Expect long queues."
+
+
 def test_rss_feed_lists_updates_with_stable_guids(client):
     feed = make_live_feed()
     update = post(feed, "Bridge closed")

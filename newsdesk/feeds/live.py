@@ -9,10 +9,11 @@ import uuid
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, strip_tags
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from newsdesk.core.plaintext import html_to_line
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.feeds import content
 from newsdesk.feeds.articles import FEED_LENGTH, SUMMARY_WORDS
@@ -58,7 +59,7 @@ def _entry(feed, update, body_html):
     image = None
     if update.image:
         image = content.rendition(update.image, content.INLINE_SPEC, alt=update.image_alt)
-    text = " ".join(strip_tags(update.body).split())
+    text = html_to_line(update.body)
     return Entry(
         id=entry_id(feed, update),
         title=update.headline,
