@@ -320,6 +320,17 @@ def test_source_and_verification_make_one_attribution_line(client):
     assert line.a["href"] == "https://example.org/post/1"
 
 
+def test_the_verification_label_is_shown_when_the_update_names_no_source(client):
+    feed = make_live_feed()
+    post(feed, "Our reporter saw the bridge closed", verification="confirmed")
+    line = page_for(client, feed.url).select_one(".update__source")
+    assert line is not None
+    assert "Source:" not in line.text
+    assert line.select_one(".verification--confirmed").text == "Confirmed by our reporters"
+    item = json.loads(client.get(f"{feed.url}feed.json").content)["items"][0]
+    assert "<p>Confirmed by our reporters</p>" in item["content_html"]
+
+
 def test_corrections_are_shown_on_the_update(client):
     feed = make_live_feed()
     update = post(feed, "Two people hurt")

@@ -80,8 +80,7 @@ def _content(update, body_html, image):
     parts = [body_html, content.figure(image)]
     if update.embed_url:
         parts.append(format_html('<p><a href="{}">{}</a></p>', update.embed_url, update.embed_url))
-    if update.has_source:
-        parts.append(_source(update))
+    parts.append(_source(update))
     parts += [
         format_html(
             "<p><strong>{}, {}:</strong> {}</p>",
@@ -95,6 +94,9 @@ def _content(update, body_html, image):
 
 
 def _source(update):
+    """Who reported it and how far it is verified; the verification even without a source."""
+    if not update.has_source:
+        return format_html("<p>{}</p>", update.get_verification_display())
     name = update.source_name or update.source_url
     who = format_html('<a href="{}">{}</a>', update.source_url, name) if update.source_url else name
     channel = format_html(", {}", update.source_channel) if update.source_channel else ""
