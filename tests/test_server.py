@@ -69,7 +69,9 @@ def test_serve_runs_the_site_and_its_worker(data_env):
         status, body = wait_for(f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"})
         assert status == 200 and b"<main" in body
         deadline = time.monotonic() + 60
-        while not any("Starting worker" in line for line in lines):
+        # Two task loops: quick tasks apart from narration (newsdesk/server/taskloops.py).
+        loops = ("queues=*", "queues=narration")
+        while not all(any(line.rstrip().endswith(loop) for line in lines) for loop in loops):
             assert time.monotonic() < deadline, "".join(lines)
             time.sleep(0.3)
     finally:
