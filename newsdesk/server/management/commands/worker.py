@@ -50,7 +50,20 @@ class Command(BaseCommand):
 
 
 def configure_logging(verbosity):
-    """What db_worker would set: the task loggers at INFO, or DEBUG from verbosity 2."""
-    level = {0: logging.CRITICAL, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    for name in ("django_tasks", "django_tasks_db"):
-        logging.getLogger(name).setLevel(level)
+    """The task loggers: at the default verbosity (1), the loops' start and stop, and failed
+    tasks with their traceback; a line for every task that runs from verbosity 2.
+
+    At the default, a line per task buried everything else: loading the demo or an import
+    queues a search-index update per object (hundreds of lines), and narration logs its
+    own result line (newsdesk.narration.actions) anyway.
+    """
+    if verbosity == 0:
+        per_task = loops = logging.CRITICAL
+    elif verbosity == 1:
+        per_task, loops = logging.WARNING, logging.INFO
+    elif verbosity == 2:
+        per_task = loops = logging.INFO
+    else:
+        per_task = loops = logging.DEBUG
+    logging.getLogger("django_tasks").setLevel(per_task)
+    logging.getLogger("django_tasks_db").setLevel(loops)
