@@ -37,6 +37,8 @@ LANGUAGE_CODE = env.get("NEWSDESK_LANGUAGE", "en")
 NEWSDESK_BASE_URL = env.get(
     "NEWSDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '8000')}"
 ).rstrip("/")
+NEWSDESK_BASE_URL_IS_DEFAULT = not env.get("NEWSDESK_BASE_URL")
+"""True when the address above is the local default: `newsdesk mirror` says so loudly."""
 NEWSDESK_VOICE = env.get("NEWSDESK_VOICE", "")
 NEWSDESK_NARRATION_WPM = int(env.get("NEWSDESK_NARRATION_WPM", "165"))
 NEWSDESK_FEED_CONTENT = env.get("NEWSDESK_FEED_CONTENT", "full").strip().lower()
