@@ -87,7 +87,9 @@ def test_demo_live_feed_spans_a_night_and_is_linked_from_home(client):
     story = ArticlePage.objects.get(slug="brid-river-rises")
     assert story.live_feed_id == feed.pk
     block = client.get(story.url).content.decode().split('class="article-live"', 1)[1]
-    assert "Where to find shelter" in block and f'href="{feed.url}"' in block
+    latest = max((u for u in visible if not u.is_pinned), key=lambda u: u.published_at)
+    assert latest.headline in block and f'href="{feed.url}"' in block
+    assert "Where to find shelter" not in block  # the pinned update stays on the feed's page
 
     assert "nothing created or changed" in run_demo()
     assert LiveFeedPage.objects.filter(slug="zelenobrid-storm").count() == 1

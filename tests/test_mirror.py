@@ -203,6 +203,11 @@ def test_snapshot_marks_the_live_feed_static_and_adds_the_note():
     expected = '<div data-static class="live" data-live-feed data-sequence="4">'
     assert frozen == expected + "\n  <p>NOTE</p>\n<header>"
     assert snapshot.freeze("<p>No feed here</p>", "<p>NOTE</p>") is None
+    # Under an article: still, and without the page's note.
+    embed = '<section data-embed data-live-feed data-events-url="/live/s/events">\n<h2>'
+    assert snapshot.freeze(embed, "<p>NOTE</p>") == (
+        "<section data-static data-embed data-live-feed>\n<h2>"
+    )
 
 
 def test_link_graph_checks():

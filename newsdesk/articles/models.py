@@ -201,8 +201,10 @@ class NewsIndexPage(RestrictionsOnceMixin, Page):
         return context
 
 
-ARTICLE_LIVE_UPDATES = 10
-"""How many of an embedded live feed's updates an article shows; the feed page has the rest."""
+ARTICLE_LIVE_UPDATES = 4
+"""How many of an embedded live feed's updates an article shows (and keeps showing as new ones
+arrive); the feed page has the rest. Four, as on the reference page: enough to run back past
+midnight, short enough not to bury the article (ten ran past 5,000 px on a phone)."""
 
 
 class ArticlePage(RestrictionsOnceMixin, Page):
@@ -380,19 +382,29 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         return context
 
     def live_block(self):
-        """The embedded live feed's latest updates, as the feed page groups them by day, or
-        None without a feed readers can open."""
+        """The embedded live feed's latest few updates (not its pinned one), as the feed page
+        groups them by day, and where its script picks the feed up; None without a feed
+        readers can open. The feed page has the rest, a link away."""
         if self.live_feed_id is None:
             return None
         from newsdesk.live.feed import timeline  # the live app imports this module
-        from newsdesk.live.models import LiveFeedPage
+        from newsdesk.live.models import FeedSequence, LiveFeedPage
 
         feed = LiveFeedPage.objects.live().public().filter(pk=self.live_feed_id).first()
         if feed is None:
             return None
-
-        days, pinned, has_older, _ = timeline(feed, page_size=ARTICLE_LIVE_UPDATES)
-        return {"feed": feed, "days": days, "pinned": pinned, "has_older": has_older}
+        # The position before the timeline, as on the feed page: a change landing in between
+        # shows up in both, and the script replaces the element, rather than in neither.
+        sequence = FeedSequence.objects.filter(feed=feed).values_list("last", flat=True).first()
+        days, _, has_older, _ = timeline(feed, page_size=ARTICLE_LIVE_UPDATES)
+        return {
+            "feed": feed,
+            "days": days,
+            "has_older": has_older,
+            "sequence": sequence or 0,
+            "still": not feed.is_live,
+            "limit": ARTICLE_LIVE_UPDATES,
+        }
 
 
 class ArticleAuthor(Orderable):
