@@ -26,8 +26,9 @@ demo: export NEWSDESK_DEBUG ?= true
 demo: $(VENV)/.installed
 	$(BIN)/newsdesk migrate --no-input --verbosity 0
 	$(BIN)/newsdesk collectstatic --no-input --verbosity 0
-	$(BIN)/newsdesk demo --with-admin
-	$(BIN)/newsdesk serve --host 127.0.0.1 --port $(PORT)
+	$(BIN)/newsdesk demo
+# --demo-admin: the admin account's sign-in details come last, once the site and worker are up.
+	$(BIN)/newsdesk serve --host 127.0.0.1 --port $(PORT) --demo-admin
 
 test: $(VENV)/.installed-dev
 	bash scripts/test.sh

@@ -39,6 +39,8 @@ LANGUAGE_CODE = env.get("NEWSDESK_LANGUAGE", "en")
 NEWSDESK_BASE_URL = env.get(
     "NEWSDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '8000')}"
 ).rstrip("/")
+NEWSDESK_BASE_URL_IS_DEFAULT = not env.get("NEWSDESK_BASE_URL")
+"""True when the address above is the local default: `newsdesk mirror` says so loudly."""
 NEWSDESK_VOICE = env.get("NEWSDESK_VOICE", "")
 NEWSDESK_NARRATION_WPM = int(env.get("NEWSDESK_NARRATION_WPM", "165"))
 NEWSDESK_FEED_CONTENT = env.get("NEWSDESK_FEED_CONTENT", "full").strip().lower()
@@ -223,7 +225,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks ----------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Narration has a queue of its own so that quick tasks never wait behind it (server/taskloops.py).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "narration"],
+    }
+}
 
 # --- Authentication and security -----------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -346,6 +354,9 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 # The admin must not call out to wagtail.org: newsrooms may run where that is watched or blocked.
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+# Nor to Gravatar: an editor's avatar would send a hash of their e-mail address to a third
+# party on every admin page (and the admin's CSP blocks it anyway: two console errors a page).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING = {

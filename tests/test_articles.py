@@ -471,6 +471,35 @@ def test_an_article_shows_its_live_feed_newest_first_under_each_day(client):
     ]
 
 
+def test_an_article_shows_the_latest_few_updates_and_follows_the_feed(client):
+    from newsdesk.articles.models import ARTICLE_LIVE_UPDATES
+    from newsdesk.live.models import FeedSequence
+
+    feed = make_live_feed("Storm over the coast")
+    for number in range(ARTICLE_LIVE_UPDATES + 3):
+        post(feed, f"Update {number}")
+    post(feed, "What we know", is_pinned=True)
+    article = make_article("Storm leaves the city", live_feed=feed)
+    html = client.get(article.url).content.decode()
+    block = BeautifulSoup(html, "html.parser").select_one(".article-live")
+    headlines = [h.get_text() for h in block.select(".update__headline")]
+    newest = ARTICLE_LIVE_UPDATES + 2
+    assert headlines == [f"Update {n}" for n in range(newest, newest - ARTICLE_LIVE_UPDATES, -1)]
+    # The live page's script follows the feed from where the page stands.
+    assert block.has_attr("data-live-feed") and block.has_attr("data-embed")
+    assert block["data-events-url"] == f"{feed.url}events"
+    assert block["data-sequence"] == str(FeedSequence.objects.get(feed=feed).last)
+    assert block["data-limit"] == str(ARTICLE_LIVE_UPDATES)
+    assert not block.has_attr("data-static")
+    assert block.select_one(".live__older a")["href"] == feed.url
+    assert "newsdesk/live.js" in html
+    feed.status = feed.Status.ENDED
+    feed.save_revision().publish()
+    html = client.get(article.url).content.decode()
+    assert BeautifulSoup(html, "html.parser").select_one(".article-live").has_attr("data-static")
+    assert "newsdesk/live.js" not in html  # nothing to follow
+
+
 def test_an_unpublished_live_feed_is_not_shown_on_the_article(client):
     feed = make_live_feed("Closed coverage")
     post(feed, "Secret draft entry")
@@ -488,7 +517,7 @@ def test_article_with_a_live_feed_query_count_is_bounded(client, django_assert_m
     article = make_article(live_feed=feed)
     client.get(article.url)
     # The article's own (no topics here, so no stories on the same topic: one fewer), plus
-    # five for the feed (the feed page, its updates, pinned update, authors, corrections),
-    # whatever its number of updates. 13 measured.
-    with django_assert_max_num_queries(ARTICLE_QUERIES - 1 + 5):
+    # six for the feed (the feed page, its sequence for the script to follow on from, its
+    # updates, pinned update, authors, corrections), whatever its number of updates.
+    with django_assert_max_num_queries(ARTICLE_QUERIES - 1 + 6):
         assert client.get(article.url).status_code == 200

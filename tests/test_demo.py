@@ -43,6 +43,15 @@ def test_demo_admin_credentials_are_generated_once(settings):
     assert password in first
     assert (password_file.stat().st_mode & 0o777) == 0o600
     assert password in run_demo("--with-admin")
+    # The two-step secret's provisioning URI is kept beside the password, to be found again.
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    otpauth = settings.DATA_DIR / "demo-admin-otpauth"
+    assert otpauth.read_text().strip() == TOTPDevice.objects.get(user__username="admin").config_url
+    assert (otpauth.stat().st_mode & 0o777) == 0o600
+    # The block ends with what is typed: user name, password, secret, where they are kept.
+    tail = first.rstrip().splitlines()[-8:]
+    assert tail[0].endswith("/admin/") and tail[1].endswith("admin") and password in tail[2]
 
 
 def test_demo_live_feed_spans_a_night_and_is_linked_from_home(client):
@@ -78,7 +87,9 @@ def test_demo_live_feed_spans_a_night_and_is_linked_from_home(client):
     story = ArticlePage.objects.get(slug="brid-river-rises")
     assert story.live_feed_id == feed.pk
     block = client.get(story.url).content.decode().split('class="article-live"', 1)[1]
-    assert "Where to find shelter" in block and f'href="{feed.url}"' in block
+    latest = max((u for u in visible if not u.is_pinned), key=lambda u: u.published_at)
+    assert latest.headline in block and f'href="{feed.url}"' in block
+    assert "Where to find shelter" not in block  # the pinned update stays on the feed's page
 
     assert "nothing created or changed" in run_demo()
     assert LiveFeedPage.objects.filter(slug="zelenobrid-storm").count() == 1

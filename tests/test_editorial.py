@@ -218,6 +218,27 @@ def test_article_without_an_author_is_refused(client_for):
     assert not ArticlePage.objects.filter(slug="council-approves-new-shelters").exists()
 
 
+def test_a_draft_saves_with_a_blank_new_byline_row_and_publishing_asks_for_the_author(
+    client_for,
+):
+    """Autosave posts the form as it stands: the blank author row Wagtail shows (or one just
+    added) must not stop the draft, or every autosave of a new article fails (core/panels.py)."""
+    client, _ = client_for(roles.EDITORS)
+    blank = inline_formset([{"author": ""}])
+    response = post_article(client, make_author(), None, byline=blank)
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    draft = ArticlePage.objects.get(slug="council-approves-new-shelters")
+    assert not draft.live
+    assert list(draft.get_latest_revision_as_object().byline.all()) == []
+
+    response = post_article(
+        client, make_author(), "action-publish", byline=blank, slug="second", title="Second"
+    )
+    assert response.status_code == 200
+    assert b"This field is required" in response.content
+    assert not ArticlePage.objects.filter(slug="second").exists()
+
+
 def test_rich_text_is_sanitised_on_the_way_in(client_for):
     client, _ = client_for(roles.EDITORS)
     hostile = '<p>Hello<script>alert(1)</script> <a href="javascript:alert(2)">link</a></p>'

@@ -205,9 +205,11 @@ def test_live_feed_page_in_ukrainian(client, settings):
     assert text_of(page, ".live__date") == "27 січня 2024 р."
     assert text_of(page, ".live__timeline .update__time time") == "15:34"
     assert text_of(page, ".update--key .update__badge") == "Ключова подія"
-    assert prose_of(page, ".update__source") == (
+    assert prose_of(page, ".live__timeline .update__source") == (
         "Джерело: Одеська ОВА, через Telegram Підтверджено нашими журналістами"
     )
+    # The pinned update names no source: its verification label stands alone.
+    assert prose_of(page, ".live__pinned .update__source") == "Не підтверджено"
     assert text_of(page, ".update__share a") == "Постійне посилання"
     # Labels for live.js: its {n}, {headline} and {zone} placeholders survive translation, and
     # the three samples (1, 2, 5) give Intl.PluralRules("uk") its one, few and many forms.

@@ -320,6 +320,17 @@ def test_source_and_verification_make_one_attribution_line(client):
     assert line.a["href"] == "https://example.org/post/1"
 
 
+def test_the_verification_label_is_shown_when_the_update_names_no_source(client):
+    feed = make_live_feed()
+    post(feed, "Our reporter saw the bridge closed", verification="confirmed")
+    line = page_for(client, feed.url).select_one(".update__source")
+    assert line is not None
+    assert "Source:" not in line.text
+    assert line.select_one(".verification--confirmed").text == "Confirmed by our reporters"
+    item = json.loads(client.get(f"{feed.url}feed.json").content)["items"][0]
+    assert "<p>Confirmed by our reporters</p>" in item["content_html"]
+
+
 def test_corrections_are_shown_on_the_update(client):
     feed = make_live_feed()
     update = post(feed, "Two people hurt")
@@ -360,6 +371,22 @@ def test_live_blog_posting_structured_data(client):
     assert entry["datePublished"] == "2024-01-27T10:47:00+02:00"
     assert entry["articleBody"].startswith("Strike reported")
     assert entry["isBasedOn"] == "https://example.org/post/1"
+
+
+def test_structured_data_and_the_json_feed_keep_paragraphs_apart(client):
+    feed = make_live_feed()
+    post(
+        feed,
+        "Shelters open",
+        body="<p>Shelters open at 6 p.m.</p><p>Expect <i>long</i> queues.</p>",
+    )
+    page = page_for(client, feed.url)
+    data = json.loads(page.find("script", type="application/ld+json").string)
+    assert (
+        data["liveBlogUpdate"][0]["articleBody"] == "Shelters open at 6 p.m.\nExpect long queues."
+    )
+    item = json.loads(client.get(f"{feed.url}feed.json").content)["items"][0]
+    assert item["summary"] == "Shelters open at 6 p.m. Expect long queues."
 
 
 def test_rss_feed_lists_updates_with_stable_guids(client):

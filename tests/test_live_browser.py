@@ -430,6 +430,51 @@ def test_falls_back_to_polling_when_the_stream_is_blocked(server, browser):
     context.close()
 
 
+MAKE_ARTICLE = """
+from newsdesk.live.models import LiveFeedPage
+from tests.factories import make_article
+article = make_article(TITLE, live_feed=LiveFeedPage.objects.get(slug=FEED))
+print("URL=" + article.url)
+"""
+
+
+def test_a_feed_embedded_in_an_article_follows_the_feed_and_stays_short(server, browser):
+    """Under an article, the feed's latest four updates, kept current by the live page's
+    script over the same event stream; the oldest drops off as a new one arrives."""
+    updates = [{"minutes_ago": 60 - n, "headline": f"Update number {n}"} for n in range(6)]
+    updates.append({"minutes_ago": 30, "headline": "What we know", "is_pinned": True})
+    server.make_feed("embedded", updates)
+    output = server.python(MAKE_ARTICLE, FEED="embedded", TITLE="Flood defences hold")
+    url = server.url + re.search(r"^URL=(.*)$", output, re.MULTILINE).group(1)
+    page, problems = open_live(browser, url, viewport="phone")
+    embed = page.locator(".article-live")
+
+    def headlines():
+        return embed.locator(".update__headline").all_inner_texts()
+
+    assert headlines() == [f"Update number {n}" for n in (5, 4, 3, 2)]  # not the pinned one
+    new_id = server.post("embedded", "Dam gates opened")
+    page.wait_for_selector(f".article-live #update-{new_id}", timeout=5_000)
+    assert headlines() == ["Dam gates opened", *(f"Update number {n}" for n in (5, 4, 3))]
+    assert page.locator(f"#update-{new_id} .update__headline").evaluate("h => h.tagName") == "H4"
+    # A change to the pinned update (never in the embed) does not bring it in.
+    pinned = server.post("embedded", "Shelters open", "--pinned")
+    after = server.post("embedded", "Pumps arrive")  # events come in order: the pin came first
+    page.wait_for_selector(f".article-live #update-{after}", timeout=5_000)
+    assert page.locator(f"#update-{pinned}").count() == 0
+    # The earlier pinned update was unpinned by the new pin: it joins the timeline by its time.
+    followed = ["Pumps arrive", "Dam gates opened", "What we know", "Update number 5"]
+    assert headlines() == followed
+    assert page.locator(".article-live .key-events, .article-live .live__pinned").count() == 0
+    height = embed.evaluate("section => section.getBoundingClientRect().height")
+    assert height < 2_500, f"the embedded feed is {height:.0f} px tall"
+    assert problems == [], problems
+    page.screenshot(path=ARTIFACTS / "article-live-embed-phone.png", full_page=True)
+    page.reload(wait_until="load")
+    assert headlines() == followed  # what the server renders now
+    page.context.close()
+
+
 @pytest.mark.parametrize("viewport_name", ["phone", "desktop"])
 def test_live_page_screenshots(browser, showcase, viewport_name):
     page, problems = open_live(browser, showcase["url"], viewport=viewport_name)

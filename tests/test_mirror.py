@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command, execute_from_command_line
 from django.utils import timezone
+from wagtail.models import Site
 
 from newsdesk.articles.models import Author
 from newsdesk.mirror import builder, linkcheck, links, plan, snapshot, store
@@ -204,6 +205,11 @@ def test_snapshot_marks_the_live_feed_static_and_adds_the_note():
     expected = '<div data-static class="live" data-live-feed data-sequence="4">'
     assert frozen == expected + "\n  <p>NOTE</p>\n<header>"
     assert snapshot.freeze("<p>No feed here</p>", "<p>NOTE</p>") is None
+    # Under an article: still, and without the page's note.
+    embed = '<section data-embed data-live-feed data-events-url="/live/s/events">\n<h2>'
+    assert snapshot.freeze(embed, "<p>NOTE</p>") == (
+        "<section data-static data-embed data-live-feed>\n<h2>"
+    )
 
 
 def test_link_graph_checks():
@@ -574,10 +580,32 @@ def test_changed_code_renders_everything_but_writes_only_new_bytes(site, tmp_pat
     assert summary.mode == "full" and summary.written == 0
 
 
-def test_the_command_prints_a_summary(site, tmp_path, capsys):
+def test_the_command_prints_a_summary(site, tmp_path, capsys, settings):
+    settings.NEWSDESK_BASE_URL_IS_DEFAULT = False
     call_command("mirror", str(tmp_path / "mirror"))
-    output = capsys.readouterr().out
-    assert "broken links             0" in output and "pages rendered" in output
+    captured = capsys.readouterr()
+    assert "broken links             0" in captured.out and "pages rendered" in captured.out
+    assert f"Site address in the copy: {BASE} (NEWSDESK_BASE_URL)." in captured.out
+    assert captured.err == ""
+
+
+def test_the_command_says_loudly_when_the_address_is_only_the_default(
+    site, tmp_path, capsys, settings
+):
+    """Run without NEWSDESK_BASE_URL (and without the server's PORT), a copy used to carry
+    http://127.0.0.1:8000 in its canonical links and feeds, and said so only in passing."""
+    settings.NEWSDESK_BASE_URL = "http://127.0.0.1:8000"
+    settings.NEWSDESK_BASE_URL_IS_DEFAULT = True
+    Site.objects.filter(is_default_site=True).update(hostname="127.0.0.1", port=8123)
+    call_command("mirror", str(tmp_path / "mirror"))
+    warning = capsys.readouterr().err
+    assert "Site address in the copy: http://127.0.0.1:8000, the local default" in warning
+    assert "NEWSDESK_BASE_URL is not set" in warning
+    assert "(The site was last served at http://127.0.0.1:8123.)" in warning
+    assert warning.rstrip().endswith(
+        "set NEWSDESK_BASE_URL to the site's public address and run again."
+    )
+    assert 'href="http://127.0.0.1:8000/"' in (tmp_path / "mirror" / "index.html").read_text()
 
 
 def test_the_mirror_stays_out_of_the_data_folders(db, settings):

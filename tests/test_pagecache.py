@@ -624,6 +624,54 @@ def test_a_live_update_refreshes_an_article_that_shows_the_feed(site, newsroom):
     assert "Ferry crossings resume" in site.request(urls["story"]).text
 
 
+def test_narration_ready_after_the_article_was_cached_refreshes_what_shows_it(
+    site, newsroom, settings, tmp_path
+):
+    """The audio arrives minutes after the publish: its write is a queryset update (no
+    signal), and it must still refresh the article, the feeds' enclosures and the podcast."""
+    from newsdesk.narration.actions import run_job
+    from newsdesk.narration.models import Narration
+
+    settings.DATA_DIR = tmp_path  # the synthesis cache
+    urls = {**pages(newsroom), "podcast": "/feeds/podcast.xml"}
+    fill(site, urls)
+    story = newsroom["story"]
+    assert "Listen to this article" not in site.request(urls["story"]).text
+    narration = Narration.objects.get(article=story)
+    assert run_job("article", narration.pk) == "ready"
+    narration.refresh_from_db()
+    shown = dropped(urls)
+    assert {"story", "podcast", "rss", "json", "energy-feed", "reporter-feed"} <= shown
+    assert not {"unrelated", "sport", "sport-feed", "other", "live", "robots"} & shown
+    page = site.request(urls["story"]).text
+    assert "Listen to this article" in page
+    assert '"AudioObject"' in page  # the structured data
+    assert narration.audio_url in site.request(urls["rss"]).text  # the enclosure
+    assert f"urn:uuid:{narration.guid}" in site.request(urls["podcast"]).text
+    # The read API is never cached here (docs/caching.md): it answers from the database.
+    assert narration.audio_url in site.request(f"/api/v2/pages/{story.pk}/").text
+
+
+def test_a_live_briefing_ready_after_the_feed_was_cached_refreshes_its_page(
+    site, newsroom, settings, tmp_path
+):
+    from newsdesk.narration.actions import run_job
+    from newsdesk.narration.models import LiveBriefing
+
+    settings.DATA_DIR = tmp_path
+    feed = newsroom["feed"]
+    post(feed, "Dam gates opened at 10:47 AM", is_key_event=True)
+    urls = pages(newsroom)
+    fill(site, urls)
+    assert "Listen: the latest key events" not in site.request(urls["live"]).text
+    briefing = LiveBriefing.objects.get(feed=feed)
+    assert run_job("briefing", briefing.pk) == "ready"
+    shown = dropped(urls)
+    assert "live" in shown
+    assert not {"story", "unrelated", "energy", "robots"} & shown
+    assert "Listen: the latest key events" in site.request(urls["live"]).text
+
+
 def test_a_view_restriction_refreshes_every_page(site, newsroom):
     # A restriction hides the page and all below it, wherever they were shown.
     from wagtail.models import PageViewRestriction

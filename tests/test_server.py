@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -69,10 +70,44 @@ def test_serve_runs_the_site_and_its_worker(data_env):
         status, body = wait_for(f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"})
         assert status == 200 and b"<main" in body
         deadline = time.monotonic() + 60
-        while not any("Starting worker" in line for line in lines):
+        # Two task loops: quick tasks apart from narration (newsdesk/server/taskloops.py).
+        loops = ("queues=*", "queues=narration")
+        while not all(any(line.rstrip().endswith(loop) for line in lines) for loop in loops):
             assert time.monotonic() < deadline, "".join(lines)
             time.sleep(0.3)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     assert server.returncode == 0, "".join(lines)
+
+
+def test_make_demo_prints_the_admin_sign_in_last(data_env):
+    """`newsdesk serve --demo-admin` (make demo): the user name, password and two-step secret
+    come after the server's and the worker's start-up, not buried under a line per task."""
+    env = {**data_env, "NEWSDESK_VOICE": "/nowhere/voice.onnx"}  # no narration: quick tasks only
+    migrate = newsdesk("migrate", "--no-input", "--verbosity", "0", env=env)
+    assert migrate.wait(timeout=180) == 0, migrate.stdout.read()
+    create = "from tests.factories import make_article; [make_article() for _ in range(5)]"
+    made = newsdesk("shell", "-c", create, env=env, cwd=Path(__file__).parents[1])
+    assert made.wait(timeout=120) == 0, made.stdout.read()
+    port = free_port()
+    server = newsdesk("serve", "--port", str(port), "--demo-admin", env=env)
+    lines = []
+    threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("  Sign in with") for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    text = "".join(lines)
+    password = (Path(env["NEWSDESK_DATA_DIR"]) / "demo-admin-password").read_text().strip()
+    block = text.index("  User name:   admin")
+    assert text.index(f"  Password:    {password}") > block
+    assert text.index("  Secret:      ") > block
+    for start_up in ("Uvicorn running", "queues=*", "queues=narration"):
+        assert text.index(start_up) < block, start_up
+    assert "otpauth://" in (Path(env["NEWSDESK_DATA_DIR"]) / "demo-admin-otpauth").read_text()
+    assert "state=SUCCESSFUL" not in text  # no line per task at the default verbosity

@@ -1,13 +1,12 @@
 """The blocks an article body is made of."""
 
-import html
-import re
-
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.rich_text import RichText
+
+from newsdesk.core.plaintext import html_to_text
 
 PARAGRAPH_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 READ_ALOUD_BLOCKS = ("paragraph", "heading", "quote")
@@ -105,14 +104,6 @@ class ArticleBodyBlock(blocks.StreamBlock):
     quote = QuoteBlock()
     image = ImageBlock()
     embed = EmbedWithCaptionBlock()
-
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def html_to_text(markup: str) -> str:
-    """Text of an HTML fragment; tags become spaces so "<p>a</p><p>b</p>" stays two words."""
-    return html.unescape(_TAG.sub(" ", markup))
 
 
 def readable_text(body) -> str:

@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.search import index
@@ -20,6 +20,7 @@ from newsdesk.articles.blocks import ArticleBodyBlock, readable_text
 from newsdesk.articles.reading import count_words, reading_minutes
 from newsdesk.articles.structured_data import news_article
 from newsdesk.core.forms import NewsdeskPageForm
+from newsdesk.core.panels import DraftInlinePanel
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
 
 PAGE_SIZE = 20
@@ -204,8 +205,10 @@ class NewsIndexPage(RestrictionsOnceMixin, Page):
         return context
 
 
-ARTICLE_LIVE_UPDATES = 10
-"""How many of an embedded live feed's updates an article shows; the feed page has the rest."""
+ARTICLE_LIVE_UPDATES = 4
+"""How many of an embedded live feed's updates an article shows (and keeps showing as new ones
+arrive); the feed page has the rest. Four, as on the reference page: enough to run back past
+midnight, short enough not to bury the article (ten ran past 5,000 px on a phone)."""
 
 
 class ArticlePage(RestrictionsOnceMixin, Page):
@@ -275,9 +278,11 @@ class ArticlePage(RestrictionsOnceMixin, Page):
     objects = ArticleManager()
 
     content_panels = [
-        FieldPanel("title", classname="title", heading=_("Headline")),
+        # TitleFieldPanel, not FieldPanel: it fills the slug (on the Promote tab) from the
+        # headline until the article is first published, so a first Publish needs no slug typed.
+        TitleFieldPanel("title", heading=_("Headline")),
         FieldPanel("standfirst"),
-        InlinePanel("byline", label=_("Author"), min_num=1, heading=_("Byline")),
+        DraftInlinePanel("byline", label=_("Author"), min_num=1, heading=_("Byline")),
         MultiFieldPanel(
             [
                 FieldPanel("hero_image"),
@@ -289,8 +294,8 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         FieldPanel("body"),
         FieldPanel("topics"),
         FieldPanel("live_feed"),
-        InlinePanel("corrections", label=_("Correction"), heading=_("Corrections")),
-        InlinePanel("related_links", label=_("Related story"), heading=_("Related stories")),
+        DraftInlinePanel("corrections", label=_("Correction"), heading=_("Corrections")),
+        DraftInlinePanel("related_links", label=_("Related story"), heading=_("Related stories")),
     ]
     settings_panels = [
         MultiFieldPanel(
@@ -391,19 +396,29 @@ class ArticlePage(RestrictionsOnceMixin, Page):
             return None
 
     def live_block(self):
-        """The embedded live feed's latest updates, as the feed page groups them by day, or
-        None without a feed readers can open."""
+        """The embedded live feed's latest few updates (not its pinned one), as the feed page
+        groups them by day, and where its script picks the feed up; None without a feed
+        readers can open. The feed page has the rest, a link away."""
         if self.live_feed_id is None:
             return None
         from newsdesk.live.feed import timeline  # the live app imports this module
-        from newsdesk.live.models import LiveFeedPage
+        from newsdesk.live.models import FeedSequence, LiveFeedPage
 
         feed = LiveFeedPage.objects.live().public().filter(pk=self.live_feed_id).first()
         if feed is None:
             return None
-
-        days, pinned, has_older, _ = timeline(feed, page_size=ARTICLE_LIVE_UPDATES)
-        return {"feed": feed, "days": days, "pinned": pinned, "has_older": has_older}
+        # The position before the timeline, as on the feed page: a change landing in between
+        # shows up in both, and the script replaces the element, rather than in neither.
+        sequence = FeedSequence.objects.filter(feed=feed).values_list("last", flat=True).first()
+        days, _, has_older, _ = timeline(feed, page_size=ARTICLE_LIVE_UPDATES)
+        return {
+            "feed": feed,
+            "days": days,
+            "has_older": has_older,
+            "sequence": sequence or 0,
+            "still": not feed.is_live,
+            "limit": ARTICLE_LIVE_UPDATES,
+        }
 
 
 class ArticleAuthor(Orderable):

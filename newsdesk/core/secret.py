@@ -25,6 +25,15 @@ def private_token(path: Path, nbytes: int) -> str:
     return path.read_text().strip()
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write text to path, readable only by its owner (0600), replacing it in one step."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
 def load_or_create_secret_key(data_dir: Path) -> str:
     """Django's SECRET_KEY, from data_dir/secret_key, with a clear error when it is unusable."""
     path = data_dir / KEY_FILE_NAME

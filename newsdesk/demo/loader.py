@@ -29,7 +29,7 @@ from newsdesk.articles.models import (
     Topic,
 )
 from newsdesk.core.roles import ADMINISTRATORS
-from newsdesk.core.secret import private_token
+from newsdesk.core.secret import private_token, write_private
 from newsdesk.core.sites import ensure_site
 from newsdesk.demo import content, live_content
 from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
@@ -39,6 +39,8 @@ from newsdesk.live.text import paragraphs
 
 ADMIN_USERNAME = "admin"
 ADMIN_LOGIN_FILE = "demo-admin-password"
+ADMIN_OTPAUTH_FILE = "demo-admin-otpauth"
+"""The two-step secret's provisioning URI (otpauth://), beside the password file."""
 
 
 class Report:
@@ -329,8 +331,12 @@ def admin_password():
 
 
 @transaction.atomic
-def ensure_admin(stdout=None):
-    """Make sure the superuser "admin" exists and is an Administrator; print how to log in."""
+def ensure_admin(stdout=None, *, show_login=True):
+    """Make sure the superuser "admin" exists, is an Administrator and has a two-step device.
+
+    Prints how to sign in (login_details), or with show_login=False a line saying where the
+    details are: `newsdesk serve --demo-admin` prints them once the site is up instead.
+    """
     out = stdout or sys.stdout
     user_model = get_user_model()
     user = user_model.objects.filter(username=ADMIN_USERNAME).first()
@@ -345,17 +351,19 @@ def ensure_admin(stdout=None):
     if not user.groups.filter(pk=group.pk).exists():
         user.groups.add(group)
         out.write(f"Added {ADMIN_USERNAME} to {ADMINISTRATORS}\n")
-    out.write(f"Admin: {settings.NEWSDESK_BASE_URL}/admin/\n")
-    out.write(f"Username: {ADMIN_USERNAME}\n")
-    out.write(f"Password: {known_password(user)}\n")
-    enrol_admin_mfa(user, out)
+    enrol_admin_mfa(user)
+    if show_login:
+        out.write(login_details())
+    else:
+        out.write(
+            f"Admin account {ADMIN_USERNAME!r} ready: its sign-in details follow once the site "
+            f"is up (kept in {settings.DATA_DIR}: {ADMIN_LOGIN_FILE}, {ADMIN_OTPAUTH_FILE}).\n"
+        )
 
 
-def enrol_admin_mfa(user, out):
+def enrol_admin_mfa(user):
     """Administrators need two-step sign-in, the demo's too: give it an authenticator secret
-    (once) and print it, as a QR code for a phone and as text for any TOTP app."""
-    import segno
-
+    (once), and keep its provisioning URI beside the password so it can be found again."""
     from newsdesk.accounts import mfa
 
     device = mfa.totp_device(user)
@@ -363,12 +371,42 @@ def enrol_admin_mfa(user, out):
         device = mfa.pending_device(user)
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-    out.write("Two-step sign-in: add this account to an authenticator app (scan or type)\n")
-    out.write(f"Secret: {mfa.secret_of(device)}\n")
-    out.write(f"Setup link: {device.config_url}\n")
+    path = settings.DATA_DIR / ADMIN_OTPAUTH_FILE
+    if not path.exists() or path.read_text().strip() != device.config_url:
+        write_private(path, device.config_url + "\n")
+    return device
+
+
+def login_details():
+    """How to sign in as the demo admin, as one block that ends with the user name, the
+    password and the two-step secret (a QR code for a phone above them)."""
+    import segno
+
+    from newsdesk.accounts import mfa
+
+    user = get_user_model().objects.get(username=ADMIN_USERNAME)
+    device = mfa.totp_device(user)
     qr = io.StringIO()
     segno.make(device.config_url, error="m").terminal(out=qr, compact=True)
-    out.write(qr.getvalue())
+    rule = "=" * 78
+    lines = [
+        "",
+        rule,
+        "Two-step sign-in: scan this code with an authenticator app (FreeOTP, Aegis,",
+        "Google Authenticator...), or type the secret below into it.",
+        qr.getvalue().rstrip("\n"),
+        f"  Site:        {settings.NEWSDESK_BASE_URL}/",
+        f"  Admin:       {settings.NEWSDESK_BASE_URL}/admin/",
+        f"  User name:   {ADMIN_USERNAME}",
+        f"  Password:    {known_password(user)}",
+        f"  Secret:      {mfa.secret_of(device)}",
+        f"  Setup link:  {device.config_url}",
+        f"  Kept in {settings.DATA_DIR}: {ADMIN_LOGIN_FILE}, {ADMIN_OTPAUTH_FILE} (yours only).",
+        "  Sign in with the user name and password, then the six-digit code the app shows.",
+        rule,
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def known_password(user):

@@ -17,8 +17,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from newsdesk.articles.blocks import html_to_text
 from newsdesk.articles.models import ArticleAuthor, ArticleCorrection, ArticlePage
+from newsdesk.core.plaintext import html_to_text
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.feeds import content
 from newsdesk.feeds.entries import Attachment, Entry, Person

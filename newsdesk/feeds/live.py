@@ -9,10 +9,11 @@ import uuid
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, strip_tags
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from newsdesk.core.plaintext import html_to_line
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.feeds import content
 from newsdesk.feeds.articles import FEED_LENGTH, SUMMARY_WORDS
@@ -58,7 +59,7 @@ def _entry(feed, update, body_html):
     image = None
     if update.image:
         image = content.rendition(update.image, content.INLINE_SPEC, alt=update.image_alt)
-    text = " ".join(strip_tags(update.body).split())
+    text = html_to_line(update.body)
     return Entry(
         id=entry_id(feed, update),
         title=update.headline,
@@ -79,8 +80,7 @@ def _content(update, body_html, image):
     parts = [body_html, content.figure(image)]
     if update.embed_url:
         parts.append(format_html('<p><a href="{}">{}</a></p>', update.embed_url, update.embed_url))
-    if update.has_source:
-        parts.append(_source(update))
+    parts.append(_source(update))
     parts += [
         format_html(
             "<p><strong>{}, {}:</strong> {}</p>",
@@ -94,6 +94,9 @@ def _content(update, body_html, image):
 
 
 def _source(update):
+    """Who reported it and how far it is verified; the verification even without a source."""
+    if not update.has_source:
+        return format_html("<p>{}</p>", update.get_verification_display())
     name = update.source_name or update.source_url
     who = format_html('<a href="{}">{}</a>', update.source_url, name) if update.source_url else name
     channel = format_html(", {}", update.source_channel) if update.source_channel else ""

@@ -102,6 +102,8 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
             has_older=has_older,
             oldest=oldest,
             older_page=older is not None,
+            # Nothing will change on an ended feed or a page of older updates (live.js).
+            still=not self.is_live or older is not None,
             key_events=(
                 LiveUpdate.objects.filter(feed=self, is_key_event=True).visible()
                 if older is None

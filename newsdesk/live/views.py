@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from newsdesk.core.plaintext import html_to_text
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.live.events import parse_sequence
 from newsdesk.live.models import FeedSequence, LiveFeedPage, LiveUpdate
@@ -70,8 +71,6 @@ def structured_data(feed, updates):
 
 
 def update_structured_data(update):
-    from django.utils.html import strip_tags
-
     from newsdesk.articles.structured_data import iso
 
     entry = {
@@ -79,7 +78,7 @@ def update_structured_data(update):
         "headline": update.headline,
         "datePublished": iso(update.published_at),
         "dateModified": iso(update.updated_at),
-        "articleBody": strip_tags(update.body),
+        "articleBody": html_to_text(update.body),
         "url": absolute(update.get_absolute_url()),
     }
     if update.source_url:

@@ -5,7 +5,8 @@ event stream, falling back to polling. A mirror has neither endpoint, so a live 
 as it is would retry forever against files that do not exist. The page already knows how to
 stand still: with `data-static` (set for ended feeds and pages of older updates) the script
 only offers local times and never connects. The snapshot sets it, drops the two endpoint
-URLs, and puts a note at the top of the feed. No Django here.
+URLs, and puts a note at the top of the feed page (not of a feed embedded under an article,
+whose "All updates" link leads to the page with the note). No Django here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def freeze(document: str, note: str) -> str | None:
                 previous_end = attribute.end
             if not token.has("data-static"):
                 edits.append((token.attrs_start, token.attrs_start, " data-static"))
-            edits.append((token.end, token.end, "\n  " + note))
+            if not token.has("data-embed"):  # an article's embedded feed needs no note
+                edits.append((token.end, token.end, "\n  " + note))
             return markup.splice(document, edits)
     return None

@@ -54,6 +54,22 @@ class Summary:
         return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.phases.items())
 
 
+def address_lines(base_url: str, is_default: bool, served_at: str | None) -> list[str]:
+    """Which site address the copy's absolute links (canonical links, feeds, structured data)
+    carry, and, when it is only the local default, how to give the real one."""
+    if not is_default:
+        return [f"Site address in the copy: {base_url} (NEWSDESK_BASE_URL)."]
+    lines = [
+        f"Site address in the copy: {base_url}, the local default: NEWSDESK_BASE_URL is not set.",
+        "  The copy's canonical links, feeds and structured data point there. For a copy of",
+        "  the public site, give its address: NEWSDESK_BASE_URL=https://news.example.org "
+        "newsdesk mirror OUTDIR",
+    ]
+    if served_at and served_at != base_url:
+        lines.append(f"  (The site was last served at {served_at}.)")
+    return lines
+
+
 def size(count: int) -> str:
     if count < 1024:
         return f"{count:,} bytes"

@@ -213,18 +213,15 @@ def run_job(kind, pk):
     timings = [
         {"key": p.key, "start": round(s, 3)} for p, s in zip(parts, rendering.starts, strict=True)
     ]
-    done = model.objects.filter(pk=pk, status=AudioStatus.RUNNING, started_at=started).update(
-        status=AudioStatus.READY,
+    done = record_audio(
+        row,
+        started,
         script_hash=script.script_hash(parts, voice.identity, length_scale()),
         audio=name,
         audio_bytes=len(rendering.mp3),
         duration=round(rendering.duration, 3),
         timings=timings,
         voice=voice.path.name,
-        error="",
-        lease_until=None,
-        finished_at=timezone.now(),
-        audio_updated_at=timezone.now(),
     )
     if not done:
         # Content changed while we read it; the newer request's job makes the audio.
@@ -242,6 +239,36 @@ def run_job(kind, pk):
         (timezone.now() - started).total_seconds(),
     )
     return "ready"
+
+
+def record_audio(row, started, **audio):
+    """Make the new audio the row's, unless the job was superseded meanwhile; True if it was.
+
+    The one write that changes what readers see of a job (the player, structured data, feed
+    enclosures, the podcast): a failure keeps the last good audio, so readers see no change.
+    A queryset update sends no signal, so the pages that show the audio are refreshed here, in
+    the same transaction: they cannot keep serving the page without it.
+    """
+    from newsdesk.pagecache import actions as pagecache
+
+    now = timezone.now()
+    model = type(row)
+    with transaction.atomic():
+        done = model.objects.filter(pk=row.pk, status=AudioStatus.RUNNING, started_at=started)
+        if not done.update(
+            **audio,
+            status=AudioStatus.READY,
+            error="",
+            lease_until=None,
+            finished_at=now,
+            audio_updated_at=now,
+        ):
+            return False
+        if isinstance(row, Narration):
+            pagecache.refresh_narration(row.article_id)
+        else:
+            pagecache.refresh_briefing(row.feed_id)
+    return True
 
 
 def _fail(row, message, started):

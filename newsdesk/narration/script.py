@@ -7,7 +7,6 @@ start playing from a paragraph a reader clicks.
 """
 
 import hashlib
-import html
 import json
 import re
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from newsdesk.articles.blocks import READ_ALOUD_BLOCKS
+from newsdesk.core.plaintext import html_to_text
 from newsdesk.narration.audio import PAUSE_HEADING, PAUSE_PARAGRAPH, PAUSE_QUOTE, Segment
 from newsdesk.narration.speech import speech_text
 
@@ -24,8 +24,6 @@ SPOKEN_DISCLOSURE = "This audio was created with AI assistance."
 BRIEFING_UPDATES = 8
 """How many of the latest key events the rolling live briefing reads."""
 
-_BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote)>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _ENDS_SENTENCE = re.compile(r"[.!?:;…][\"'”’)]*$")
 
@@ -46,9 +44,7 @@ def spoken_sentence(text):
 
 def rich_text_to_plain(markup):
     """Text of a rich-text fragment, each paragraph and list item as its own sentence."""
-    pieces = _BLOCK_END.sub("\n", markup)
-    lines = (html.unescape(_TAG.sub("", line)) for line in pieces.split("\n"))
-    return " ".join(spoken_sentence(line) for line in lines if line.strip())
+    return " ".join(spoken_sentence(line) for line in html_to_text(markup).split("\n"))
 
 
 def join_names(names):

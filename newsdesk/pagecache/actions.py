@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsdesk.pagecache import cache, channel, purge, shared
-from newsdesk.pagecache.kinds import EVERY_PAGE
+from newsdesk.pagecache.kinds import EVERY_PAGE, NARRATION_LIST
 from newsdesk.pagecache.models import Invalidation
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,19 @@ def refresh_page(page):
 def refresh_live_feed(feed_id):
     """An update of the feed was posted, edited, corrected or deleted."""
     invalidate({f"live:{feed_id}"})
+
+
+def refresh_narration(article_id):
+    """An article's narration has new audio: its page (player, structured data) and every
+    page that shows the article (feed enclosures), and the podcast, which gains an episode.
+    The article's own tag, not only the narration row's: a page rendered before the row
+    existed (an article published before narration was set up) did not load the row."""
+    invalidate({f"page:{article_id}", *NARRATION_LIST})
+
+
+def refresh_briefing(feed_id):
+    """A live feed's briefing has new audio: the pages that show the feed (its player)."""
+    invalidate({f"page:{feed_id}"})
 
 
 def refresh_author(author):

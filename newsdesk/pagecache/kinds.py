@@ -44,6 +44,8 @@ EVERY_PAGE = "every-page"
 hides a page and everything under it, wherever it was shown)."""
 ARTICLES = frozenset({"articles"})
 LIVE_LIST = frozenset({"live-list"})
+NARRATION_LIST = frozenset({"narration-list"})
+"""The podcast lists narrations that have audio: one gains an episode when audio is ready."""
 FEED_FILE = r"(?:rss\.xml|atom\.xml|feed\.json)"
 
 HOME = Kind("home", lists=ARTICLES | LIVE_LIST)
@@ -55,6 +57,7 @@ LIVE_UPDATE = Kind("live-update")
 AUTHOR = Kind("author", params=("page",), author_lists=True)
 TOPIC = Kind("topic", params=("page",), topic_lists=True)
 SITE_FEED = Kind("site-feed", lists=ARTICLES)
+PODCAST = Kind("podcast", lists=ARTICLES | NARRATION_LIST)
 TOPIC_FEED = Kind("topic-feed", topic_lists=True)
 AUTHOR_FEED = Kind("author-feed", author_lists=True)
 LIVE_FEED = Kind("live-feed")
@@ -80,7 +83,8 @@ ROUTES = [
     (re.compile(r"/authors/[^/]+/" + FEED_FILE), AUTHOR_FEED),
     (re.compile(r"/topics/[^/]+/"), TOPIC),
     (re.compile(r"/topics/[^/]+/" + FEED_FILE), TOPIC_FEED),
-    (re.compile(r"/feeds/(?:rss\.xml|atom\.xml|feed\.json|podcast\.xml)"), SITE_FEED),
+    (re.compile(r"/feeds/(?:rss\.xml|atom\.xml|feed\.json)"), SITE_FEED),
+    (re.compile(r"/feeds/podcast\.xml"), PODCAST),
     (re.compile(r"/(?:news-)?sitemap(?:-[\w-]+)?\.xml"), SITEMAP),
     (re.compile(r"/robots\.txt"), ROBOTS),
     (re.compile(r"/search/"), SEARCH),

@@ -14,10 +14,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from wagtail.rich_text import get_text_for_indexing
 from wagtail.search.backends import get_search_backend
 
 from newsdesk.articles.models import ArticlePage
+from newsdesk.core.plaintext import html_to_line
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
 from newsdesk.search import fts, highlight
 from newsdesk.search.query import Query
@@ -141,7 +141,7 @@ def article_text(article):
         value = block["value"]
         text = value.get("text", "") if isinstance(value, dict) else str(value)
         if block["type"] == "paragraph":  # a plain string in rows older than ParagraphBlock
-            parts.append(get_text_for_indexing(text))
+            parts.append(html_to_line(text))
         elif block["type"] in ("heading", "quote"):
             parts.append(text)
     return "\n".join(part for part in parts if part)
@@ -160,7 +160,7 @@ def _article_hit(article, query, request):
 
 
 def _update_hit(update, query):
-    text = get_text_for_indexing(update.body) or update.source_name
+    text = html_to_line(update.body) or update.source_name
     return Hit(
         kind=LIVE_UPDATE,
         url=update.get_absolute_url(),

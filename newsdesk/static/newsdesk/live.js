@@ -1,7 +1,10 @@
 /* Live feed page: new updates as they are published (Server-Sent Events, or polling where
    a network cuts long connections), a "N new updates" button for readers who have scrolled
    down, announcements for screen readers, and local times on request. The page works without
-   this file; it only keeps the page current. docs/live.md describes the events. */
+   this file; it only keeps the page current. docs/live.md describes the events.
+   The same script follows a feed embedded under an article (data-embed): there it keeps the
+   latest data-limit updates only, and leaves key events and the pinned update to the feed's
+   own page. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-feed]");
@@ -18,6 +21,8 @@
   var announcements = [];
   var announceTimer, localTimes = false;
   var baseTitle = document.title;
+  var embed = "embed" in d, limit = +d.limit || 0;
+  var dayHeading = d.dayHeading || "h2", headlineLevel = embed ? 4 : 3;
 
   Array.prototype.forEach.call(document.querySelectorAll("article.update[id^='update-']"), function (el) {
     applied[el.id.slice(7)] = +el.dataset.sequence || 0;
@@ -26,7 +31,16 @@
   function fragment(html) {
     var template = document.createElement("template");
     template.innerHTML = html.trim();
-    return template.content.firstElementChild;
+    var el = template.content.firstElementChild;
+    // The stream renders updates for the feed page (h3 headlines); an embed sits a level down.
+    var headline = el.querySelector(".update__headline");
+    if (headline && headline.tagName !== "H" + headlineLevel) {
+      var heading = document.createElement("h" + headlineLevel);
+      heading.className = headline.className;
+      heading.append.apply(heading, Array.from(headline.childNodes));
+      headline.replaceWith(heading);
+    }
+    return el;
   }
 
   function format(date, options) {
@@ -99,7 +113,7 @@
       day.className = "live__day";
       day.dataset.day = key;
       day.setAttribute("aria-labelledby", "day-" + key);
-      day.innerHTML = '<h2 class="live__date" id="day-' + key + '"><time datetime="' + key + '"></time></h2>';
+      day.innerHTML = "<" + dayHeading + ' class="live__date" id="day-' + key + '"><time datetime="' + key + '"></time></' + dayHeading + ">";
       $("time", day).textContent = format(date, { timeZone: zone, dateStyle: "long" });
       var next = Array.prototype.find.call(timeline.querySelectorAll(".live__day"), function (s) {
         return s.dataset.day < key;
@@ -112,6 +126,17 @@
       return laterThan(el, other);
     });
     day.insertBefore(el, after || null);
+    trim();
+  }
+
+  function trim() { // an embed keeps its latest `limit` updates, as the server renders it
+    if (!limit) return;
+    var shown = timeline.querySelectorAll("article.update");
+    for (var i = shown.length - 1; i >= limit; i--) {
+      var day = shown[i].closest(".live__day");
+      shown[i].remove();
+      if (day && !day.querySelector("article.update")) day.remove();
+    }
   }
 
   function pinnedBox() {
@@ -135,6 +160,7 @@
   }
 
   function syncKeyEvent(data, el) {
+    if (embed) return; // the feed's own page lists them
     var item = $('[data-key-for="update-' + data.id + '"]');
     var list = $("[data-key-events]");
     if (!data.key_event || !el) {
@@ -236,6 +262,11 @@
     applied[id] = data.sequence;
     if (data.sequence > lastSequence) lastSequence = data.sequence;
     var el = document.getElementById("update-" + id);
+    if (embed && data.pinned && type !== "delete") { // the feed's page shows it, not the embed
+      if (el) el.remove();
+      held.delete(id);
+      return refresh();
+    }
     if (type === "delete") {
       if (el) el.remove();
       held.delete(id);
@@ -261,9 +292,9 @@
       held.set(id, data);
     } else {
       var all = timeline.querySelectorAll("article.update"), oldest = all[all.length - 1];
-      var older = $(".live__older a[rel=next]");
+      var older = $(".live__older a[rel=next]") || (limit && all.length >= limit);
       if (older && oldest && Date.parse(data.published_at) < Date.parse(oldest.dataset.published)) {
-        return; // belongs to a page of older updates
+        return; // belongs to a page of older updates, or below what an embed shows
       }
       if (document.hidden) unseen.add(id);
       if (readerIsBelowTop()) {

@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from newsdesk.mirror.builder import DEFAULT_MAX_PAGES, Builder
 from newsdesk.mirror.store import StoreError
-from newsdesk.mirror.summary import MirrorError
+from newsdesk.mirror.summary import MirrorError, address_lines
 
 
 class Command(BaseCommand):
@@ -41,6 +42,11 @@ class Command(BaseCommand):
             if verbosity > 0:
                 self.stdout.write(line)
 
+        lines = address_lines(
+            settings.NEWSDESK_BASE_URL, settings.NEWSDESK_BASE_URL_IS_DEFAULT, served_at()
+        )
+        # Said before the run and again in the summary; a default address is a warning.
+        (self.stderr.write if settings.NEWSDESK_BASE_URL_IS_DEFAULT else log)("\n".join(lines))
         builder = Builder(
             outdir, full=full, max_pages=max_pages, progress_every=progress_every, log=log
         )
@@ -50,3 +56,21 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         for line in summary.lines():
             log(line)
+        if settings.NEWSDESK_BASE_URL_IS_DEFAULT:
+            self.stderr.write(
+                f"The copy links to {settings.NEWSDESK_BASE_URL}, the local default; set "
+                "NEWSDESK_BASE_URL to the site's public address and run again."
+            )
+
+
+def served_at():
+    """The address of Wagtail's site record, which `newsdesk serve` sets from its own
+    NEWSDESK_BASE_URL (a server started with another PORT shows here)."""
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return None
+    scheme = "https" if site.port == 443 else "http"
+    port = "" if site.port in (80, 443) else f":{site.port}"
+    return f"{scheme}://{site.hostname}{port}"

@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import uvicorn
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from newsdesk.core.sites import ensure_site
+from newsdesk.demo.loader import ensure_admin, login_details
+from newsdesk.server import announce
 
 WORKER_NICENESS = 10
 
@@ -37,13 +40,30 @@ class Command(BaseCommand):
             action="store_true",
             help="Do not start the background worker (run `newsdesk worker` elsewhere).",
         )
+        parser.add_argument(
+            "--demo-admin",
+            action="store_true",
+            help=(
+                'Make sure the demo\'s admin account ("admin") exists and print its sign-in '
+                "details last, once the site and its worker are up (`make demo`)."
+            ),
+        )
 
-    def handle(self, *args, host, port, workers, no_worker, **options):
+    def handle(self, *args, host, port, workers, no_worker, demo_admin, **options):
         self.refuse_unmigrated_database()
         ensure_site()
+        if demo_admin:
+            ensure_admin(self.stdout, show_login=False)
         # Pages link to hashed static file names from the manifest, so it must be current.
         call_command("collectstatic", interactive=False, verbosity=0)
-        worker = None if no_worker else self.start_worker()
+        worker = None if no_worker else self.start_worker(piped=demo_admin)
+        if demo_admin:
+            worker_started = threading.Event()
+            if worker is None:
+                worker_started.set()
+            else:
+                announce.forward(worker.stdout, worker_started)
+            announce.when_ready(host, port, worker_started, login_details)
         self.stdout.write(
             f"Newsdesk serving {settings.NEWSDESK_BASE_URL}/ on http://{host}:{port}/ "
             f"with {workers} web process(es); data in {settings.DATA_DIR}"
@@ -84,7 +104,13 @@ class Command(BaseCommand):
                 "Run `newsdesk migrate` first."
             )
 
-    def start_worker(self):
+    def start_worker(self, piped=False):
+        """The worker process; its output goes through this one when `piped` (so that the
+        demo's sign-in details can be printed after its start-up, newsdesk/server/announce.py),
+        else straight to the same terminal or log."""
+        pipe = (
+            {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True} if piped else {}
+        )
         # A separate process, so a long narration job never competes with requests for the GIL.
         return subprocess.Popen(  # noqa: S603 - our own interpreter and command
             [sys.executable, "-m", "newsdesk.cli", "worker", "--verbosity", "1"],
@@ -92,4 +118,5 @@ class Command(BaseCommand):
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             # Narration takes both cores for seconds at a time; readers' requests come first.
             preexec_fn=lambda: os.nice(WORKER_NICENESS),  # noqa: PLW1509 - no threads yet
+            **pipe,
         )

@@ -1,24 +1,19 @@
 import logging
-import time
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, connections
 
-from newsdesk.core.storage_errors import is_disk_full
 from newsdesk.narration.actions import release_own_jobs, worker_name
-from newsdesk.server import scheduler
+from newsdesk.server import scheduler, taskloops
 
-logger = logging.getLogger(__name__)
-
-DISK_FULL_PAUSE_SECONDS = 15
-"""How long the worker waits before trying again when the disk holding its database is full."""
+QUICK_STOP_SECONDS = 30
+"""How long the worker waits, when stopped, for a quick task that is running to finish."""
 
 
 class Command(BaseCommand):
     help = (
-        "Run the background worker: queued tasks (django-tasks database backend) and "
-        "scheduled publishing."
+        "Run the background worker: queued tasks (django-tasks database backend) in two "
+        "loops, quick ones (search index, caches) apart from narration, and scheduled "
+        "publishing."
     )
 
     def add_arguments(self, parser):
@@ -30,47 +25,45 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, interval, verbosity, **options):
+        configure_logging(verbosity)
         self.stdout.write(
-            f"Worker started: tasks every {interval:g} s when idle, scheduled publishing "
-            f"every {scheduler.SCHEDULE_INTERVAL_SECONDS} s."
+            f"Worker started: tasks every {interval:g} s when idle (narration in a loop of its "
+            f"own), scheduled publishing every {scheduler.SCHEDULE_INTERVAL_SECONDS} s."
         )
         stop = scheduler.start_in_background()
-        try:
-            while not self.run_tasks(interval, verbosity):
-                time.sleep(DISK_FULL_PAUSE_SECONDS)
-        finally:
-            stop.set()
-
-    def run_tasks(self, interval, verbosity):
-        """True when the task loop ended normally (a signal); False after a full disk.
-
-        django-tasks-db's loop ends with the exception when it cannot record a claim or a
-        result; on a full disk that would stop narration until someone restarted the worker.
-        Nothing it could not record was done (the claim rolled back), so starting the loop
-        again once there is space is safe. Any other error still ends the worker.
-        """
+        # Named host:pid (not db_worker's random id), so that a task this process leaves
+        # RUNNING when it is killed can be told from one a live worker runs
+        # (newsdesk/server/task_recovery.py). Both loops are this process.
+        name = worker_name()[:64]
+        quick = taskloops.quick_loop(interval, name)
+        quick_thread = taskloops.start_in_background(quick, "quick-tasks")
+        narration = taskloops.narration_loop(interval, name)
+        # Ctrl+C or SIGTERM: the narration loop finishes its task (or exits at once when idle).
+        narration.configure_signals()
         try:
             release_own_jobs()  # after a full disk: what the last round could not record
-            # Named host:pid (not db_worker's random id), so that a task this process leaves
-            # RUNNING when it is killed can be told from one a live worker runs
-            # (newsdesk/server/task_recovery.py).
-            call_command(
-                "db_worker",
-                queue_name="*",
-                interval=interval,
-                reload=False,
-                verbosity=verbosity,
-                worker_id=worker_name()[:64],
-            )
-        except DatabaseError as error:
-            if not is_disk_full(error):
-                raise
-            logger.error(
-                "Disk full: the worker cannot record its tasks (%s); trying again in %s s. "
-                "Free space on the data directory; no repair is needed afterwards.",
-                error,
-                DISK_FULL_PAUSE_SECONDS,
-            )
-            connections.close_all()  # a fresh connection for the next round
-            return False
-        return True
+            taskloops.run(narration, after_disk_full=release_own_jobs)
+        finally:
+            quick.running = False
+            quick_thread.join(QUICK_STOP_SECONDS)
+            stop.set()
+
+
+def configure_logging(verbosity):
+    """The task loggers: at the default verbosity (1), the loops' start and stop, and failed
+    tasks with their traceback; a line for every task that runs from verbosity 2.
+
+    At the default, a line per task buried everything else: loading the demo or an import
+    queues a search-index update per object (hundreds of lines), and narration logs its
+    own result line (newsdesk.narration.actions) anyway.
+    """
+    if verbosity == 0:
+        per_task = loops = logging.CRITICAL
+    elif verbosity == 1:
+        per_task, loops = logging.WARNING, logging.INFO
+    elif verbosity == 2:
+        per_task = loops = logging.INFO
+    else:
+        per_task = loops = logging.DEBUG
+    logging.getLogger("django_tasks").setLevel(per_task)
+    logging.getLogger("django_tasks_db").setLevel(loops)
