@@ -430,6 +430,40 @@ def test_falls_back_to_polling_when_the_stream_is_blocked(server, browser):
     context.close()
 
 
+def test_goes_back_to_the_stream_after_polling(server, browser):
+    """A 502 for the stream (a failover, Pushpin restarting) must not leave the page polling for
+    good: it tries the stream again later, and stops polling once the stream is back."""
+    server.make_feed("after-failover", [{"minutes_ago": 5, "headline": "Ferry resumes"}])
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], extra_http_headers=HTTPS)
+    page = context.new_page()
+    page.clock.install()
+    blocked = [True]
+
+    def events(route):
+        if blocked[0]:
+            route.fulfill(status=502, body="Bad gateway")
+        else:
+            route.continue_()
+
+    page.route("**/events*", events)
+    polls = []
+    page.on("request", lambda request: "updates.json" in request.url and polls.append(request))
+    with page.expect_request(lambda request: "updates.json" in request.url):
+        page.goto(f"{server.url}/live/after-failover/", wait_until="load")
+
+    blocked[0] = False
+    with page.expect_response(lambda r: "/events" in r.url and r.status == 200, timeout=10_000):
+        page.clock.run_for(60_000)  # the first retry comes 15 to 45 s after the fallback
+    polls_when_back = len(polls)
+    page.clock.run_for(30_000)  # polling would have asked again every 5 s
+    assert len(polls) == polls_when_back
+
+    new_id = server.post("after-failover", "Second crossing reopens")
+    page.wait_for_selector(f"#update-{new_id}", timeout=8_000)
+    assert len(page.locator(f"#update-{new_id}").all()) == 1
+    context.close()
+
+
 MAKE_ARTICLE = """
 from newsdesk.live.models import LiveFeedPage
 from tests.factories import make_article

@@ -317,9 +317,14 @@
 
   /* --- Connection: Server-Sent Events, polling when they do not get through ------------- */
 
-  var errors = [], polling = false;
+  // After falling back to polling the page tries the stream again, later each time, at a
+  // random point of the wait: a 502 during a failover or a restart of Pushpin would otherwise
+  // leave every open page polling for good, and all of them coming back at once.
+  var STREAM_RETRY_MS = [30000, 60000, 120000, 300000];
+  var errors = [], polling = false, pollTimer = null, streamRetries = 0, source = null;
 
   function poll() {
+    if (!polling) return;
     fetch(d.pollUrl + "?after=" + lastSequence, { headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error(response.status);
@@ -329,29 +334,56 @@
         if (body.reload) return location.reload();
         (body.events || []).forEach(function (event) { apply(event.type, event); });
         if (body.last > lastSequence) lastSequence = body.last;
-        setTimeout(poll, body.more ? 0 : 5000);
+        schedulePoll(body.more ? 0 : 5000);
       })
-      .catch(function () { setTimeout(poll, 5000); });
+      .catch(function () { schedulePoll(5000); });
   }
 
-  function startPolling(source) {
+  function schedulePoll(wait) {
+    if (polling) pollTimer = setTimeout(poll, wait);
+  }
+
+  function startPolling() {
     if (polling) return;
     polling = true;
-    if (source) source.close();
-    setTimeout(poll, 0);
+    schedulePoll(0);
+  }
+
+  function stopPolling() {
+    polling = false;
+    clearTimeout(pollTimer);
+  }
+
+  function fallBack() {
+    source.close();
+    source = null;
+    startPolling();
+    var wait = STREAM_RETRY_MS[Math.min(streamRetries, STREAM_RETRY_MS.length - 1)];
+    streamRetries += 1;
+    setTimeout(connect, wait * (0.5 + Math.random()));
+  }
+
+  function connect() {
+    errors = [];
+    // From the last update shown, whichever way it came: nothing is missed or shown twice.
+    source = new EventSource(d.eventsUrl + "?after=" + lastSequence);
+    source.addEventListener("open", function () {
+      stopPolling();
+      streamRetries = 0;
+    });
+    source.addEventListener("update", handle("update"));
+    source.addEventListener("delete", handle("delete"));
+    source.addEventListener("reload", function () { location.reload(); });
+    source.addEventListener("error", function () {
+      // A stream that fails three times within 30 seconds (a proxy that cuts or buffers long
+      // responses, say) is given up for polling; the browser retries odd failures by itself.
+      var now = Date.now();
+      errors = errors.filter(function (t) { return now - t < 30000; });
+      errors.push(now);
+      if (source && (source.readyState === EventSource.CLOSED || errors.length >= 3)) fallBack();
+    });
   }
 
   if (!window.EventSource) return startPolling();
-  var source = new EventSource(d.eventsUrl + "?after=" + lastSequence);
-  source.addEventListener("update", handle("update"));
-  source.addEventListener("delete", handle("delete"));
-  source.addEventListener("reload", function () { location.reload(); });
-  source.addEventListener("error", function () {
-    // A stream that fails three times within 30 seconds (a proxy that cuts or buffers long
-    // responses, say) is given up for polling; the browser retries odd failures by itself.
-    var now = Date.now();
-    errors = errors.filter(function (t) { return now - t < 30000; });
-    errors.push(now);
-    if (source.readyState === EventSource.CLOSED || errors.length >= 3) startPolling(source);
-  });
+  connect();
 })();
