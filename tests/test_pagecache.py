@@ -93,9 +93,12 @@ class Site:
         monkeypatch.setattr(self.asgi, "django_application", counted)
 
     def close(self):
-        for task in asyncio.all_tasks(self.loop):
+        # As asyncio.run does: cancel the listener's tasks and let them close their connections.
+        tasks = asyncio.all_tasks(self.loop)
+        for task in tasks:
             task.cancel()
-        self.loop.run_until_complete(asyncio.sleep(0))
+        if tasks:
+            self.loop.run_until_complete(asyncio.wait(tasks, timeout=10))
         self.loop.close()
 
 

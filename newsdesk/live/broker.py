@@ -45,6 +45,11 @@ RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0)
 """Waits between attempts to reconnect to pub/sub; the last one repeats."""
 DATABASE_RETRY_SECONDS = 0.5
 """Wait after a failed read while the database is down (a new connection each time)."""
+LISTEN_SECONDS = 1.0
+"""Longest wait for one Redis message: how late, at worst, a listener whose cancellation
+redis-py lost notices that it was told to stop (`_stop_if_cancelled`)."""
+CLOSE_SECONDS = 2.0
+"""Longest wait for a Redis subscription to close before the listener ends anyway."""
 
 
 class Link:
@@ -156,8 +161,7 @@ class Broker:
     async def _fan_out(self, kind):
         while True:
             interval = self.poll_interval(kind)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake_event.wait(), timeout=interval)
+            await wait_for_event(self.wake_event, interval)
             self.wake_event.clear()
             wanted = {
                 feed: self.positions[feed] for feed in self.subscribers if feed in self.positions
@@ -202,6 +206,24 @@ class Broker:
 FALLBACK = f"polling the database every {POLL_SECONDS} s until it is back"
 
 
+async def wait_for_event(event, seconds):
+    """Until `event` is set or `seconds` have passed. Not asyncio.wait_for: on Python 3.11 it
+    loses a cancellation that arrives just as the event is set (CPython issue 86296), and the
+    loop around it then ran for ever, holding up asyncio.run's shutdown (a test hung 300 s)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+
+
+def _stop_if_cancelled():
+    """Raise a cancellation that redis-py lost. It sends each command through asyncio.wait_for,
+    which on Python 3.11 returns normally when the cancellation arrives just after the send
+    (CPython issue 86296); the listener then subscribed and listened for ever. The task still
+    counts the request (Task.cancelling), so it is honoured here, after every call to redis-py."""
+    if asyncio.current_task().cancelling():
+        raise asyncio.CancelledError
+
+
 async def _reconnect(attempt, wake_event, link, error):
     """After a lost or failed pub/sub connection: say so once, wake the loop so that it
     starts polling now, and wait a little longer each time before the next attempt."""
@@ -212,35 +234,55 @@ async def _reconnect(attempt, wake_event, link, error):
 
 async def wake_on_redis(channel, wake_event, link):
     """Set `wake_event` on every message published to `channel`, reconnecting for ever;
-    `link.up` says whether it is connected. Also used by the page cache (pagecache/channel.py)."""
+    `link.up` says whether it is connected. Also used by the page cache (pagecache/channel.py).
+
+    A cancelled listener ends even when redis-py loses the cancellation: every wait inside
+    redis-py is bounded (2 s while connecting and subscribing, LISTEN_SECONDS while listening)
+    and followed by a check, and the close by CLOSE_SECONDS."""
     import redis.asyncio as redis
 
     attempt = 0
     while True:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+        )
         pubsub = client.pubsub()
         try:
             await pubsub.subscribe(channel)
+            _stop_if_cancelled()
             link.restored()
             attempt = 0
             wake_event.set()  # what was published while we were away is read now
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
+            while pubsub.subscribed:
+                message = await pubsub.get_message(timeout=LISTEN_SECONDS)
+                _stop_if_cancelled()
+                if message is not None and message["type"] == "message":
                     wake_event.set()
             raise ConnectionError("the subscription ended")
         except Exception as error:
+            _stop_if_cancelled()  # lost before the attempt failed
             await _reconnect(attempt, wake_event, link, error)
             attempt += 1
         finally:
-            # Bounded: cancelled half-way through subscribing (a server shutting down),
-            # redis-py's close waited for ever (a test's event loop hung in it for 300 s).
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(_close_redis(pubsub, client), timeout=2)
+            await _close_redis(pubsub, client)
 
 
 async def _close_redis(pubsub, client):
-    await pubsub.aclose()
-    await client.aclose()
+    """Close the subscription and its client, waiting CLOSE_SECONDS at most. The close runs in
+    a task of its own awaited with asyncio.wait, which, unlike asyncio.wait_for, neither waits
+    for a close that overran to finish cancelling nor loses the listener's own cancellation."""
+
+    async def close():
+        await pubsub.aclose()
+        await client.aclose()
+
+    closing = asyncio.create_task(close())
+    await asyncio.wait({closing}, timeout=CLOSE_SECONDS)
+    if not closing.done():
+        closing.cancel()
+        logger.warning("Closing a Redis subscription took over %s s; left behind", CLOSE_SECONDS)
+    elif not closing.cancelled() and closing.exception() is not None:
+        logger.info("Closing a Redis subscription failed: %r", closing.exception())
 
 
 async def wake_on_postgresql(channel, wake_event, link):

@@ -11,7 +11,6 @@ process that made the change applies it at once.
 """
 
 import asyncio
-import contextlib
 import logging
 
 from asgiref.sync import sync_to_async
@@ -98,8 +97,7 @@ class Listener:
                     self.apply(tags)
                 self.applied_here.discard(pk)
                 self.last = pk if self.last is None else max(self.last, pk)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake_event.wait(), timeout=interval)
+            await broker.wait_for_event(self.wake_event, interval)
             self.wake_event.clear()
 
     async def _listen_redis(self):
