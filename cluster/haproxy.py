@@ -96,7 +96,9 @@ def _frontend(topology, lb, pem):
             "    use_backend be_media if { path_beg /media/ }",
         ]
     if topology.push:
-        lines.append("    use_backend be_push if events")
+        # While Pushpin is down (its check fails) streams go to the app hosts, which serve
+        # them in-process: requests without Pushpin's Grip-Sig get an ordinary stream.
+        lines.append("    use_backend be_push if events { nbsrv(be_push) gt 0 }")
     lines += ["    use_backend be_events if events", "    default_backend be_app", ""]
     return "\n".join(lines)
 
@@ -138,8 +140,11 @@ backend be_push
     timeout server 65s
     server {push.name} {topology.address(push.name)}:{push.port} check
 
+# Pushpin's own requests (a reader's first request, its recoveries) to the app hosts. Only
+# Pushpin may use it: it trusts the X-Forwarded-Proto that Pushpin passes on from fe_entry.
 frontend fe_origin
     bind {lb}:{INTERNAL_ORIGIN_PORT}
+    tcp-request connection reject unless {{ src {topology.address(push.name)} }}
     http-request set-header X-Forwarded-Proto https
     acl events path_reg {EVENTS_PATH}
     use_backend be_events if events
@@ -152,6 +157,9 @@ def _media(topology):
     media = topology.host("nd-media")
     return f"""\
 backend be_media
+    # The reader's cookies (a signed-in editor's session) are nothing the bucket needs.
+    http-request del-header Cookie
+    http-request del-header Authorization
     http-request set-path /{MEDIA_BUCKET}%[path,regsub(^/media/,/)]
     server {media.name} {topology.address(media.name)}:{media.port} check
 """

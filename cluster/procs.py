@@ -60,6 +60,13 @@ def raise_file_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
 
 
+def file_limit():
+    """The open files a process started by `spawn` may have (at least; more where root may
+    raise the hard limit)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return FILE_LIMIT if hard == resource.RLIM_INFINITY else min(FILE_LIMIT, hard)
+
+
 def enter_host(host, nice):
     """In the child, before exec: the host's own name (a UTS namespace of its own, as a
     separate machine would have), a higher open-file limit, and its CPU priority."""

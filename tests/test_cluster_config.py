@@ -71,9 +71,10 @@ def test_balancer_routes_streams_to_app_hosts_until_pushpin_joins():
 
     full = haproxy.render(Topology(media=True, push=True), pem="/x.pem", stats_socket="/x.sock")
     lines = [line.strip() for line in full.splitlines()]
-    assert lines.index("use_backend be_push if events") < lines.index(
+    assert lines.index("use_backend be_push if events { nbsrv(be_push) gt 0 }") < lines.index(
         "use_backend be_events if events"
-    ), "Pushpin takes the streams once it is there"
+    ), "Pushpin takes the streams while it is up, the app hosts while it is down"
+    assert "tcp-request connection reject unless { src 10.77.0.31 }" in lines
     assert "bind 10.77.0.10:8080" in lines, "Pushpin's requests to the app hosts fail over too"
     assert "http-request set-path /newsdesk%[path,regsub(^/media/,/)]" in lines
     deny = next(line for line in lines if line.startswith("http-request deny"))
