@@ -165,6 +165,21 @@ backend be_media
 """
 
 
+def command(stats_socket, line, timeout=2):
+    """One command on HAProxy's stats socket (level admin); returns its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout)
+        connection.connect(str(stats_socket))
+        connection.sendall(line.encode() + b"\n")
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks).decode().strip()
+    if answer:
+        raise OSError(f"HAProxy refused `{line}`: {answer}")
+    return answer
+
+
 def stats(stats_socket, timeout=2):
     """HAProxy's `show stat` through its stats socket: one dict per frontend, backend and
     server (pxname, svname, status, scur for current sessions, ...)."""

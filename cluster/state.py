@@ -117,9 +117,13 @@ class State:
 
 
 def claim(path=CLAIM, root=ROOT):
-    """Record that this checkout's cluster owns the namespaces from now on."""
+    """Record that this checkout's cluster owns the namespaces from now on (also as LOCK in
+    its state directory, where someone looking at that checkout sees it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"root": str(root), "pid": os.getpid()}))
+    text = json.dumps({"root": str(root), "pid": os.getpid()})
+    path.write_text(text)
+    (Path(root) / "var" / "cluster").mkdir(parents=True, exist_ok=True)
+    (Path(root) / "var" / "cluster" / "LOCK").write_text(text + "\n")
 
 
 def claimant(path=CLAIM):
@@ -131,6 +135,7 @@ def claimant(path=CLAIM):
 
 
 def release(path=CLAIM, root=ROOT):
+    (Path(root) / "var" / "cluster" / "LOCK").unlink(missing_ok=True)
     if claimant(path) == str(root):
         path.unlink(missing_ok=True)
 
