@@ -327,6 +327,7 @@ def test_a_narration_made_on_a_worker_plays_from_host_a_host_b_and_the_entry(clu
          "content_range": headers["content-range"], "cache_control": headers["cache-control"]},
     )  # fmt: skip
     assert on_disk == [], on_disk
+    assert narrated["worker"].startswith("nd-worker-"), narrated["worker"]
 
 
 # --- (c) kill -9 of an app host under 1,000 live readers -----------------------------------
