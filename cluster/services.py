@@ -200,8 +200,11 @@ class Services:
     def start_media(self, host):
         server = self.media_server(host)
         server.prepare()
+        # SIGTERM makes the volume server flush and close its files at once; the filer then
+        # waits 15 s for gRPC streams to end before it exits, which protects nothing here.
         record = self.spawn(host.name, host.name, server.server_argv(),
-                            self.base_env(self.state.host_dir(host.name)))  # fmt: skip
+                            self.base_env(self.state.host_dir(host.name)),
+                            stop_seconds=5.0)  # fmt: skip
 
         def buckets_ready():
             try:

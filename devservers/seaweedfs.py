@@ -172,6 +172,9 @@ class SeaweedFS:
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-master.telemetry=false",
+            # One master, no Raft quorum to wait for: a restart on existing data otherwise
+            # waits out an election (10-20 s) before the S3 port answers.
+            "-master.peers=none",
             "-volume.preStopSeconds=0",
             # Small volumes: a test server holds megabytes, not the default 30 GB volumes.
             "-master.volumeSizeLimitMB=64",
