@@ -154,6 +154,10 @@ def print_summary(state):
     print()
     print(f"Admin:   {entry}/admin/  user admin, password in {relative(state.admin_password_file)}")
     print(f"         two-step sign-in secret: in {relative(state.log('setup'))} (Secret: ...)")
+    if described.get("media"):
+        print(f"Media:   {entry}/media/ from the bucket on nd-media (originals: never public)")
+    if described.get("push"):
+        print(f"Live:    {entry}/live/<feed>/events held by Pushpin on nd-push")
     print(f"Logs:    {relative(state.logs)}/<host>.log (HAProxy's: nd-lb.log)")
     print("A host:  python3 -m cluster run nd-app-a -- newsdesk shell   (its settings and network)")
     print("Status:  make cluster-status     Tests: make cluster-test KEEP=1")

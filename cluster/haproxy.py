@@ -2,8 +2,8 @@
 
 Readers and editors reach the site only through here: TLS ends on nd-lb (a self-signed
 certificate the cluster makes), requests go to the app hosts that pass their health check, and
-a request that could not reach a host is sent to another. Media (SeaweedFS) and live streams
-held by Pushpin get their routes when the topology turns them on (phase 2).
+a request that could not reach a host is sent to another. Media comes from the bucket on
+SeaweedFS and live streams go to Pushpin when the topology has them (the default).
 """
 
 import csv
@@ -132,8 +132,8 @@ def _app_backends(topology, lb):
 
 
 def _push(topology, lb):
-    """Phase 2: streams go to Pushpin; Pushpin's own requests to the app hosts come back
-    through an internal frontend, so they fail over between app hosts as readers' do."""
+    """Streams go to Pushpin; Pushpin's own requests to the app hosts come back through an
+    internal frontend, so they fail over between app hosts as readers' do."""
     push = topology.host("nd-push")
     return f"""\
 backend be_push
@@ -153,7 +153,8 @@ frontend fe_origin
 
 
 def _media(topology):
-    """Phase 2: /media/<key> is the bucket's object <key> on SeaweedFS's S3 port."""
+    """/media/<key> is the bucket's object <key> on SeaweedFS's S3 port (anonymous reads
+    of the public bucket only: devservers/seaweedfs.py)."""
     media = topology.host("nd-media")
     return f"""\
 backend be_media
