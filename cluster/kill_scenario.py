@@ -78,6 +78,7 @@ class Scenario:
         haproxy.command(self.state.stats_socket, f"set server be_push/nd-push state {wanted}")
 
     async def run(self):
+        await self.wait_for_idle_streams()
         status, body = await request(self.entry, self.context, "GET", f"/live/{FEED}/updates.json")
         assert status == 200, f"updates.json answered {status}"
         start = body["last"]
@@ -171,6 +172,13 @@ class Scenario:
         return None if back is None else round(back - began, 2)
 
     # --- Measuring ------------------------------------------------------------------------
+
+    async def wait_for_idle_streams(self, timeout=30):
+        """Until the balancer holds no stream of an earlier run: a reader that hung up is let
+        go of only when its host next sends something (a heartbeat within 15 s)."""
+        deadline = time.monotonic() + timeout
+        while any(self.streams_per_host().values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
 
     def streams_per_host(self):
         """Open connections per server behind the balancer's stream backends (through
