@@ -43,9 +43,11 @@ reliability: $(VENV)/.installed-dev
 
 # Several hosts on this machine in network namespaces, as root (docs/scaling.md). The cluster
 # package needs only the standard library, so cluster-down and cluster-status run anywhere.
+# MEDIA=0 / PUSH=0 leave out SeaweedFS / Pushpin (media on each host's disk, streams in-process).
 NET ?= 10.77.0.0/24
-cluster: $(VENV)/.installed
-	$(BIN)/python -m cluster up --network $(NET)
+CLUSTER_PARTS = $(if $(filter 0,$(MEDIA)),--no-media) $(if $(filter 0,$(PUSH)),--no-push)
+cluster: $(VENV)/.installed-dev
+	$(BIN)/python -m cluster up --network $(NET) $(CLUSTER_PARTS)
 
 cluster-down:
 	$(PYTHON) -m cluster down $(if $(WIPE),--wipe)
@@ -55,7 +57,7 @@ cluster-status:
 
 # KEEP=1 leaves the cluster running afterwards (and skips the test that stops it).
 cluster-test: $(VENV)/.installed-dev
-	$(BIN)/python -m cluster test --network $(NET) $(if $(KEEP),--keep)
+	$(BIN)/python -m cluster test --network $(NET) $(CLUSTER_PARTS) $(if $(KEEP),--keep)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ import sys
 import time
 
 from cluster import haproxy, network, procs, report
-from cluster.state import ROOT, State
+from cluster.state import ROOT, State, claim, owned_elsewhere, release
 from cluster.topology import DEFAULT_NETWORK
 
 START_TIMEOUT = 900
@@ -42,8 +42,17 @@ def relative(path):
 # --- up ------------------------------------------------------------------------------------
 
 
+def parts_arguments(args):
+    return [
+        "--network",
+        args.network,
+        "--media" if args.media else "--no-media",
+        "--push" if args.push else "--no-push",
+    ]
+
+
 def up(args):
-    found = network.problems()
+    found = network.problems(media=args.media, push=args.push)
     if found:
         print("Cannot start the cluster:\n  " + "\n  ".join(found))
         return 2
@@ -55,9 +64,18 @@ def up(args):
             return 0
         print("A cluster supervisor is running but not serving: run `make cluster-down` first.")
         return 1
+    elsewhere = owned_elsewhere(network.namespaces(), state)
+    if elsewhere:
+        print(
+            f"The namespaces {', '.join(network.namespaces())} belong to {elsewhere}: wait "
+            "until it is stopped there (make cluster-down in that checkout). If nothing uses "
+            "them any more: python3 -m cluster down --force"
+        )
+        return 1
     if network.namespaces() or network.links() or (state.run.exists() and procs.records(state)):
         print("Cleaning up what an earlier cluster left behind first.")
-        down(argparse.Namespace(wipe=False, quiet=True))
+        down(argparse.Namespace(wipe=False, quiet=True, force=False))
+    claim()
     clashing = network.clashes(args.network)
     if clashing:
         print(
@@ -72,7 +90,7 @@ def up(args):
     state.write_json(state.status_path, {"phase": "launching"})
     with open(log_path, "ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "cluster", "supervise", "--network", args.network],
+            [sys.executable, "-m", "cluster", "supervise", *parts_arguments(args)],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -136,6 +154,10 @@ def print_summary(state):
     print()
     print(f"Admin:   {entry}/admin/  user admin, password in {relative(state.admin_password_file)}")
     print(f"         two-step sign-in secret: in {relative(state.log('setup'))} (Secret: ...)")
+    if described.get("media"):
+        print(f"Media:   {entry}/media/ from the bucket on nd-media (originals: never public)")
+    if described.get("push"):
+        print(f"Live:    {entry}/live/<feed>/events held by Pushpin on nd-push")
     print(f"Logs:    {relative(state.logs)}/<host>.log (HAProxy's: nd-lb.log)")
     print("A host:  python3 -m cluster run nd-app-a -- newsdesk shell   (its settings and network)")
     print("Status:  make cluster-status     Tests: make cluster-test KEEP=1")
@@ -175,6 +197,13 @@ def down(args):
         print("Stopping the cluster removes namespaces and links, which needs root.")
         return 2
     state = State()
+    elsewhere = owned_elsewhere(network.namespaces(), state)
+    if elsewhere and not getattr(args, "force", False):
+        print(
+            f"The cluster's namespaces belong to {elsewhere}, so they were left alone: stop "
+            "it there, or (when nothing uses them any more) python3 -m cluster down --force"
+        )
+        return 1
     done = []
     record = supervisor(state)
     if record is not None and procs.running(record):
@@ -195,6 +224,7 @@ def down(args):
         if swept:
             done.append(f"ended {swept} process(es) still in {name}")
     done += network.teardown()
+    release()
     if state.status_path.exists() and state.status().get("phase") != "stopped":
         state.set_status(phase="stopped", stopped_at=time.time())
     if args.wipe and state.root.exists():
@@ -282,7 +312,7 @@ def restart(args):
 def test(args):
     state = State()
     if not (supervisor_running(state) and state.status().get("phase") == "serving"):
-        started = up(argparse.Namespace(network=args.network))
+        started = up(args)
         if started:
             return started
     command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "pytest", "-p", "no:django",
@@ -294,7 +324,7 @@ def test(args):
     result = subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603 - our own test run
     report.write(state)
     if not args.keep:
-        down(argparse.Namespace(wipe=False))
+        down(argparse.Namespace(wipe=False, force=False))
     return result.returncode
 
 
@@ -304,11 +334,19 @@ def main(argv=None):
     for name in ("up", "supervise", "test"):
         sub = commands.add_parser(name)
         sub.add_argument("--network", default=DEFAULT_NETWORK, help="a private IPv4 /24")
+        sub.add_argument("--media", action=argparse.BooleanOptionalAction, default=True,
+                         help="media in SeaweedFS on nd-media (default: on)")  # fmt: skip
+        sub.add_argument("--push", action=argparse.BooleanOptionalAction, default=True,
+                         help="live readers held by Pushpin on nd-push (default: on)")  # fmt: skip
     commands.choices["test"].add_argument(
         "--keep", action="store_true", help="leave the cluster running after the tests"
     )
-    commands.add_parser("down").add_argument(
+    down_parser = commands.add_parser("down")
+    down_parser.add_argument(
         "--wipe", action="store_true", help="also delete var/cluster (database, secrets, logs)"
+    )
+    down_parser.add_argument(
+        "--force", action="store_true", help="also stop a cluster another checkout started"
     )
     commands.add_parser("status")
     run_parser = commands.add_parser("run", help="run a command on a host")
@@ -319,6 +357,6 @@ def main(argv=None):
     if args.action == "supervise":
         from cluster import supervisor as supervising
 
-        return supervising.main(args.network)
+        return supervising.main(args.network, media=args.media, push=args.push)
     return {"up": up, "down": down, "status": status, "run": run, "restart": restart,
             "test": test}[args.action](args)  # fmt: skip

@@ -2,8 +2,8 @@
 
 Readers and editors reach the site only through here: TLS ends on nd-lb (a self-signed
 certificate the cluster makes), requests go to the app hosts that pass their health check, and
-a request that could not reach a host is sent to another. Media (SeaweedFS) and live streams
-held by Pushpin get their routes when the topology turns them on (phase 2).
+a request that could not reach a host is sent to another. Media comes from the bucket on
+SeaweedFS and live streams go to Pushpin when the topology has them (the default).
 """
 
 import csv
@@ -96,7 +96,9 @@ def _frontend(topology, lb, pem):
             "    use_backend be_media if { path_beg /media/ }",
         ]
     if topology.push:
-        lines.append("    use_backend be_push if events")
+        # While Pushpin is down (its check fails) streams go to the app hosts, which serve
+        # them in-process: requests without Pushpin's Grip-Sig get an ordinary stream.
+        lines.append("    use_backend be_push if events { nbsrv(be_push) gt 0 }")
     lines += ["    use_backend be_events if events", "    default_backend be_app", ""]
     return "\n".join(lines)
 
@@ -130,16 +132,19 @@ def _app_backends(topology, lb):
 
 
 def _push(topology, lb):
-    """Phase 2: streams go to Pushpin; Pushpin's own requests to the app hosts come back
-    through an internal frontend, so they fail over between app hosts as readers' do."""
+    """Streams go to Pushpin; Pushpin's own requests to the app hosts come back through an
+    internal frontend, so they fail over between app hosts as readers' do."""
     push = topology.host("nd-push")
     return f"""\
 backend be_push
     timeout server 65s
     server {push.name} {topology.address(push.name)}:{push.port} check
 
+# Pushpin's own requests (a reader's first request, its recoveries) to the app hosts. Only
+# Pushpin may use it: it trusts the X-Forwarded-Proto that Pushpin passes on from fe_entry.
 frontend fe_origin
     bind {lb}:{INTERNAL_ORIGIN_PORT}
+    tcp-request connection reject unless {{ src {topology.address(push.name)} }}
     http-request set-header X-Forwarded-Proto https
     acl events path_reg {EVENTS_PATH}
     use_backend be_events if events
@@ -148,13 +153,32 @@ frontend fe_origin
 
 
 def _media(topology):
-    """Phase 2: /media/<key> is the bucket's object <key> on SeaweedFS's S3 port."""
+    """/media/<key> is the bucket's object <key> on SeaweedFS's S3 port (anonymous reads
+    of the public bucket only: devservers/seaweedfs.py)."""
     media = topology.host("nd-media")
     return f"""\
 backend be_media
+    # The reader's cookies (a signed-in editor's session) are nothing the bucket needs.
+    http-request del-header Cookie
+    http-request del-header Authorization
     http-request set-path /{MEDIA_BUCKET}%[path,regsub(^/media/,/)]
     server {media.name} {topology.address(media.name)}:{media.port} check
 """
+
+
+def command(stats_socket, line, timeout=2):
+    """One command on HAProxy's stats socket (level admin); returns its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout)
+        connection.connect(str(stats_socket))
+        connection.sendall(line.encode() + b"\n")
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks).decode().strip()
+    if answer:
+        raise OSError(f"HAProxy refused `{line}`: {answer}")
+    return answer
 
 
 def stats(stats_socket, timeout=2):

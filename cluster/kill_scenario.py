@@ -1,13 +1,19 @@
 """kill -9 of an app host while readers follow a live feed through the balancer
-(test (c) of cluster/test_cluster.py).
+(test (c) of cluster/test_cluster.py), in either of two modes:
 
-Readers connect through the entry (HTTPS, HAProxy) and HAProxy spreads their streams over
-the app hosts. A poster publishes an update every 0.2 s through the posting API, also through
-the entry. After a few seconds every process of one app host gets SIGKILL; HAProxy's health
-checks notice, the streams that host held end, and their readers reconnect through the
-balancer with Last-Event-ID. Posting goes on for a while, then each reader's events are
-compared with the updates the database committed after the readers' starting point. Finally
-the killed host is started again and the time until the balancer takes it back is measured.
+- "pushpin": readers' streams go through the balancer to Pushpin on nd-push, which holds
+  them; only Pushpin's own requests (a reader's first, recoveries) reach the app hosts;
+- "in-process": Pushpin is put in maintenance in the balancer for the run, so the streams
+  go straight to the app hosts, which hold them in Python (as without NEWSDESK_PUSHPIN_URL).
+
+Readers connect through the entry (HTTPS, HAProxy). A poster publishes an update every 0.2 s
+through the posting API, also through the entry. After a few seconds every process of one app
+host gets SIGKILL and HAProxy's health checks notice. In-process, the streams that host held
+end and their readers reconnect through the balancer with Last-Event-ID; through Pushpin, the
+readers' connections stay where they are and only Pushpin's requests move to the other host.
+Posting goes on for a while, then each reader's events are compared with the updates the
+database committed after the readers' starting point. Finally the killed host is started
+again and the time until the balancer takes it back is measured.
 """
 
 import asyncio
@@ -33,7 +39,7 @@ def address(cluster, name):
     return next(host["address"] for host in cluster["hosts"] if host["name"] == name)
 
 
-def run_kill_scenario(state, cluster, tokens, *, victim, readers_count):
+def run_kill_scenario(state, cluster, tokens, *, victim, readers_count, mode="pushpin"):
     procs.raise_file_limit()
     try:
         import uvloop
@@ -42,18 +48,37 @@ def run_kill_scenario(state, cluster, tokens, *, victim, readers_count):
     except ImportError:
         factory = None
     with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(Scenario(state, cluster, tokens, victim, readers_count).run())
+        scenario = Scenario(state, cluster, tokens, victim, readers_count, mode)
+        return runner.run(scenario.run_in_mode())
 
 
 class Scenario:
-    def __init__(self, state, cluster, tokens, victim, readers_count):
+    def __init__(self, state, cluster, tokens, victim, readers_count, mode):
+        if mode == "pushpin" and not cluster.get("push"):
+            raise ValueError("the cluster runs without Pushpin (make cluster PUSH=0)")
         self.state, self.cluster, self.tokens = state, cluster, tokens
-        self.victim, self.count = victim, readers_count
+        self.victim, self.count, self.mode = victim, readers_count, mode
         self.entry = address(cluster, "nd-lb")
         self.context = client_context()
-        self.result = {"readers": readers_count, "victim": victim}
+        self.result = {"readers": readers_count, "victim": victim, "mode": mode}
+
+    async def run_in_mode(self):
+        """In-process with Pushpin in the cluster: Pushpin out of the balancer meanwhile (the
+        fallback that also serves readers while Pushpin is down)."""
+        bypass = self.mode == "in-process" and self.cluster.get("push")
+        if bypass:
+            self.set_push_state("maint")
+        try:
+            return await self.run()
+        finally:
+            if bypass:
+                self.set_push_state("ready")
+
+    def set_push_state(self, wanted):
+        haproxy.command(self.state.stats_socket, f"set server be_push/nd-push state {wanted}")
 
     async def run(self):
+        await self.wait_for_idle_streams()
         status, body = await request(self.entry, self.context, "GET", f"/live/{FEED}/updates.json")
         assert status == 200, f"updates.json answered {status}"
         start = body["last"]
@@ -148,12 +173,22 @@ class Scenario:
 
     # --- Measuring ------------------------------------------------------------------------
 
+    async def wait_for_idle_streams(self, timeout=30):
+        """Until the balancer holds no stream of an earlier run: a reader that hung up is let
+        go of only when its host next sends something (a heartbeat within 15 s)."""
+        deadline = time.monotonic() + timeout
+        while any(self.streams_per_host().values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+
     def streams_per_host(self):
+        """Open connections per server behind the balancer's stream backends (through
+        Pushpin, be_events holds only Pushpin's own short requests)."""
         rows = haproxy.stats(self.state.stats_socket)
         return {
             row["svname"]: int(row["scur"])
             for row in rows
-            if row["pxname"] == "be_events" and row["svname"] not in ("FRONTEND", "BACKEND")
+            if row["pxname"] in ("be_events", "be_push")
+            and row["svname"] not in ("FRONTEND", "BACKEND")
         }
 
     def committed_sequences(self, start):
@@ -203,6 +238,10 @@ class Scenario:
         failed = [attempt for attempt in attempts if attempt.outcome != 200]
         result["reader_attempts"] = len(attempts)
         result["reconnects_after_kill"] = sum(1 for a in attempts if a.started >= killed_at)
+        # Through Pushpin the app host held no reader's connection: none should notice.
+        result["readers_that_noticed"] = sum(
+            1 for reader in readers if any(a.started >= killed_at for a in reader.attempts)
+        )
         result["reader_errors_before_detection"] = outcomes(
             a for a in failed if a.started < noticed
         )

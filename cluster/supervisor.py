@@ -8,6 +8,7 @@ background and follows its log; `down` sends it SIGTERM, and cleans up on its ow
 supervisor is gone.
 """
 
+import ctypes
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from cluster.services import Services
 from cluster.state import State
 from cluster.topology import Topology
 
+PR_SET_CHILD_SUBREAPER = 36
 STOP_ORDER = [("lb", "push"), ("worker", "app"), ("media",), ("redis",), ("db",)]
 """Readers' entry first, the truth last; the roles in one group stop at the same time."""
 
@@ -42,24 +44,22 @@ class Supervisor:
     # --- Start ----------------------------------------------------------------------------
 
     def steps(self):
-        """(name, action) in order. Phase 2 adds media (SeaweedFS, after Redis: app hosts
-        store into it from their first request) and push (Pushpin, before the balancer that
-        routes streams to it): a `start_media` / `start_push` in services.py and a line here
-        each, when topology.media / topology.push are on."""
+        """(name, action) in order: media (SeaweedFS) after Redis, since the demo's setup and
+        the app hosts store media from their first request; push (Pushpin) before the
+        balancer that routes streams to it."""
         services, topology = self.services, self.topology
         steps = [("network", lambda: network.create(topology, progress))]
-        steps += [(host.name, lambda host=host: services.start_db(host))
-                  for host in topology.with_role("db")]  # fmt: skip
-        steps += [(host.name, lambda host=host: services.start_redis(host))
-                  for host in topology.with_role("redis")]  # fmt: skip
-        if topology.media or topology.push:
-            raise RuntimeError("media and push hosts join in phase 2 of issue 14")
+        starters = {"db": services.start_db, "redis": services.start_redis,
+                    "media": services.start_media}  # fmt: skip
+        for role in ("db", "redis", "media"):
+            steps += [(host.name, lambda host=host, start=starters[role]: start(host))
+                      for host in topology.with_role(role)]  # fmt: skip
         steps.append(("setup", services.set_up_site))
         steps.append(("app hosts", self.start_apps))
-        steps += [(host.name, lambda host=host: services.start_worker(host))
-                  for host in topology.with_role("worker")]  # fmt: skip
-        steps += [(host.name, lambda host=host: services.start_lb(host))
-                  for host in topology.with_role("lb")]  # fmt: skip
+        for role, start in (("worker", services.start_worker), ("push", services.start_push),
+                            ("lb", services.start_lb)):  # fmt: skip
+            steps += [(host.name, lambda host=host, start=start: start(host))
+                      for host in topology.with_role(role)]  # fmt: skip
         return steps
 
     def start_apps(self):
@@ -131,9 +131,10 @@ class Supervisor:
 
     def restart(self, name):
         host = self.topology.host(name)
-        for record in procs.records(self.state):
-            if record.name == name:
-                procs.stop(record)
+        if host.role not in ("app", "worker", "lb", "push", "media"):
+            raise ValueError(f"{name} ({host.role}) cannot be restarted on its own")
+        procs.stop_all([record for record in procs.records(self.state) if record.host == name])
+        procs.sweep(name)  # what the host's processes started (Pushpin's condure, ...)
         self.reap()
         progress(f"{name}: restarting")
         if host.role == "app":
@@ -142,8 +143,10 @@ class Supervisor:
             self.services.start_worker(host)
         elif host.role == "lb":
             self.services.start_lb(host)  # with its configuration written anew
+        elif host.role == "push":
+            self.services.start_push(host)
         else:
-            raise ValueError(f"only app, worker and lb hosts can be restarted, not {host.role}")
+            self.services.start_media(host)
 
     def run(self):
         while not self.stop_requested:
@@ -173,10 +176,20 @@ class Supervisor:
         self.state.set_status(phase="stopped", stopped_at=time.time())
 
 
-def main(network_cidr):
+def become_subreaper():
+    """Orphans of the processes started here (Pushpin's condure, proxy and handler when its
+    runner is killed) become children of the supervisor instead of init, which on this
+    machine never reaps them: `reap` collects them."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        progress(f"note: not a subreaper (errno {ctypes.get_errno()}); orphans go to init")
+
+
+def main(network_cidr, media=True, push=True):
+    become_subreaper()
     state = State()
     state.create()
-    topology = Topology(network=network_cidr)
+    topology = Topology(network=network_cidr, media=media, push=push)
     state.write_json(state.root / "cluster.json", topology.describe())
     state.write_json(
         state.status_path,

@@ -3,7 +3,11 @@ is not running, and stops it afterwards unless KEEP=1). Not part of `make test`.
 
 (a) an article published on host A is served fresh by host B and through the balancer;
 (b) scheduled publishing runs exactly once with workers on two hosts;
-(c) kill -9 of an app host while 1,000 readers follow a live feed through the balancer;
+(e) an image uploaded through host A's admin is shown by host B, from the bucket, while its
+    original is refused to anyone without the key;
+(f) a narration made on a worker host plays from host A, host B and the balancer (ranges);
+(c) kill -9 of an app host while 1,000 readers follow a live feed through the balancer, with
+    Pushpin holding the readers and, as without Pushpin, with the app hosts holding them;
 (d) `make cluster-down` leaves no namespace, link or process behind, even after the
     supervisor itself was killed.
 
@@ -12,6 +16,7 @@ RELIABILITY.md (cluster/report.py).
 """
 
 import http.client
+import io
 import json
 import os
 import re
@@ -21,12 +26,15 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import PurePosixPath
 
 import pytest
 
 from cluster import network, procs, readers
+from cluster.editor import Editor
 from cluster.kill_scenario import run_kill_scenario
 from cluster.state import ROOT, State
+from cluster.topology import MEDIA_BUCKET
 
 STATE = State()
 FRESH_WITHIN = (
@@ -77,6 +85,36 @@ def settled(timeout=600):
             pytest.fail(f"the workers still have tasks after {timeout} s")
         time.sleep(2)
     return round(time.monotonic() - began)
+
+
+def get(address, port, path, headers=None, tls=False):
+    """(status, headers with lower-case names, body) of one GET."""
+    if tls:
+        connection = http.client.HTTPSConnection(
+            address, port, context=readers.client_context(), timeout=10
+        )
+    else:
+        connection = http.client.HTTPConnection(address, port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": address, **(headers or {})})
+        response = connection.getresponse()
+        found = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, found, response.read()
+    finally:
+        connection.close()
+
+
+def through_entry(cluster, path, headers=None):
+    return get(address(cluster, "nd-lb"), 443, path, headers, tls=True)
+
+
+def media_url(cluster):
+    return f"https://{address(cluster, 'nd-lb')}/media/"
+
+
+def needs(cluster, part):
+    if not cluster.get(part):
+        pytest.skip(f"the cluster runs without {part} (make cluster {part.upper()}=0)")
 
 
 def fetch(cluster, place, path):
@@ -180,25 +218,145 @@ def test_scheduled_publishing_runs_once_with_workers_on_two_hosts(cluster):
     assert sum(result["published"] for result in results) <= len(ids)
 
 
+# --- (e) an image uploaded through host A, shown by host B ---------------------------------
+
+
+def photo():
+    """A JPEG made here, as a phone would send it (3:2, a few hundred KB)."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (1800, 1200), (40, 90, 140))
+    draw = ImageDraw.Draw(picture)
+    for step in range(0, 1800, 60):
+        draw.rectangle([step, 0, step + 30, 1200], fill=(200, step % 255, 80))
+    data = io.BytesIO()
+    picture.save(data, "JPEG", quality=90)
+    return data.getvalue()
+
+
+def test_an_image_uploaded_through_host_a_is_shown_by_host_b(cluster):
+    needs(cluster, "media")
+    account = probe("nd-app-a", "make-editor")
+    # Signed in on host A's own address: the upload reaches A, whichever host the balancer
+    # would have picked.
+    editor = Editor(address(cluster, "nd-app-a"), 8000, address(cluster, "nd-lb"))
+    editor.sign_in(account["username"], account["password"], account["key"])
+    uploaded = editor.upload_image(photo(), "IMG_4410 at the scene.jpg")
+    assert uploaded["success"] is True, uploaded
+    article = probe("nd-app-a", "articles")[1]
+    used = probe("nd-app-a", "use-image", article["slug"], str(uploaded["image_id"]))
+    assert used["stored"], "the original is not in the (private) bucket"
+    original = used["original"]
+
+    # Host B renders the page itself (its cache is told of the change through Redis): the
+    # rendition is made on B from the original in the bucket, and stored there.
+    tag = re.compile(r"<img[^>]*" + re.escape(f'alt="{used["alt"]}"') + r"[^>]*>")
+    deadline = time.monotonic() + 30
+    found = None
+    while found is None and time.monotonic() < deadline:
+        status, _, body = fetch(cluster, "nd-app-b", used["path"])
+        found = tag.search(body.decode()) if status == 200 else None
+        time.sleep(0.2)
+    assert found, f"host B's page {used['path']} never showed the new picture"
+    src = re.search(r'\ssrc="([^"]+)"', found[0])[1]
+    assert src.startswith(media_url(cluster) + "images/"), src
+    key = src.removeprefix(media_url(cluster))
+    assert key in probe("nd-app-b", "renditions", str(uploaded["image_id"])), key
+    rendition = src.removeprefix(f"https://{address(cluster, 'nd-lb')}")
+
+    status, headers, body = through_entry(cluster, rendition)
+    assert status == 200, f"{rendition} through the balancer: {status}"
+    assert headers["content-type"].startswith("image/"), headers
+    from PIL import Image
+
+    with Image.open(io.BytesIO(body)) as shown:
+        shown.load()
+        assert shown.width <= 1800 and shown.height <= 1200
+
+    # The original: refused by the balancer, and by the bucket to anyone without the key,
+    # however the path is spelled.
+    media = address(cluster, "nd-media")
+    refusals = {
+        "entry": through_entry(cluster, f"/media/{original}")[0],
+        "entry, escaped": through_entry(cluster, f"/media/{original.replace('_', '%5F')}")[0],
+        "entry, ../": through_entry(cluster, f"/media/../{MEDIA_BUCKET}-private/{original}")[0],
+        "bucket": get(media, 8333, f"/{MEDIA_BUCKET}-private/{original}")[0],
+        "public bucket": get(media, 8333, f"/{MEDIA_BUCKET}/{original}")[0],
+    }
+    save_result("image", {"rendition": rendition, "original": original, "refusals": refusals})
+    print(f"original {original} refused: {refusals}")
+    assert refusals["entry"] == 404
+    assert refusals["bucket"] == 403
+    assert all(status in (400, 403, 404) for status in refusals.values()), refusals
+
+
+# --- (f) a narration made on a worker host plays everywhere --------------------------------
+
+
+AUDIO = re.compile(r'<audio[^>]*\ssrc="([^"]+)"')
+
+
+def test_a_narration_made_on_a_worker_plays_from_host_a_host_b_and_the_entry(cluster):
+    needs(cluster, "media")
+    settled()  # the demo's articles are narrated after the first start
+    narrated = probe("nd-app-a", "narrated")
+    assert narrated, "no article has its narration yet"
+    assert narrated["audio_url"].startswith(media_url(cluster) + "narration/"), narrated
+    players = {}
+    for place in ("nd-app-a", "nd-app-b", "entry"):
+        status, _, body = fetch(cluster, place, narrated["path"])
+        assert status == 200
+        found = AUDIO.search(body.decode())
+        players[place] = found[1] if found else None
+    assert set(players.values()) == {narrated["audio_url"]}, players
+
+    path = narrated["audio_url"].removeprefix(f"https://{address(cluster, 'nd-lb')}")
+    status, headers, body = through_entry(cluster, path, {"Range": "bytes=1000-1999"})
+    assert status == 206, status
+    assert re.fullmatch(r"bytes 1000-1999/(\d+)", headers["content-range"]), headers
+    assert len(body) == 1000
+    assert "immutable" in headers["cache-control"], headers["cache-control"]
+    assert headers["content-type"] == "audio/mpeg"
+    # Made on a worker host, played from hosts that never had it on their own disk.
+    name = PurePosixPath(narrated["audio"]).name
+    app_disks = [STATE.host_dir(host) for host in ("nd-app-a", "nd-app-b")]
+    on_disk = [str(path) for disk in app_disks for path in disk.rglob(name)]
+    save_result(
+        "narration",
+        {"audio": narrated["audio"], "worker": narrated["worker"], "players": players,
+         "content_range": headers["content-range"], "cache_control": headers["cache-control"]},
+    )  # fmt: skip
+    assert on_disk == [], on_disk
+    assert narrated["worker"].startswith("nd-worker-"), narrated["worker"]
+
+
 # --- (c) kill -9 of an app host under 1,000 live readers -----------------------------------
 
 
-def test_kill_9_of_an_app_host_under_1000_live_readers(cluster):
+@pytest.mark.parametrize("mode", ["pushpin", "in-process"])
+def test_kill_9_of_an_app_host_under_1000_live_readers(cluster, mode):
+    if mode == "pushpin":
+        needs(cluster, "push")
     tokens = [
         re.search(r"^\s+(\S+)\s*$", on_host("nd-worker-a", "newsdesk", "token", "create", "admin",
                                             "--name", f"cluster test {n}").stdout, re.M)[1]
         for n in range(4)
     ]  # fmt: skip
     waited = settled()  # measure the failover, not Piper narrating the last test's articles
-    result = run_kill_scenario(STATE, cluster, tokens, victim="nd-app-a", readers_count=1000)
+    result = run_kill_scenario(
+        STATE, cluster, tokens, victim="nd-app-a", readers_count=1000, mode=mode
+    )
     result["waited_for_workers_seconds"] = waited
-    save_result("kill", result)
+    save_result("kill" if mode == "pushpin" or not cluster.get("push") else f"kill {mode}", result)
     print(json.dumps(result, indent=2))
     assert result["readers_incomplete"] == 0, "a reader missed or repeated an update"
     assert result["reader_5xx_after_detection"] == 0
     assert result["reader_errors_after_detection"] == {}
     assert result["detected_after"] is not None, "the balancer never marked the host down"
     assert result["rejoined_after"] is not None, "the restarted host did not come back"
+    if mode == "pushpin":
+        # Pushpin held the readers' connections, not the killed host.
+        assert result["readers_that_noticed"] == 0, result["readers_that_noticed"]
 
 
 # --- (d) nothing left behind ---------------------------------------------------------------

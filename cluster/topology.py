@@ -1,9 +1,9 @@
 """The cluster's hosts, their addresses and what each runs: plain data, no side effects.
 
 Every host is a network namespace on this machine, joined to one bridge. Media (SeaweedFS) and
-live delivery (Pushpin) have reserved names and addresses; they join when their parts exist
-(phase 2 of issue 14), by turning on `media` or `push` here: the load balancer's routes
-(haproxy.py) and the app hosts' settings (app_environment) follow from that.
+live delivery (Pushpin) are on by default and can be left out (`media` / `push` off: media on
+each host's disk, streams held by the app hosts); the load balancer's routes (haproxy.py) and
+the app hosts' settings (app_environment) follow from that.
 """
 
 import ipaddress
@@ -15,7 +15,7 @@ PREFIX = "nd-"
 DEFAULT_NETWORK = "10.77.0.0/24"
 APP_PORT = 8000
 INTERNAL_ORIGIN_PORT = 8080
-"""HAProxy's plain-HTTP frontend for Pushpin's requests to the app hosts (phase 2)."""
+"""HAProxy's plain-HTTP frontend for Pushpin's requests to the app hosts."""
 MEDIA_BUCKET = "newsdesk"
 
 
@@ -40,8 +40,8 @@ HOSTS = (
     Host("nd-worker-b", 14, "worker", "newsdesk worker (tasks, scheduled publishing)"),
     Host("nd-db", 20, "db", "PostgreSQL 15, its own cluster", 5432),
     Host("nd-redis", 21, "redis", "redis-server: cache, wake-ups, invalidations", 6379),
-    Host("nd-media", 30, "media", "SeaweedFS: S3 for media (phase 2)", 8333),
-    Host("nd-push", 31, "push", "Pushpin: holds live readers (phase 2)", 7999),
+    Host("nd-media", 30, "media", "SeaweedFS: S3 buckets for images and audio", 8333),
+    Host("nd-push", 31, "push", "Pushpin and zurl: hold live readers (GRIP)", 7999),
 )
 PUSH_CONTROL_PORT = 5561
 """Pushpin's control endpoint (publish), reached by the app hosts only."""
@@ -106,7 +106,7 @@ class Topology:
         return f"redis://:{password}@{self.address('nd-redis')}:6379/0"
 
     def media_url(self, key, secret):
-        """NEWSDESK_MEDIA_STORAGE for phase 2: the S3 endpoint on nd-media, our bucket."""
+        """NEWSDESK_MEDIA_STORAGE: the S3 endpoint on nd-media, our bucket."""
         media = self.host("nd-media")
         return f"s3+http://{key}:{secret}@{self.address('nd-media')}:{media.port}/{MEDIA_BUCKET}"
 
@@ -124,17 +124,17 @@ class Topology:
             "PORT": str(APP_PORT),
             "PYTHONUNBUFFERED": "1",
         }
-        if self.media:  # phase 2: media in the bucket, served through the balancer
+        if self.media:  # media in the bucket, served to readers through the balancer
             env["NEWSDESK_MEDIA_STORAGE"] = self.media_url(
                 secrets["media_key"], secrets["media_secret"]
             )
             env["NEWSDESK_MEDIA_URL"] = f"{self.entry}/media/"
-        if self.push:  # phase 2: each committed update published once to Pushpin
+        if self.push:  # each committed update published once to Pushpin
             env["NEWSDESK_PUSHPIN_URL"] = f"http://{self.address('nd-push')}:{PUSH_CONTROL_PORT}"
         return env
 
     def describe(self):
-        """JSON-safe summary, kept in the state directory for status, tests and phase 2."""
+        """JSON-safe summary, kept in the state directory for status and the tests."""
         return {
             "network": self.network,
             "bridge": BRIDGE,

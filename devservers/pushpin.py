@@ -200,10 +200,7 @@ class Pushpin:
             zurl if zurl.poll() is None else self._start_zurl(number)
             for number, zurl in enumerate(self.zurls)
         ] or [self._start_zurl(number) for number in range(self.zurl_workers)]
-        self.pushpin = self._spawn(
-            ["pushpin", f"--config={self.workdir / 'pushpin.conf'}", "--merge-output"],
-            "pushpin.log",
-        )
+        self.pushpin = self._spawn(self.pushpin_command(), "pushpin.log")
         try:
             self.wait_until_ready(timeout)
         except BaseException:
@@ -212,8 +209,14 @@ class Pushpin:
         return self
 
     def _start_zurl(self, number):
-        config = self.workdir / f"zurl-{number}.conf"
-        return self._spawn(["zurl", f"--config={config}"], f"zurl-{number}.log")
+        return self._spawn(self.zurl_command(number), f"zurl-{number}.log")
+
+    def zurl_command(self, number):
+        return ["zurl", f"--config={self.workdir / f'zurl-{number}.conf'}"]
+
+    def pushpin_command(self):
+        """Pushpin's runner, which starts condure, pushpin-proxy and pushpin-handler."""
+        return ["pushpin", f"--config={self.workdir / 'pushpin.conf'}", "--merge-output"]
 
     def _spawn(self, command, log_name):
         log = open(self.workdir / log_name, "ab")  # noqa: SIM115 - the child keeps it
@@ -245,7 +248,7 @@ class Pushpin:
         may not be up yet, and a 502 from Pushpin proves its own plumbing works)."""
         deadline = time.monotonic() + timeout
         for port, path in ((self.control_port, "/"), (self.http_port, self.ready_path)):
-            while not self._answers(port, path):
+            while not self.answers(port, path):
                 named = [("pushpin", self.pushpin)]
                 named += [(f"zurl-{number}", zurl) for number, zurl in enumerate(self.zurls)]
                 for name, process in named:
@@ -264,7 +267,7 @@ class Pushpin:
         # handler's (connected at the same moment) a moment too before a first hold.
         time.sleep(0.3)
 
-    def _answers(self, port, path):
+    def answers(self, port, path):
         connection = http.client.HTTPConnection(self.bind, port, timeout=5)
         try:
             connection.request("GET", path)

@@ -145,9 +145,13 @@ class SeaweedFS:
         return self.data_dir / LOG_FILE
 
     def command(self) -> list[str]:
+        return [*self.command_prefix, *self.server_argv()]
+
+    def server_argv(self) -> list[str]:
+        """The `weed server` command itself, without the prefix (the cluster's supervisor
+        adds its own, and records the process)."""
         p = self.ports
         return [
-            *self.command_prefix,
             self.weed or weed_binary(),
             "server",
             f"-dir={self.data_dir / 'data'}",
@@ -168,6 +172,9 @@ class SeaweedFS:
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-master.telemetry=false",
+            # One master, no Raft quorum to wait for: a restart on existing data otherwise
+            # waits out an election (10-20 s) before the S3 port answers.
+            "-master.peers=none",
             "-volume.preStopSeconds=0",
             # Small volumes: a test server holds megabytes, not the default 30 GB volumes.
             "-master.volumeSizeLimitMB=64",
@@ -177,11 +184,7 @@ class SeaweedFS:
     # --- Running --------------------------------------------------------------------------
 
     def start(self, timeout: float = 60.0) -> SeaweedFS:
-        (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
-        config = self.data_dir / "s3.json"
-        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(identities(self.bucket, self.access_key, self.secret_key), file)
+        self.prepare()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own argument list
                 self.command(),
@@ -198,6 +201,24 @@ class SeaweedFS:
         self._write_state()
         return self
 
+    def prepare(self) -> None:
+        """The data folder and the S3 identity file the server reads at start."""
+        (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "s3.json"
+        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(identities(self.bucket, self.access_key, self.secret_key), file)
+
+    def make_buckets(self, client=None) -> None:
+        """Both buckets exist and the public one takes a write; raises while the server is
+        not ready yet (any error of boto3's)."""
+        client = client or self.client()
+        for bucket in (self.bucket, self.private_bucket):
+            with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+                client.create_bucket(Bucket=bucket)
+        client.put_object(Bucket=self.bucket, Key=".ready", Body=b"ok")
+        client.delete_object(Bucket=self.bucket, Key=".ready")
+
     def _wait_ready(self, timeout: float) -> None:
         """Until both buckets exist and the public one takes a write (the volume server
         registers with the master a few seconds after the S3 port opens)."""
@@ -211,11 +232,7 @@ class SeaweedFS:
                     f"see {self.log_path}:\n{self._log_tail()}"
                 )
             try:
-                for bucket in (self.bucket, self.private_bucket):
-                    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-                        client.create_bucket(Bucket=bucket)
-                client.put_object(Bucket=self.bucket, Key=".ready", Body=b"ok")
-                client.delete_object(Bucket=self.bucket, Key=".ready")
+                self.make_buckets(client)
                 return
             except Exception as error:  # noqa: BLE001 - not up yet: any failure means "retry"
                 last_error = error

@@ -71,9 +71,10 @@ def test_balancer_routes_streams_to_app_hosts_until_pushpin_joins():
 
     full = haproxy.render(Topology(media=True, push=True), pem="/x.pem", stats_socket="/x.sock")
     lines = [line.strip() for line in full.splitlines()]
-    assert lines.index("use_backend be_push if events") < lines.index(
+    assert lines.index("use_backend be_push if events { nbsrv(be_push) gt 0 }") < lines.index(
         "use_backend be_events if events"
-    ), "Pushpin takes the streams once it is there"
+    ), "Pushpin takes the streams while it is up, the app hosts while it is down"
+    assert "tcp-request connection reject unless { src 10.77.0.31 }" in lines
     assert "bind 10.77.0.10:8080" in lines, "Pushpin's requests to the app hosts fail over too"
     assert "http-request set-path /newsdesk%[path,regsub(^/media/,/)]" in lines
     deny = next(line for line in lines if line.startswith("http-request deny"))
@@ -105,3 +106,53 @@ def test_haproxy_accepts_the_configuration(tmp_path, parts):
 def test_the_cluster_refuses_clearly_without_root():
     found = network.problems(euid=1000)
     assert any("needs root" in problem for problem in found)
+
+
+def test_a_cluster_another_checkout_started_is_left_alone(tmp_path):
+    """Namespaces are the machine's: only the checkout that claimed them may stop them."""
+    from cluster.state import State, claim, owned_elsewhere, release
+
+    claim_file = tmp_path / "lock" / "newsdesk-cluster.json"
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    state = State(mine / "var" / "cluster")
+    state.create()
+    assert owned_elsewhere([], state, claim_file, mine) is None, "nothing running: nothing to guard"
+    claim(claim_file, theirs)
+    assert "theirs" in owned_elsewhere(["nd-db"], state, claim_file, mine)
+    release(claim_file, mine)  # not ours to release
+    assert claim_file.exists()
+    claim(claim_file, mine)
+    assert (mine / "var" / "cluster" / "LOCK").exists()
+    assert owned_elsewhere(["nd-db"], state, claim_file, mine) is None
+    release(claim_file, mine)
+    assert not claim_file.exists() and not (mine / "var" / "cluster" / "LOCK").exists()
+    # No claim at all (a checkout from before claims): ours only if we recorded processes.
+    assert owned_elsewhere(["nd-db"], state, claim_file, mine) is not None
+    (state.run / "nd-db.json").write_text("{}")
+    assert owned_elsewhere(["nd-db"], state, claim_file, mine) is None
+
+
+def test_each_process_gets_its_own_time_to_stop(tmp_path):
+    """SeaweedFS is given 5 s before SIGKILL, the others 15 s, in one stop of a group."""
+    import time
+
+    from cluster import procs
+
+    started = []
+    for seconds in (0.5, 30):
+        # Ignores SIGTERM, as a server finishing its work would for a while.
+        process = subprocess.Popen(
+            ["sh", "-c", "trap '' TERM; echo ready; exec sleep 60"], stdout=subprocess.PIPE
+        )
+        assert process.stdout.readline() == b"ready\n"  # the trap is set
+        record = procs.Record("t", "", process.pid, procs.proc_stat(process.pid)[1], "", [])
+        record.stop_seconds = seconds
+        started.append((record, process))
+    began = time.monotonic()
+    quick, slow = started
+    procs.stop_all([quick[0]])
+    assert quick[1].wait(5) == -9, "SIGKILL once its time was up"
+    assert time.monotonic() - began < 10
+    assert procs.running(slow[0]), "the other one was not touched"
+    slow[1].kill()
+    slow[1].wait()

@@ -10,8 +10,9 @@ import pytest
 
 from newsdesk.live import grip, rendered
 from newsdesk.live.actions import edit_update
-from newsdesk.live.gripstream import RETRY_MILLISECONDS, Rounds
+from newsdesk.live.gripstream import RETRY_MILLISECONDS
 from newsdesk.live.publisher import Publisher
+from newsdesk.live.rounds import Rounds
 from newsdesk.live.stream import MAX_REPLAY
 from tests.factories import make_live_feed, post
 from tests.test_live import asgi_get, event_ids

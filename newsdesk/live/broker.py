@@ -24,12 +24,14 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection, connections
 
 from newsdesk.core.db_errors import is_database_unavailable, outage
+from newsdesk.live.rounds import Rounds
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,10 @@ class Broker:
         self.tasks = []
         self.lock = threading.Lock()
         self.link = Link("Live", "pub/sub")
+        # The fan-out's reads have a thread of their own: on the shared pool they waited
+        # behind every reconnecting reader's catch-up, and so did every reader's next update.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-fan-out")
+        self.first_positions = Rounds(_last_sequence)
 
     # --- used by streams, in the event loop ------------------------------------------------
 
@@ -111,7 +117,8 @@ class Broker:
         """A queue of this feed's changes, and the position from which the queue is complete."""
         self._start()
         if feed_id not in self.positions:
-            last = await sync_to_async(_last_sequence, thread_sensitive=False)(feed_id)
+            # A crowd arriving on a feed with no readers here yet shares one read.
+            last = await self.first_positions.get((feed_id,))
             self.positions.setdefault(feed_id, last)
         queue = asyncio.Queue()
         self.subscribers[feed_id].add(queue)
@@ -169,7 +176,9 @@ class Broker:
             if not wanted:
                 continue
             try:
-                batches = await sync_to_async(fetch_changes, thread_sensitive=False)(wanted)
+                batches = await sync_to_async(
+                    fetch_changes, thread_sensitive=False, executor=self.executor
+                )(wanted)
             except Exception as error:
                 if not is_database_unavailable(error):
                     logger.exception("Reading live changes failed; retrying")
@@ -330,14 +339,16 @@ def _last_sequence(feed_id):
 def fetch_changes(positions):
     """{feed_id: [Change, ...]} for every feed whose sequence moved past its position."""
     from newsdesk.live.models import FeedSequence
-    from newsdesk.live.stream import changes_after
+    from newsdesk.live.rendered import cached_changes
 
     try:
         latest = dict(
             FeedSequence.objects.filter(feed_id__in=list(positions)).values_list("feed_id", "last")
         )
+        # Rendered into the process's cache, where the catch-ups of readers who reconnect
+        # (after a failover: hundreds, just behind) find them.
         return {
-            feed_id: changes_after(feed_id, position)
+            feed_id: cached_changes(feed_id, after=position)
             for feed_id, position in positions.items()
             if latest.get(feed_id, 0) > position
         }

@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 
-from asgiref.sync import sync_to_async
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from newsdesk.live.broker import RESYNC, broker
 from newsdesk.live.events import sse_comment, sse_event, sse_retry
 from newsdesk.live.models import LiveUpdate
+from newsdesk.live.rounds import Rounds
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +62,18 @@ def changes_after(feed_id, sequence, limit=None):
 def _replay(feed_id, after):
     from django.db import connection
 
+    from newsdesk.live.rendered import cached_changes
+
     try:
-        return changes_after(feed_id, after, limit=MAX_REPLAY + 1)
+        return cached_changes(feed_id, after=after, limit=MAX_REPLAY + 1)
     finally:
         connection.close()
+
+
+replays = Rounds(_replay)
+"""Readers reconnect in crowds (a failover moves hundreds from a dead host at once, mostly at
+the same position): those at the same position share one read, and every missed change is
+rendered once per process (newsdesk/live/rendered.py)."""
 
 
 async def stream(feed_id, after):
@@ -85,7 +93,7 @@ async def stream(feed_id, after):
             yield sse_event("{}", event="reload").encode()
             return
         if after is not None and after < position:
-            missed = await sync_to_async(_replay, thread_sensitive=False)(feed_id, after)
+            missed = await replays.get((feed_id, after))
             if len(missed) > MAX_REPLAY:
                 yield sse_event("{}", event="reload").encode()
                 return

@@ -14,7 +14,6 @@ import logging
 import re
 from urllib.parse import quote
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
@@ -23,6 +22,7 @@ from django.db import connection
 from newsdesk.core.db_errors import RETRY_AFTER_SECONDS, is_database_unavailable, outage
 from newsdesk.live import grip, gripstream
 from newsdesk.live.events import parse_sequence
+from newsdesk.live.rounds import Rounds
 from newsdesk.live.stream import stream
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ async def events(scope, receive, send, slug):
     # Not thread-sensitive, and the connection closed at once: a stream lives for hours and
     # must not hold a database connection (on PostgreSQL, 100 readers would exhaust them).
     try:
-        feed_id = await sync_to_async(_live_feed_id, thread_sensitive=False)(slug)
+        feed_id = await feed_ids.get((slug,))
     except Exception as error:
         if not is_database_unavailable(error):
             raise
@@ -157,6 +157,11 @@ def _live_feed_id(slug):
         ).first()
     finally:
         connection.close()
+
+
+feed_ids = Rounds(_live_feed_id)
+"""A crowd of readers connecting at once to one feed looks it up once, not once each (with a
+database connection each)."""
 
 
 def _headers():
