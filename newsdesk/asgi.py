@@ -1,5 +1,6 @@
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsdesk.settings")
@@ -7,6 +8,7 @@ django_application = get_asgi_application()
 
 from newsdesk.live import stream_app  # noqa: E402  (needs Django set up first)
 from newsdesk.pagecache import app as pagecache  # noqa: E402
+from newsdesk.server import accesslog  # noqa: E402
 
 
 async def site(scope, receive, send):
@@ -19,3 +21,6 @@ async def site(scope, receive, send):
 
 # Cached reader pages are answered before Django (newsdesk/pagecache/app.py, docs/caching.md).
 application = pagecache.wrap(site)
+# One line per request, in batches (`newsdesk serve` turns the ASGI server's own log off).
+if settings.NEWSDESK_ACCESS_LOG:
+    application = accesslog.wrap(application)
