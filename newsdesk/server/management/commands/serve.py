@@ -15,6 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 from newsdesk.core.sites import ensure_site
 from newsdesk.demo.loader import ensure_admin, login_details
 from newsdesk.server import announce
+from newsdesk.server.protocol import CoalescingHttpToolsProtocol
 
 WORKER_NICENESS = 10
 
@@ -82,6 +83,8 @@ class Command(BaseCommand):
                 # Client addresses come from NEWSDESK_TRUSTED_PROXIES only (accounts/clientip.py).
                 proxy_headers=False,
                 server_header=False,
+                # An answer's head and body in one system call (newsdesk/server/protocol.py).
+                http=CoalescingHttpToolsProtocol,
                 # Requests are logged by newsdesk/server/accesslog.py, at a tenth of the cost.
                 access_log=False,
                 log_level="info",
