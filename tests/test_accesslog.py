@@ -96,6 +96,9 @@ def test_other_connections_are_not_logged(written):
 
 
 def test_lines_are_written_in_batches(capsys):
+    accesslog.flush()  # whatever earlier tests left
+    capsys.readouterr()
+
     async def many():
         for number in range(3):
             accesslog.record(f"line {number}")
@@ -106,3 +109,18 @@ def test_lines_are_written_in_batches(capsys):
     before, after = asyncio.run(many())
     assert before == ""
     assert after == "line 0\nline 1\nline 2\n"
+
+
+def test_a_flush_left_waiting_on_an_ended_loop_does_not_stop_the_log(capsys):
+    async def one(text):
+        accesslog.record(text)
+
+    asyncio.run(one("left behind"))  # its loop ends before the flush is due
+    capsys.readouterr()
+
+    async def later():
+        accesslog.record("next")
+        await asyncio.sleep(accesslog.FLUSH_SECONDS + 0.2)
+
+    asyncio.run(later())
+    assert capsys.readouterr().err == "left behind\nnext\n"

@@ -25,14 +25,14 @@ FLUSH_LINES = 512
 _ESCAPES = {code: f"%{code:02X}" for code in [*range(32), 34, 127]}
 
 _lines: list[str] = []
-_flush_pending = False
+_flush_loop = None  # the event loop a flush is waiting on, if any
 _stamp_second = 0
 _stamp = ""
 
 
 def flush():
-    global _flush_pending
-    _flush_pending = False
+    global _flush_loop
+    _flush_loop = None
     if not _lines:
         return
     text = "".join(_lines)
@@ -76,16 +76,20 @@ def line(scope, status, sent, started, cache):
 
 
 def record(text):
-    global _flush_pending
+    global _flush_loop
     _lines.append(text + "\n")
     if len(_lines) >= FLUSH_LINES:
         flush()
-    elif not _flush_pending:
-        _flush_pending = True
-        try:
-            asyncio.get_running_loop().call_later(FLUSH_SECONDS, flush)
-        except RuntimeError:  # no loop (called from a thread): write now
-            flush()
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no loop (called from a thread): write now
+        flush()
+        return
+    # A flush waits on this loop already, unless it waited on another that has since ended.
+    if _flush_loop is not loop:
+        _flush_loop = loop
+        loop.call_later(FLUSH_SECONDS, flush)
 
 
 def wrap(downstream):
