@@ -98,6 +98,7 @@ class Pushpin:
         log_level=2,
         ready_path="/healthz",
         zurl_workers=2,
+        extra_options=(),
     ):
         self.origins = [origin] if isinstance(origin, str) else list(origin)
         self._own_workdir = workdir is None
@@ -118,6 +119,9 @@ class Pushpin:
         self.log_level = log_level
         self.ready_path = ready_path
         self.zurl_workers = zurl_workers
+        # More (section, key, value) settings for pushpin.conf, applied last (the benchmarks
+        # try tunings this way).
+        self.extra_options = list(extra_options)
         self.pushpin = None
         self.zurls = []
 
@@ -174,7 +178,7 @@ class Pushpin:
             ("handler", "message_rate", str(self.message_rate)),
             ("handler", "message_hwm", str(self.message_hwm)),
         ]
-        for section, key, value in options:
+        for section, key, value in [*options, *self.extra_options]:
             conf = set_option(conf, section, key, value)
         (run / "pushpin.conf").write_text(conf)
 
