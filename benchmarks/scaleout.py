@@ -118,9 +118,13 @@ class ReaderOutput:
     connect_errors: int = 0
     connect_seconds: float = 0.0
     dropped: int = 0
+    """Streams that ended after they had started (each reader then connects again)."""
+    reconnected: int = 0
     unexpected: int = 0
     lost: int = 0
     duplicated: int = 0
+    ended: dict = field(default_factory=dict)
+    """{why: streams}: closed (by the other end), read_error, last_chunk, bad_chunk."""
     arrivals: dict = field(default_factory=dict)
     """{sequence: [arrival time, seconds since the epoch, ...]} for every reader that got it."""
 
@@ -136,6 +140,8 @@ def parse_output(text):
             out.arrivals[int(sequence)] = [int(t) / 1e6 for t in times]
         elif name == "connect_seconds":
             out.connect_seconds = float(rest)
+        elif name.startswith("ended_"):
+            out.ended[name.removeprefix("ended_")] = int(rest)
         elif name in ReaderOutput.__dataclass_fields__:
             setattr(out, name, int(rest))
         elif line.strip():
@@ -179,6 +185,8 @@ class Row:
     lost: int = 0
     duplicated: int = 0
     dropped: int = 0
+    reconnected: int = 0
+    ended: dict = field(default_factory=dict)
     unexpected: int = 0
     connect_errors: int = 0
     connect_seconds: float = 0.0
@@ -435,8 +443,12 @@ def run_row(variant, count, data_dir, binary, progress):
         row.client_cpu = clients.cpu() - client_cpu
         outputs = clients.finish()
         row.latencies = latencies_ms(commits, outputs)
-        for name in ("lost", "duplicated", "dropped", "unexpected", "connect_errors"):
+        for name in ("lost", "duplicated", "dropped", "reconnected", "unexpected"):
             setattr(row, name, sum(getattr(out, name) for out in outputs))
+        row.connect_errors = sum(out.connect_errors for out in outputs)
+        for out in outputs:
+            for why, streams in out.ended.items():
+                row.ended[why] = row.ended.get(why, 0) + streams
         row.connect_seconds = max(out.connect_seconds for out in outputs)
         firsts = [
             (min(t for out in outputs for t in out.arrivals.get(s, [])) - committed) * 1000
@@ -512,13 +524,18 @@ def measure(rows, progress):
 def one_line(r):
     return (
         f"{r.label}, {r.readers:,} readers: p50 {r.p(0.5):.0f} ms, p99 {r.p(0.99):.0f} ms, "
-        f"max {r.p(1):.0f} ms; lost {r.lost}, duplicated {r.duplicated}, dropped {r.dropped}; "
+        f"max {r.p(1):.0f} ms; lost {r.lost}, duplicated {r.duplicated}; {r.dropped} streams "
+        f"ended ({ended_text(r)}), {r.reconnected} resumed; "
         f"{r.kb_per_reader:.1f} KB/reader (Pushpin {r.pushpin_kb_per_reader:.1f}, Python "
         f"{r.python_kb_per_reader:.1f}); CPU {r.cpu_ms_per_update:.0f} ms/update, "
         f"{r.cpu_us_per_delivery:.1f} µs/delivery; connected in {r.connect_seconds:.1f} s "
         f"({r.connect_errors} refused and retried); readers' own CPU {r.client_cpu:.1f} s"
         + (f"; {r.note}" if r.note else "")
     )
+
+
+def ended_text(row):
+    return ", ".join(f"{why} {n}" for why, n in sorted(row.ended.items()) if n) or "none"
 
 
 def setting_text(row):
@@ -532,14 +549,14 @@ def setting_text(row):
 def latency_rows(figures):
     rows = [
         "| path | readers | Pushpin | p50 ms | p99 ms | max ms | first reader ms | lost "
-        "| duplicated | connect s (refused, retried) |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| duplicated | streams ended, resumed | connect s (refused, retried) |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in figures.rows:
         rows.append(
             f"| {r.label} | {r.readers:,} | {setting_text(r)} | {r.p(0.5):.0f} | {r.p(0.99):.0f} "
             f"| {r.p(1):.0f} | {r.first_ms:.0f} | {r.lost:,} | {r.duplicated:,} "
-            f"| {r.connect_seconds:.1f} ({r.connect_errors:,}) |"
+            f"| {r.dropped:,}, {r.reconnected:,} | {r.connect_seconds:.1f} ({r.connect_errors:,}) |"
         )
     return rows
 
@@ -670,8 +687,7 @@ def plot(figures, path):
                 series.append((f"{label}, {name}", points))
     throughput_curve(
         path,
-        f"Live update latency from commit against readers ({UPDATES} updates, every "
-        f"{INTERVAL} s)",
+        f"Live update latency from commit against readers ({UPDATES} updates, every {INTERVAL} s)",
         series,
         y_label="latency from commit, ms (log)",
         x_label="concurrent SSE readers (log)",

@@ -11,8 +11,9 @@
    MAX_PENDING at a time not yet answered (Pushpin 1.36 answers 5xx beyond about a hundred
    queued requests). A reader counts as connected when it has received the `retry:` line that
    starts every stream; one refused or cut before that is opened again (counted in
-   connect_errors). Then each reader expects the events with ids FIRST_ID .. FIRST_ID+UPDATES-1
-   and notes the wall-clock time (CLOCK_REALTIME, the clock of Python's time.time()) of the
+   connect_errors), and so is one whose stream ends later (dropped, reconnected, with
+   Last-Event-ID as a browser does, but at once). Each reader expects the events with ids
+   FIRST_ID .. FIRST_ID+UPDATES-1 and notes the wall-clock time (CLOCK_REALTIME, the clock of Python's time.time()) of the
    read that completed each event. Chunked transfer encoding is decoded (uvicorn and Pushpin
    both use it).
 
@@ -53,7 +54,9 @@ typedef struct {
     unsigned char subscribed;
     unsigned char line_len; /* bytes kept of the current line, at most LINE_KEEP */
     unsigned char has_id;
+    unsigned char ever_subscribed;
     long chunk_left;
+    long last_id; /* the newest event received, for Last-Event-ID on a reconnection */
     long pending_id;
     uint64_t seen;
     int got;
@@ -70,9 +73,10 @@ static Reader *all;
 static int64_t *arrival; /* readers x updates, microseconds since the epoch, 0: none */
 static int epfd, pending, connected, complete_readers;
 static int *queue, queue_head, queue_count; /* readers to open (again), a ring */
-static long connect_errors, dropped, unexpected;
-static char request[1024];
-static int request_len;
+static long connect_errors, dropped, unexpected, reconnected;
+static long ended[4]; /* why streams ended after connecting: see END_NAMES */
+static const char *END_NAMES[4] = {"closed", "read_error", "last_chunk", "bad_chunk"};
+enum { END_CLOSED, END_READ_ERROR, END_LAST_CHUNK, END_BAD_CHUNK };
 static int64_t now_us;
 
 static int64_t wall_us(void) {
@@ -89,7 +93,14 @@ static double mono(void) {
 
 static void open_one(int index) {
     Reader *r = &all[index];
+    /* A reconnecting reader keeps what it received (and says so with Last-Event-ID). */
+    Reader kept = *r;
     memset(r, 0, sizeof *r);
+    r->seen = kept.seen;
+    r->got = kept.got;
+    r->dups = kept.dups;
+    r->ever_subscribed = kept.ever_subscribed;
+    r->last_id = kept.ever_subscribed ? kept.last_id : first_id - 1;
     r->pending_id = -1;
     r->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (r->fd < 0) {
@@ -108,7 +119,9 @@ static void open_one(int index) {
     pending++;
 }
 
-static void close_one(int index, int failed_before_subscribing) {
+/* End a connection; reason: an END_* for a stream that had started, -1 before that. Either
+   way the reader connects again, as a browser's EventSource does (at once here). */
+static void close_one(int index, int reason) {
     Reader *r = &all[index];
     if (r->state == CLOSED) return;
     epoll_ctl(epfd, EPOLL_CTL_DEL, r->fd, NULL);
@@ -116,17 +129,19 @@ static void close_one(int index, int failed_before_subscribing) {
     free(r->head);
     r->head = NULL;
     r->state = CLOSED;
-    if (failed_before_subscribing) {
-        if (++connect_errors > 5L * readers) {
-            fprintf(stderr, "sse_readers: %ld connections refused or cut, giving up\n",
-                    connect_errors);
-            exit(3);
-        }
-        pending--;
-        queue[(queue_head + queue_count++) % readers] = index; /* opened again */
-    } else {
+    if (r->subscribed) {
+        ended[reason < 0 ? END_CLOSED : reason]++;
         dropped++;
+        queue[(queue_head + queue_count++) % readers] = index;
+        return;
     }
+    if (++connect_errors > 5L * readers) {
+        fprintf(stderr, "sse_readers: %ld connections refused or cut, giving up\n",
+                connect_errors);
+        exit(3);
+    }
+    pending--;
+    queue[(queue_head + queue_count++) % readers] = index;
 }
 
 static void record(int index, long id) {
@@ -142,6 +157,7 @@ static void record(int index, long id) {
         return;
     }
     r->seen |= bit;
+    r->last_id = id;
     arrival[(int64_t)index * updates + offset] = now_us;
     if (++r->got == updates && ++complete_readers == readers) {
         printf("complete\n");
@@ -163,6 +179,12 @@ static void end_of_line(int index) {
     } else if (len > 6 && memcmp(r->line, "retry:", 6) == 0 && !r->subscribed) {
         r->subscribed = 1;
         pending--;
+        if (r->ever_subscribed) {
+            reconnected++;
+            r->line_len = 0;
+            return;
+        }
+        r->ever_subscribed = 1;
         connected++;
         if (connected % (readers / 10 ? readers / 10 : 1) == 0 && connected < readers) {
             printf("connected %d\n", connected);
@@ -189,12 +211,13 @@ static void feed_events(int index, const char *data, long size) {
     }
 }
 
-/* Body bytes as they come off the socket; returns 0 when the stream ended. */
+/* Body bytes as they come off the socket; returns -1 while the stream goes on, else why it
+   ended (END_*). */
 static int feed_body(int index, const char *data, long size) {
     Reader *r = &all[index];
     if (!r->chunked) {
         feed_events(index, data, size);
-        return 1;
+        return -1;
     }
     while (size > 0) {
         if (r->chunk_state == CHUNK_DATA) {
@@ -213,7 +236,7 @@ static int feed_body(int index, const char *data, long size) {
         size--;
         if (c == '\n') {
             if (r->chunk_digits == 0) continue; /* the CRLF after a chunk's data */
-            if (r->chunk_left == 0) return 0;   /* the last chunk */
+            if (r->chunk_left == 0) return END_LAST_CHUNK;
             r->chunk_state = CHUNK_DATA;
         } else if (c == ';') {
             r->chunk_ext = 1;
@@ -222,12 +245,12 @@ static int feed_body(int index, const char *data, long size) {
                         : (c >= 'a' && c <= 'f') ? c - 'a' + 10
                         : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                                  : -1;
-            if (digit < 0) return 0;
+            if (digit < 0) return END_BAD_CHUNK;
             r->chunk_left = r->chunk_left * 16 + digit;
             r->chunk_digits = 1;
         }
     }
-    return 1;
+    return -1;
 }
 
 static void readable(int index) {
@@ -237,7 +260,7 @@ static void readable(int index) {
         ssize_t size = read(r->fd, buffer, sizeof buffer);
         if (size < 0 && (errno == EAGAIN || errno == EINTR)) return;
         if (size <= 0) {
-            close_one(index, !r->subscribed);
+            close_one(index, size == 0 ? END_CLOSED : END_READ_ERROR);
             return;
         }
         now_us = wall_us();
@@ -251,7 +274,7 @@ static void readable(int index) {
             char *end = strstr(r->head, "\r\n\r\n");
             if (!end) {
                 if (r->head_len >= HEAD_MAX) {
-                    close_one(index, 1);
+                    close_one(index, END_CLOSED);
                     return;
                 }
                 if (size < (ssize_t)sizeof buffer) return;
@@ -259,7 +282,7 @@ static void readable(int index) {
             }
             int head_size = end + 4 - r->head;
             if (strncmp(r->head, "HTTP/1.1 200", 12) != 0) {
-                close_one(index, 1);
+                close_one(index, END_CLOSED);
                 return;
             }
             r->chunked = strcasestr(r->head, "transfer-encoding: chunked") != NULL;
@@ -269,8 +292,9 @@ static void readable(int index) {
             r->head = NULL;
             r->state = BODY;
         }
-        if (!feed_body(index, body, body_size)) {
-            close_one(index, !r->subscribed);
+        int end = feed_body(index, body, body_size);
+        if (end >= 0) {
+            close_one(index, end);
             return;
         }
         if (size < (ssize_t)sizeof buffer) return;
@@ -282,8 +306,17 @@ static void writable(int index) {
     int error = 0;
     socklen_t length = sizeof error;
     getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    char request[1024];
+    int request_len = snprintf(request, sizeof request,
+                               "GET %s HTTP/1.1\r\nHost: %s:%d\r\nX-Forwarded-Proto: https\r\n"
+                               "Accept: text/event-stream\r\nUser-Agent: sse_readers\r\n",
+                               path, host, port);
+    if (r->ever_subscribed)
+        request_len += snprintf(request + request_len, sizeof request - request_len,
+                                "Last-Event-ID: %ld\r\n", r->last_id);
+    request_len += snprintf(request + request_len, sizeof request - request_len, "\r\n");
     if (error || write(r->fd, request, request_len) != request_len) {
-        close_one(index, 1);
+        close_one(index, END_CLOSED);
         return;
     }
     r->state = HEADERS;
@@ -306,8 +339,9 @@ static void write_output(const char *name, double connect_seconds) {
     }
     fprintf(out, "readers %d\nconnected %d\nconnect_errors %ld\nconnect_seconds %.3f\n", readers,
             connected, connect_errors, connect_seconds);
-    fprintf(out, "dropped %ld\nunexpected %ld\nlost %ld\nduplicated %ld\n", dropped, unexpected,
-            lost, dups);
+    fprintf(out, "dropped %ld\nreconnected %ld\nunexpected %ld\nlost %ld\nduplicated %ld\n",
+            dropped, reconnected, unexpected, lost, dups);
+    for (int e = 0; e < 4; e++) fprintf(out, "ended_%s %ld\n", END_NAMES[e], ended[e]);
     for (int u = 0; u < updates; u++) {
         fprintf(out, "update %ld", first_id + u);
         for (int i = 0; i < readers; i++) {
@@ -340,10 +374,6 @@ int main(int argc, char **argv) {
     getrlimit(RLIMIT_NOFILE, &limit);
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
-    request_len = snprintf(request, sizeof request,
-                           "GET %s HTTP/1.1\r\nHost: %s:%d\r\nX-Forwarded-Proto: https\r\n"
-                           "Accept: text/event-stream\r\nUser-Agent: sse_readers\r\n\r\n",
-                           path, host, port);
     all = calloc(readers, sizeof *all);
     arrival = calloc((size_t)readers * updates, sizeof *arrival);
     epfd = epoll_create1(0);
