@@ -252,7 +252,7 @@ def ratio_text(value, baseline):
 def rows(figures):
     lines = [
         "| target | page | requests/s (1st / 2nd) | p50 ms | p99 ms | errors | host CPU ms per "
-        "request | share of requests, host A / B | vs one host alone |",
+        "request | host CPU share, A / B | vs one host alone |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for kind in ("cached", "uncached"):
