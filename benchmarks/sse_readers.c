@@ -18,7 +18,8 @@
    both use it).
 
    Stdout, one line each: `connected N` now and then, `ready N SECONDS` when every reader is
-   connected, `complete` when every reader has every event. A line (or EOF) on stdin ends the
+   connected, `delivered N` (events received so far, all readers) at most once a second while
+   it grows, `complete` when every reader has every event. A line (or EOF) on stdin ends the
    run: the figures go to OUTPUT (see parse_output in benchmarks/scaleout.py) and the process
    exits. */
 
@@ -73,7 +74,7 @@ static Reader *all;
 static int64_t *arrival; /* readers x updates, microseconds since the epoch, 0: none */
 static int epfd, pending, connected, complete_readers;
 static int *queue, queue_head, queue_count; /* readers to open (again), a ring */
-static long connect_errors, dropped, unexpected, reconnected;
+static long connect_errors, dropped, unexpected, reconnected, delivered;
 static long ended[4]; /* why streams ended after connecting: see END_NAMES */
 static const char *END_NAMES[4] = {"closed", "read_error", "last_chunk", "bad_chunk"};
 enum { END_CLOSED, END_READ_ERROR, END_LAST_CHUNK, END_BAD_CHUNK };
@@ -158,6 +159,7 @@ static void record(int index, long id) {
     }
     r->seen |= bit;
     r->last_id = id;
+    delivered++;
     arrival[(int64_t)index * updates + offset] = now_us;
     if (++r->got == updates && ++complete_readers == readers) {
         printf("complete\n");
@@ -383,7 +385,8 @@ int main(int argc, char **argv) {
     queue = malloc(sizeof(int) * readers);
     for (int i = 0; i < readers; i++) queue[i] = i;
     queue_count = readers;
-    double started = mono(), connect_seconds = 0;
+    double started = mono(), connect_seconds = 0, reported = 0;
+    long reported_delivered = 0;
     struct epoll_event events[1024];
     for (;;) {
         /* Open new connections (and reopen refused ones) while few are unanswered. */
@@ -410,6 +413,12 @@ int main(int argc, char **argv) {
         if (connected == readers && connect_seconds == 0) {
             connect_seconds = mono() - started;
             printf("ready %d %.3f\n", connected, connect_seconds);
+            fflush(stdout);
+        }
+        if (connect_seconds > 0 && delivered != reported_delivered && mono() - reported >= 1) {
+            reported = mono();
+            reported_delivered = delivered;
+            printf("delivered %ld\n", delivered);
             fflush(stdout);
         }
     }

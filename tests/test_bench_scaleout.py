@@ -126,7 +126,7 @@ def test_c_readers_count_duplicates_and_resume_with_last_event_id(tmp_path):
             reader.wait()
         server.shutdown()
         server.server_close()
-    assert lines == ["ready", "complete"]
+    assert [word for word in lines if word != "delivered"] == ["ready", "complete"]
     out = scaleout.parse_output(output.read_text())
     assert (out.connected, out.lost, out.duplicated) == (1, 0, 1)
     assert (out.dropped, out.reconnected, out.ended["last_chunk"]) == (1, 1, 1)
