@@ -11,10 +11,10 @@ a temporary directory) and either
   wake it through Redis (REDIS_URL, db 10), today's default with several processes; or
 - "pushpin" / "tuned": readers connect to Pushpin (devservers/pushpin.py) with the server as
   its origin; NEWSDESK_PUSHPIN_URL lists every instance, so the posting process publishes
-  each update once to each. One Pushpin instance per 15,000 readers: this machine holds every
-  process to 20,000 open files (even root cannot raise that) and condure keeps one per reader.
-  "pushpin" is the project's configuration as devservers/pushpin.py writes it; "tuned" adds
-  the settings in TUNED (docs/scaling.md says which we recommend and why).
+  each update once to each. One Pushpin instance per READERS_PER_PUSHPIN readers: this
+  machine holds every process to 20,000 open files (even root cannot raise that) and condure
+  keeps one per reader. "pushpin" and "tuned" differ in the settings in SETTINGS
+  (docs/scaling.md says which we recommend and why).
 
 The readers are benchmarks/sse_readers.c (compiled here with gcc into a temporary directory):
 one C process per Pushpin instance (or one in all, in-process), each holding its share of the
@@ -67,8 +67,10 @@ from devservers.pushpin import Pushpin, newsdesk_pushpin_url
 PLOT = ROOT / "benchmarks" / "scaleout-latency.png"
 SOURCE = ROOT / "benchmarks" / "sse_readers.c"
 REDIS_URL = "redis://127.0.0.1:6379/10"
-READERS_PER_PUSHPIN = 15_000
-"""Under the 20,000 open files a process may have here, with room for Pushpin's own."""
+READERS_PER_PUSHPIN = 10_000
+"""Well under the 20,000 open files a process may have here. 15,000 fit, but with 30,000
+readers in two instances one instance's pushpin-handler crashed (a segfault, at about 12,000
+readers connecting while the machine was loaded by other work), so three instances here."""
 PENDING = {"inprocess": 250, "pushpin": 100, "tuned": 100}
 """Connections a reader process keeps unanswered at most: Pushpin 1.36 answers 5xx beyond
 about a hundred requests queued between its processes (docs/live.md)."""
@@ -488,10 +490,18 @@ def run_row(variant, count, data_dir, binary, progress):
             if any(out.arrivals.get(s) for out in outputs)
         ]
         row.first_ms = statistics.median(firsts) if firsts else math.nan
-    except BaseException:
-        progress(f"failed; the server's log ends:\n{tail(log_path, 20)}")
-        for pushpin in pushpins:
-            progress(f"Pushpin's log ends:\n{pushpin.log_tail(lines=10)}")
+    except BaseException as error:
+        progress(f"failed; the server's log ends:\n{tail(log_path, 5)}")
+        crashed = []
+        for number, pushpin in enumerate(pushpins):
+            progress(f"Pushpin {number}'s log ends:\n{pushpin.log_tail(lines=10)}")
+            crashed += [
+                f"Pushpin instance {number}: {line.split('] ', 1)[-1]}"
+                for line in pushpin.log_tail(lines=10_000).splitlines()
+                if "Exited unexpectedly" in line
+            ]
+        if crashed and isinstance(error, Exception):
+            raise RuntimeError(f"{'; '.join(crashed)} (then: {error})") from error
         raise
     finally:
         clients.kill()
@@ -545,7 +555,14 @@ def measure(rows, progress):
                 figures.skipped.append(f"In-process row skipped: no Redis ({problem}).")
                 continue
             progress(f"{VARIANTS[variant]}, {count:,} readers", heading=True)
-            row = run_row(variant, count, data_dir, binary, progress)
+            try:
+                row = run_row(variant, count, data_dir, binary, progress)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+                # One row failing (a Pushpin process crashing, say) is a finding, not a reason
+                # to lose the others.
+                figures.skipped.append(f"{VARIANTS[variant]}, {count:,} readers: failed: {error}")
+                progress(f"failed: {error}")
+                continue
             figures.rows.append(row)
             progress(one_line(row))
     figures.load_average.append(os.getloadavg())
@@ -673,8 +690,9 @@ One `newsdesk serve --no-worker` (SQLite) per row. In-process: readers connect t
 separate process's commits wake it through Redis. Pushpin (Debian's 1.36, condure, two zurl;
 `devservers/pushpin.py`): readers connect to Pushpin, the server only answers each reader's
 first request, and the posting process publishes each update once to every instance
-(`NEWSDESK_PUSHPIN_URL` lists them); one instance per {READERS_PER_PUSHPIN:,} readers, since
-every process here is held to 20,000 open files and condure keeps one per reader. Both
+(`NEWSDESK_PUSHPIN_URL` lists them); one instance per {READERS_PER_PUSHPIN:,} readers (every
+process here is held to 20,000 open files and condure keeps one per reader; with 15,000 per
+instance, one instance's pushpin-handler crashed with a segfault while readers connected). Both
 Pushpin rows have `devservers/pushpin.py`'s configuration (message_rate and message_hwm
 raised, two zurl) with {tuned}. Readers: `benchmarks/sse_readers.c`
 (C, epoll; one process per Pushpin instance), each checking every event's id (lost,
