@@ -300,11 +300,12 @@ a loopback port, and HAProxy {figures.haproxy} (Debian's) with two frontends: on
 alone, one balancing round robin over A and B (kept-alive connections to the hosts, no TLS, no
 access log, no health checks: `cluster/haproxy.py` has the deployment's configuration). wrk
 {loadgen.wrk_version() or "(absent)"} as in the HTTP part (`-t{loadgen.threads_for(s.connections)}
--c{s.connections} -d{s.seconds}s`; `-c{UNCACHED_CONNECTIONS}` for uncached renders, which with 32 took
-longer than wrk's 2 s timeout on the loaded machine), each target twice, interleaved: the
-cached article (one warm URL, in each host's page cache) and uncached renders (each request an
-article no host had been asked for in this run). Host CPU is user+system time of the app hosts' processes; "share"
-is how the CPU split between A and B behind the balancer.
+-c{s.connections} -d{s.seconds}s`; `-c{UNCACHED_CONNECTIONS}` for uncached renders, which
+with 32 took longer than wrk's 2 s timeout on the loaded machine), each target twice,
+interleaved: the cached article (one warm URL, in each host's page cache) and uncached renders
+(each request an article no host had been asked for in this run). Host CPU is user+system time
+of the app hosts' processes; "share" is how the CPU split between A and B behind the
+balancer.
 
 **This machine has two cores, shared by both "hosts", HAProxy and wrk** (and by other work:
 load average at the start and end {load}). So the second host can only use what the first
