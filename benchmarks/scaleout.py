@@ -75,6 +75,7 @@ PENDING = {"inprocess": 250, "pushpin": 100, "tuned": 100}
 """Connections a reader process keeps unanswered at most: Pushpin 1.36 answers 5xx beyond
 about a hundred requests queued between its processes (docs/live.md)."""
 CONNECT_TIMEOUT = 240
+CHECK_SECONDS = 600
 IDLE_SECONDS = 10.0
 """After the last commit, delivery is waited for while it progresses: an update that has not
 arrived when no reader has received anything for this long counts as lost."""
@@ -409,6 +410,12 @@ def run_row(variant, count, data_dir, binary, progress):
                 for number in range(row.instances)
             ]
             env["NEWSDESK_PUSHPIN_URL"] = newsdesk_pushpin_url(*pushpins)
+            # Longer than a row lasts. With the default 20 s, every held reader's periodic
+            # check reached the one Python server while the next instance's readers were
+            # still connecting, and in each 30,000-reader run one or two pushpin-handlers
+            # crashed (a segfault) soon after; a lost publish is still recovered from the
+            # next update's prev-id, which is all a run needs.
+            env["NEWSDESK_PUSHPIN_CHECK_SECONDS"] = str(CHECK_SECONDS)
         with open(log_path, "w") as log:
             server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 python("-m", "newsdesk.cli", "serve", "--no-worker", "--port", str(port)),
@@ -696,9 +703,12 @@ separate process's commits wake it through Redis. Pushpin (Debian's 1.36, condur
 `devservers/pushpin.py`): readers connect to Pushpin, the server only answers each reader's
 first request, and the posting process publishes each update once to every instance
 (`NEWSDESK_PUSHPIN_URL` lists them); one instance per {READERS_PER_PUSHPIN:,} readers, its
-readers connected after the previous instance's (every process here is held to 20,000 open
-files and condure keeps one per reader; with 15,000 per instance, or with every instance's
-readers connecting at once, a pushpin-handler crashed with a segfault while they connected). Both
+readers connected after the previous instance's, and `NEWSDESK_PUSHPIN_CHECK_SECONDS` at
+{CHECK_SECONDS} (longer than a row: no periodic recovery requests during it). Every process
+here is held to 20,000 open files and condure keeps one per reader; in the first three
+30,000-reader runs (15,000 per instance; all connecting at once; one instance after another
+with the default 20 s check) one or two pushpin-handlers crashed with a segfault, at the same
+instruction each time, while readers were connecting. Both
 Pushpin rows have `devservers/pushpin.py`'s configuration (message_rate and message_hwm
 raised, two zurl) with {tuned}. Readers: `benchmarks/sse_readers.c`
 (C, epoll; one process per Pushpin instance), each checking every event's id (lost,
