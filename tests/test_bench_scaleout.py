@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from benchmarks import scaleout
+from devservers import pushpin
 
 OUTPUT = """readers 2
 connected 2
@@ -133,3 +134,19 @@ def test_c_readers_count_duplicates_and_resume_with_last_event_id(tmp_path):
     assert sorted(out.arrivals) == [11, 12, 13]
     assert all(len(times) == 1 for times in out.arrivals.values())
     assert EventStream.requests == [None, "12"]
+
+
+@pytest.mark.skipif(bool(pushpin.missing_programs()), reason="Pushpin is not installed")
+def test_pushpin_config_takes_the_benchmarks_settings(tmp_path):
+    settings = scaleout.pushpin_settings("tuned")
+    tuned = pushpin.Pushpin("127.0.0.1:8000", workdir=tmp_path, **settings)
+    tuned.write_config()
+    conf = (tmp_path / "pushpin.conf").read_text()
+    assert "\nclient_buffer_size=4096\n" in conf
+    assert "\nlog_level=1\n" in conf
+    extra = pushpin.Pushpin(
+        "127.0.0.1:8000", workdir=tmp_path / "b", extra_options=[("handler", "stats_spec", "")]
+    )
+    extra.write_config()
+    handler = (tmp_path / "b" / "pushpin.conf").read_text().split("[handler]", 1)[1]
+    assert "\nstats_spec=\n" in handler
