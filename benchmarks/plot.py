@@ -83,12 +83,21 @@ def latency_cdf(path, title, series, markers=()):
     image.save(path)
 
 
-def throughput_curve(path, title, series):
+def throughput_curve(
+    path,
+    title,
+    series,
+    y_label="requests/s (log)",
+    x_label="concurrent connections (log)",
+    markers=(),
+):
     """series: [(label, [(connections, requests/s), ...])]; both axes logarithmic, because
-    nginx and an uncached render differ by a factor of a hundred or more."""
+    nginx and an uncached render differ by a factor of a hundred or more. markers: [(y, label)]
+    drawn as dashed horizontal lines (a target)."""
     series = [(label, sorted(points)) for label, points in series if points]
     xs = [c for _, points in series for c, _ in points] or [1]
     ys = [max(v, 1.0) for _, points in series for _, v in points] or [1.0]
+    ys += [value for value, _ in markers]
     x_low, x_high = min(xs), max(max(xs), min(xs) * 2)
     y_low = 10 ** math.floor(math.log10(min(ys)))
     y_high = 10 ** math.ceil(math.log10(max(ys) * 1.01))
@@ -118,16 +127,15 @@ def throughput_curve(path, title, series):
     for connections in sorted(set(xs)):
         draw.line([(x(connections), TOP), (x(connections), TOP + plot_h)], fill="#eeeeee")
         draw.text(
-            (x(connections) - 6, TOP + plot_h + 6), str(connections), fill="#333333", font=small
+            (x(connections) - 6, TOP + plot_h + 6), f"{connections:,}", fill="#333333", font=small
         )
     draw.rectangle([LEFT, TOP, LEFT + plot_w, TOP + plot_h], outline="#888888")
-    draw.text(
-        (LEFT + plot_w / 2 - 90, HEIGHT - 28),
-        "concurrent connections (log)",
-        fill="black",
-        font=small,
-    )
-    draw.text((10, TOP - 24), "requests/s (log)", fill="black", font=small)
+    draw.text((LEFT + plot_w / 2 - 90, HEIGHT - 28), x_label, fill="black", font=small)
+    draw.text((10, TOP - 24), y_label, fill="black", font=small)
+    for value, label in markers:
+        for left in range(LEFT, LEFT + plot_w, 10):
+            draw.line([(left, y(value)), (min(left + 5, LEFT + plot_w), y(value))], fill="#aa0000")
+        draw.text((LEFT + 6, y(value) - 16), label, fill="#aa0000", font=small)
     for number, (label, points) in enumerate(series):
         color = COLORS[number % len(COLORS)]
         coords = [(x(c), y(v)) for c, v in points]

@@ -12,7 +12,12 @@
 - narration: text to MP3 for a 600-word article (real-time factor, memory, re-narration after
   a one-paragraph edit), then publish to audio ready through a real `newsdesk worker`;
 - feeds, search, mirror: feed generation, search latency and full and incremental mirror
-  times over a generated set of 10,000 articles.
+  times over a generated set of 10,000 articles;
+- scaleout: live fan-out through Pushpin to 10,000 and 30,000 SSE readers beside the
+  in-process path at 5,000 (benchmarks/scaleout.py, C readers in benchmarks/sse_readers.c),
+  with a plot in benchmarks/scaleout-latency.png;
+- scaleout_lb: HAProxy with two app hosts against one app host alone, cached and uncached
+  article requests/s on the HTTP part's data set (benchmarks/scaleout_lb.py).
 
 Each part measures its own baseline in the same run, so its ratios do not depend on how fast
 this machine is. `python -m benchmarks.run --only feeds,search` re-runs some parts and keeps
@@ -36,6 +41,8 @@ from benchmarks import (
     narration_engine,
     narration_pipeline,
     pages,
+    scaleout,
+    scaleout_lb,
     search,
 )
 
@@ -86,10 +93,16 @@ PARTS = {
     "feeds": feeds.run,
     "search": search.run,
     "mirror": mirror.run,
+    "scaleout": scaleout.run,
+    "scaleout_lb": scaleout_lb.run,
 }
 
 
-PLOTS = {"http": "benchmarks/http-throughput.png", "live": "benchmarks/live-latency.png"}
+PLOTS = {
+    "http": "benchmarks/http-throughput.png",
+    "live": "benchmarks/live-latency.png",
+    "scaleout": "benchmarks/scaleout-latency.png",
+}
 
 
 def kept_sections():

@@ -92,12 +92,13 @@ class Pushpin:
         control_port=None,
         command_prefix=(),
         max_connections=50_000,
-        buffer_size=2048,
+        buffer_size=4096,
         message_rate=1_000_000,
         message_hwm=10_000_000,
         log_level=2,
         ready_path="/healthz",
         zurl_workers=2,
+        extra_options=(),
     ):
         self.origins = [origin] if isinstance(origin, str) else list(origin)
         self._own_workdir = workdir is None
@@ -108,7 +109,9 @@ class Pushpin:
         self.command_prefix = list(command_prefix)
         self.max_connections = max_connections
         # condure keeps two buffers of this size per reader: Debian's 8192 made 51 KB a
-        # reader in all, 2048 39 KB (docs/live.md); a larger event is sent in pieces.
+        # reader in all, 2048 37-39 KB, 4096 41 KB. An event larger than the buffer goes out
+        # in pieces, each a message between Pushpin's processes: with 2048, a live update
+        # (about 2.6 KB) cost condure twice the CPU per reader (BENCHMARKS.md, scale-out).
         self.buffer_size = buffer_size
         # Debian's 2,500 deliveries a second (one per reader and update) would take 4 s to
         # reach 10,000 readers, and its 25,000 queued deliveries drop an update for readers
@@ -118,6 +121,9 @@ class Pushpin:
         self.log_level = log_level
         self.ready_path = ready_path
         self.zurl_workers = zurl_workers
+        # More (section, key, value) settings for pushpin.conf, applied last (the benchmarks
+        # try tunings this way).
+        self.extra_options = list(extra_options)
         self.pushpin = None
         self.zurls = []
 
@@ -174,7 +180,7 @@ class Pushpin:
             ("handler", "message_rate", str(self.message_rate)),
             ("handler", "message_hwm", str(self.message_hwm)),
         ]
-        for section, key, value in options:
+        for section, key, value in [*options, *self.extra_options]:
             conf = set_option(conf, section, key, value)
         (run / "pushpin.conf").write_text(conf)
 
