@@ -48,7 +48,10 @@ def top_stories(pool, lead_id=None):
         lead = next((article for article in pool if article.pk == lead_id), None)
         if lead is None:  # chosen, but older than the pool: one more query
             lead = (
-                ArticlePage.objects.published().prefetch_related("topics").filter(pk=lead_id).first()
+                ArticlePage.objects.published()
+                .prefetch_related("topics")
+                .filter(pk=lead_id)
+                .first()
             )
     if lead is None and pool:
         lead = next((article for article in pool if article.hero_image_id), pool[0])

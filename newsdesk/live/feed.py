@@ -60,9 +60,7 @@ def running_with_latest(feeds, updates):
         .filter(status=LiveFeedPage.Status.LIVE)
         .select_related("sequence")
         .order_by("-coverage_start")
-        .prefetch_related(Prefetch("updates", queryset=latest[:updates], to_attr="latest"))[
-            :feeds
-        ]
+        .prefetch_related(Prefetch("updates", queryset=latest[:updates], to_attr="latest"))[:feeds]
     )
     for feed in running:
         sequence = getattr(feed, "sequence", None)
