@@ -649,6 +649,16 @@ def test_the_front_page_sections_are_refreshed_by_what_they_show(site, newsroom)
     assert "Storm over the coast" not in site.request("/").text
 
 
+def test_the_desks_what_we_know_refreshes_the_feed_page(site, newsroom):
+    from newsdesk.live.actions import set_what_we_know
+
+    urls = pages(newsroom)
+    fill(site, urls)
+    set_what_we_know(newsroom["feed"], "Ferries suspended")
+    assert {"live", "live-index", "home"} <= dropped(urls)
+    assert "Ferries suspended" in site.request(urls["live"]).text
+
+
 def test_a_live_update_refreshes_an_article_that_shows_the_feed(site, newsroom):
     # Nothing declares that dependency: the article loaded the feed while rendering its live
     # block, and that tagged it.
