@@ -4,13 +4,15 @@
    this file; it only keeps the page current. docs/live.md describes the events.
    The same script follows a feed embedded under an article (data-embed): there it keeps the
    latest data-limit updates only, and leaves key events and the pinned update to the feed's
-   own page. */
+   own page; and each running feed on the front page (data-embed data-compact), where an
+   update is a time and a headline in a list. */
 (function () {
   "use strict";
   // One page may follow several feeds: the front page shows each running feed's latest
   // headlines (data-compact: a list item per update, built here from the event's fields).
   Array.prototype.forEach.call(document.querySelectorAll("[data-live-feed]"), follow);
 
+// Left at the outer indentation so that the one-feed script's history stays readable.
 function follow(root) {
   var $ = function (selector, within) { return (within || root).querySelector(selector); };
   var d = root.dataset;
