@@ -484,3 +484,11 @@ def test_contributors_cannot_change_what_we_know(client_for, feed):
     assert "known-title" not in contributor.get("/desk/").content.decode()
     feed.refresh_from_db()
     assert feed.what_we_know == ""
+
+
+def test_what_we_know_is_edited_in_the_admin_too(client_for, feed):
+    editor, _ = client_for(roles.EDITORS)
+    response = editor.get(f"/admin/pages/{feed.pk}/edit/")
+    assert response.status_code == 200
+    field = page(response).select_one("textarea[name=what_we_know]")
+    assert field is not None and field.get("maxlength") == "2000"
