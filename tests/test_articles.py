@@ -298,28 +298,54 @@ def test_article_render_query_count_is_bounded(client, django_assert_max_num_que
     assert "misspelled" in page.select_one(".corrections").text
 
 
-HOME_QUERIES = 4
+HOME_QUERIES = 6
 """No Site or home page (both from memory, core/sites.py, until the home page is published);
-view restrictions, the latest articles with their photos, the news index,
-running live feeds: the same whatever the number of articles."""
+view restrictions, the newest articles with their photos and their topics (every story
+section draws on them, articles/front.py), the news index, running live feeds with their
+sequence and their latest updates: the same whatever the number of articles, feeds, updates
+and topics."""
 
 
 def test_home_page_query_count_does_not_grow_with_articles(client, django_assert_max_num_queries):
-    make_live_feed()
+    energy, sport = make_topic("Energy"), make_topic("Sport")
+    feed = make_live_feed()
+    post(feed, "First update")
     for number in range(3):
-        make_article(f"Early {number}")
+        make_article(f"Early {number}", topics=[energy])
     client.get("/")
     with django_assert_max_num_queries(HOME_QUERIES) as few:
         client.get("/")
-    for number in range(15):
-        make_article(f"Later {number}")
+    second = make_live_feed("Election night", slug="election-night")
+    for number in range(4):
+        post(feed, f"Update {number}")
+        post(second, f"Count {number}")
+    for number in range(25):
+        make_article(f"Later {number}", topics=[(energy, sport)[number % 2]])
     client.get("/")
     with django_assert_max_num_queries(HOME_QUERIES) as many:
         response = client.get("/")
     assert len(many) == len(few)
     page = BeautifulSoup(response.content, "html.parser")
-    assert len(page.select(".home-latest .card")) == 12
-    assert page.select_one(".home-live a")
+    assert page.select_one(".home-lead .lead__headline").get_text(strip=True) == "Later 24"
+    assert len(page.select(".front-secondary .card")) == 3
+    assert len(page.select(".home-latest__item")) == 10
+    feeds = page.select(".home-live__feed")
+    assert [f.select_one(".home-live__title").get_text(strip=True) for f in feeds] == [
+        "Election night",
+        "Storm over the coast",
+    ]
+    assert [li.get_text(" ", strip=True)[-8:] for li in feeds[1].select(".update")] == [
+        "Update 3",
+        "Update 2",
+        "Update 1",
+    ]
+    sections = page.select(".topic-section")
+    assert {s.h2.get_text(strip=True) for s in sections} == {"Energy", "Sport"}
+    cards = [card.h3.get_text(strip=True) for s in sections for card in s.select(".card")]
+    assert len(cards) == len(set(cards)) == 8  # four each, none twice
+    top = {page.select_one(".lead__headline").get_text(strip=True)}
+    top |= {card.h3.get_text(strip=True) for card in page.select(".front-secondary .card")}
+    assert not top & set(cards)
 
 
 def test_a_chosen_lead_story_leads(client):
@@ -331,6 +357,7 @@ def test_a_chosen_lead_story_leads(client):
     _, page = render(client, "/")
     assert "Chosen lead" in page.select_one(".home-lead").get_text()
     assert "Chosen lead" not in page.select_one(".home-latest").get_text()
+    assert "Newer story" in page.select_one(".front-secondary").get_text()
 
 
 def test_private_articles_are_neither_served_nor_listed(client):
@@ -387,7 +414,7 @@ def test_home_page_leads_with_latest_article(client):
     make_article("Newest story", published_at=datetime(2024, 2, 1, tzinfo=UTC))
     _, page = render(client, "/")
     assert page.select_one(".home-lead").get_text(" ", strip=True).count("Newest story") == 1
-    assert "Older story" in page.select_one(".home-latest").get_text()
+    assert "Older story" in page.select_one(".front-secondary").get_text()
 
 
 def test_author_page_lists_their_articles_with_pagination(client):

@@ -145,46 +145,8 @@ def test_home_page_screenshot(browser, site, article, viewport_name):
     page.context.close()
 
 
-@pytest.fixture
-def reader_pages(article):
-    author = article.authors[0]
-    topic = article.topic_list[0]
-    return {
-        "home": "/",
-        "news": "/news/",
-        "article": article.url,
-        "author": author.get_absolute_url(),
-        "topic": topic.get_absolute_url(),
-    }
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_reader_pages_pass_axe_wcag_checks(browser, site, reader_pages, scheme):
-    """axe-core's WCAG 2.2 A/AA rules (contrast, landmarks, names, headings) on every page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    # Playwright injects axe-core with a script tag, which our CSP rightly forbids.
-    context = browser.new_context(
-        viewport=VIEWPORTS["desktop"],
-        color_scheme=scheme,
-        bypass_csp=True,
-        extra_http_headers={"X-Forwarded-Proto": "https"},
-    )
-    page = context.new_page()
-    options = {
-        "runOnly": {
-            "type": "tag",
-            "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
-        }
-    }
-    found = {}
-    for name, url in reader_pages.items():
-        page.goto(site + url, wait_until="load")
-        results = Axe().run(page, options=options)
-        if results.violations_count:
-            found[name] = results.generate_report()
-    context.close()
-    assert not found, "\n\n".join(f"{name}:\n{report}" for name, report in found.items())
+# axe-core's WCAG checks on every kind of reader page, light and dark, at phone and desktop
+# widths: tests/test_reader_pages_browser.py.
 
 
 def test_article_html_and_css_weigh_under_50_kb(browser, site, article):

@@ -1,5 +1,6 @@
 """The live desk (/desk/): who may post, publish, edit, correct and delete, and no lost text."""
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -418,3 +419,76 @@ def test_body_text_reverses_the_paragraphs():
     text = "One <b>&amp;</b>\nstill one\n\nTwo"
     assert body_text(paragraphs(text)) == (text, False)
     assert body_text("<ul><li>a</li><li>b</li></ul>")[1] is True
+
+
+# --- What we know --------------------------------------------------------------------------
+
+
+def test_editor_sets_what_we_know_and_readers_see_it_with_its_time(client_for, client, feed):
+    editor, _ = client_for(roles.EDITORS)
+    response = editor.post(
+        f"/desk/feeds/{feed.pk}/what-we-know/",
+        {"what_we_know": "- Three districts evacuated\n\n• -5°C overnight\n"},
+        follow=True,
+    )
+    assert "readers see it now" in " ".join(messages_in(response))
+    feed.refresh_from_db()
+    assert feed.what_we_know == "Three districts evacuated\n-5°C overnight"
+    assert feed.what_we_know_at is not None
+    assert feed.revisions.count() == 2  # a revision of its own, published
+    assert not feed.has_unpublished_changes
+    box = page(client.get(feed.url)).select_one(".live__known")
+    assert [li.get_text() for li in box.select("li")] == [
+        "Three districts evacuated",
+        "-5°C overnight",
+    ]
+    assert box.select_one(".live__known-time").get_text(" ", strip=True).startswith("Updated")
+    shown = datetime.fromisoformat(box.select_one("time")["datetime"])
+    assert shown == feed.what_we_know_at
+    # The desk shows the text to change next time.
+    assert "Three districts evacuated" in textarea(page(editor.get("/desk/")), "#id_what_we_know")
+
+
+def test_what_we_know_keeps_its_time_until_the_text_changes(client_for, feed):
+    from newsdesk.live.actions import set_what_we_know
+
+    first = set_what_we_know(feed, "Bridge closed").what_we_know_at
+    feed.refresh_from_db()
+    feed.summary = "A new summary"  # an admin publish that leaves the box alone
+    feed.save_revision().publish()
+    feed.refresh_from_db()
+    assert feed.what_we_know_at == first
+    assert set_what_we_know(feed, "Bridge reopened").what_we_know_at > first
+    assert set_what_we_know(feed, "").what_we_know_at is None
+
+
+def test_an_editors_draft_keeps_their_changes_and_gets_the_desks_text(client_for, feed):
+    from newsdesk.live.actions import set_what_we_know
+    from newsdesk.live.models import LiveFeedPage
+
+    feed.title = "Storm over the coast: day two"  # an unpublished draft in the admin
+    feed.save_revision()
+    set_what_we_know(feed, "Ferries suspended")
+    live = LiveFeedPage.objects.get(pk=feed.pk)
+    assert live.title == "Storm over the coast" and live.what_we_know == "Ferries suspended"
+    draft = live.get_latest_revision_as_object()
+    assert live.has_unpublished_changes
+    assert draft.title == "Storm over the coast: day two"
+    assert draft.what_we_know == "Ferries suspended"
+
+
+def test_contributors_cannot_change_what_we_know(client_for, feed):
+    contributor, _ = client_for(roles.CONTRIBUTORS)
+    response = contributor.post(f"/desk/feeds/{feed.pk}/what-we-know/", {"what_we_know": "x"})
+    assert response.status_code == 403
+    assert "known-title" not in contributor.get("/desk/").content.decode()
+    feed.refresh_from_db()
+    assert feed.what_we_know == ""
+
+
+def test_what_we_know_is_edited_in_the_admin_too(client_for, feed):
+    editor, _ = client_for(roles.EDITORS)
+    response = editor.get(f"/admin/pages/{feed.pk}/edit/")
+    assert response.status_code == 200
+    field = page(response).select_one("textarea[name=what_we_know]")
+    assert field is not None and field.get("maxlength") == "2000"

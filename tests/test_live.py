@@ -490,3 +490,21 @@ def test_unpublishing_reaches_readers_as_a_deletion_without_content(client):
     draft = post(feed, "Secret draft headline", publish=False)
     body = poll(client, feed, update.sequence)
     assert body["events"] == [{"type": "delete", "id": draft.pk, "sequence": draft.sequence}]
+
+
+def test_what_we_know_is_in_the_structured_data_with_its_time(client):
+    from newsdesk.live.actions import set_what_we_know
+
+    feed = set_what_we_know(make_live_feed(), "Bridge closed\nFerries run every hour")
+    page = page_for(client, feed.url)
+    data = json.loads(page.select_one('script[type="application/ld+json"]').string)
+    part = data["hasPart"]
+    assert part["@type"] == "WebPageElement"
+    assert part["cssSelector"] == ".live__known" and page.select_one(".live__known")
+    assert part["text"] == "Bridge closed\nFerries run every hour"
+    assert part["dateModified"].startswith(feed.what_we_know_at.astimezone().strftime("%Y-%m-%d"))
+    empty = make_live_feed("Quiet night")
+    data = json.loads(
+        page_for(client, empty.url).select_one('script[type="application/ld+json"]').string
+    )
+    assert "hasPart" not in data

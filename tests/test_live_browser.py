@@ -509,6 +509,47 @@ def test_a_feed_embedded_in_an_article_follows_the_feed_and_stays_short(server, 
     page.context.close()
 
 
+def test_the_front_page_follows_running_feeds_without_reload(server, browser):
+    """The front page's live box: each running feed's latest three headlines, kept current
+    over the feed's own event stream; a new one comes in on top and the oldest drops off."""
+    updates = [{"minutes_ago": 40 - n, "headline": f"Front update {n}"} for n in range(4)]
+    server.make_feed("front", updates)
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], extra_http_headers=HTTPS)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    navigations = []
+    with page.expect_response(lambda r: "/live/front/events" in r.url, timeout=10_000):
+        page.goto(server.url + "/", wait_until="load")
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    box = page.locator(".home-live__feed", has=page.locator('a[href="/live/front/"]'))
+
+    def headlines():
+        return box.locator(".update__headline").all_inner_texts()
+
+    assert headlines() == ["Front update 3", "Front update 2", "Front update 1"]
+    new_id = server.post("front", "Bridge reopens to traffic")
+    page.wait_for_selector(f".home-live #update-{new_id}", timeout=5_000)
+    assert headlines() == ["Bridge reopens to traffic", "Front update 3", "Front update 2"]
+    link = box.locator(f"#update-{new_id} a")
+    assert link.get_attribute("href") == f"/live/front/#update-{new_id}"
+    assert re.fullmatch(r"\d{1,2}:\d{2}\s?[AP]M", link.locator("time").inner_text())
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.home-live [data-announcer]')]"
+        ".some(region => region.textContent.includes('Bridge reopens'))",
+        timeout=5_000,
+    )
+    server.change(new_id, "edit_update(u, headline='Bridge reopens to cars and buses')")
+    page.wait_for_function(
+        f"() => document.querySelector('#update-{new_id}').textContent.includes('cars and buses')",
+        timeout=5_000,
+    )
+    assert navigations == []
+    assert problems == [], problems
+    page.screenshot(path=ARTIFACTS / "home-live-box.png", full_page=True)
+    context.close()
+
+
 @pytest.mark.parametrize("viewport_name", ["phone", "desktop"])
 def test_live_page_screenshots(browser, showcase, viewport_name):
     page, problems = open_live(browser, showcase["url"], viewport=viewport_name)

@@ -210,6 +210,12 @@ def test_snapshot_marks_the_live_feed_static_and_adds_the_note():
     assert snapshot.freeze(embed, "<p>NOTE</p>") == (
         "<section data-static data-embed data-live-feed>\n<h2>"
     )
+    # The front page follows several feeds: every one stands still.
+    front = embed.replace("/s/", "/a/") + "<p>x</p>" + embed.replace("/s/", "/b/")
+    assert snapshot.freeze(front, "<p>NOTE</p>") == (
+        "<section data-static data-embed data-live-feed>\n<h2><p>x</p>"
+        "<section data-static data-embed data-live-feed>\n<h2>"
+    )
 
 
 def test_link_graph_checks():

@@ -604,14 +604,59 @@ def test_a_live_update_refreshes_its_feed_pages_and_the_home_page_live_box(site,
     update = post(newsroom["feed"], "Wind picks up")
     assert dropped(urls) == LIVE_CHANGE
     assert "Wind picks up" in site.request(urls["live"]).text
+    assert "Wind picks up" in site.request(urls["home"]).text  # the feed's latest updates
     fill(site, urls)
     from newsdesk.live.actions import delete_update, edit_update
 
     edit_update(update, headline="Wind picks up to 90 km/h")
     assert dropped(urls) == LIVE_CHANGE
+    assert "Wind picks up to 90 km/h" in site.request(urls["home"]).text
     fill(site, urls)
     delete_update(update)
     assert dropped(urls) == LIVE_CHANGE
+    assert "Wind picks up" not in site.request(urls["home"]).text
+
+
+def test_the_front_page_sections_are_refreshed_by_what_they_show(site, newsroom):
+    """The lead, the next stories, the latest list and the topic sections all come from the
+    newest articles, the live box from the running feeds: a new story, an edited headline,
+    a renamed topic and a feed that ends all refresh the cached front page."""
+    energy = newsroom["energy"]
+    for number in range(6):
+        make_article(f"Energy story {number}", topics=[energy])
+    urls = pages(newsroom)
+    fill(site, urls)
+    home = site.request("/").text
+    assert "topic-section" in home and "Energy" in home
+    renamed = newsroom["story"]
+    renamed.title = "Grid repaired after a week"
+    renamed.save_revision().publish()
+    assert "home" in dropped(urls)
+    assert "Grid repaired after a week" in site.request("/").text
+    make_article("Breaking: new lead", topics=[newsroom["sport"]])
+    assert "home" in dropped(urls)
+    assert "Breaking: new lead" in site.request("/").text
+    fill(site, urls)
+    energy.name = "Energy and utilities"
+    energy.save()
+    assert "home" in dropped(urls)
+    assert "Energy and utilities" in site.request("/").text
+    fill(site, urls)
+    feed = newsroom["feed"]
+    feed.status = "ended"
+    feed.save_revision().publish()
+    assert "home" in dropped(urls)
+    assert "Storm over the coast" not in site.request("/").text
+
+
+def test_the_desks_what_we_know_refreshes_the_feed_page(site, newsroom):
+    from newsdesk.live.actions import set_what_we_know
+
+    urls = pages(newsroom)
+    fill(site, urls)
+    set_what_we_know(newsroom["feed"], "Ferries suspended")
+    assert {"live", "live-index", "home"} <= dropped(urls)
+    assert "Ferries suspended" in site.request(urls["live"]).text
 
 
 def test_a_live_update_refreshes_an_article_that_shows_the_feed(site, newsroom):

@@ -123,7 +123,8 @@ def paginate(request, queryset, per_page=PAGE_SIZE):
 
 
 class HomePage(RestrictionsOnceMixin, Page):
-    """The front page: a lead story, the latest news, and (later) live coverage."""
+    """The front page: the lead story and a few more, the latest news, running live feeds
+    with their newest updates, and topic sections (articles/front.py reads each)."""
 
     lead_article = models.ForeignKey(
         "articles.ArticlePage",
@@ -162,28 +163,11 @@ class HomePage(RestrictionsOnceMixin, Page):
         return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
+        from newsdesk.articles.front import front_page
+
         context = super().get_context(request, *args, **kwargs)
-        latest = list(ArticlePage.objects.published()[:13])
-        lead = None
-        if self.lead_article_id:
-            lead = ArticlePage.objects.published().filter(pk=self.lead_article_id).first()
-        if lead is None and latest:
-            lead = latest[0]
-        context["lead"] = lead
-        context["latest"] = [article for article in latest if article != lead][:12]
-        context["news_index"] = NewsIndexPage.objects.live().first()
-        context["live_feeds"] = self.running_live_feeds()
+        context.update(front_page(self))
         return context
-
-    def running_live_feeds(self):
-        from newsdesk.live.models import LiveFeedPage
-
-        return list(
-            LiveFeedPage.objects.live()
-            .public()
-            .filter(status="live")
-            .order_by("-coverage_start")[:3]
-        )
 
 
 class NewsIndexPage(RestrictionsOnceMixin, Page):

@@ -21,6 +21,15 @@ FEED = {
         "Live updates as a night of gales and heavy rain knocks out power across parts of "
         "Zelenobrid. Where to find shelter, water and help, and when services come back."
     ),
+    # The desk's "What we know" box, as it stood after the last update of the timeline.
+    "what_we_know": (
+        "About 2,300 homes are still without power; at the peak 61,500 were cut off.\n"
+        "No serious injuries have been reported.\n"
+        "Trams run on every route again; the Vokzalna underpass stays closed.\n"
+        "137 trees came down across the city.\n"
+        "Left Bank schools are closed today; residents can apply to the city for help "
+        "with storm damage."
+    ),
 }
 
 HYDROMET = "Regional hydrometeorological center"

@@ -33,7 +33,7 @@ from newsdesk.core.secret import private_token, write_private
 from newsdesk.core.sites import ensure_site
 from newsdesk.demo import content, live_content
 from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
-from newsdesk.live.actions import correct_update, edit_update, post_update
+from newsdesk.live.actions import correct_update, edit_update, post_update, set_what_we_know
 from newsdesk.live.models import LiveFeedPage, LiveIndexPage, LiveUpdateChange, Verification
 from newsdesk.live.text import paragraphs
 
@@ -299,6 +299,9 @@ def ensure_live_feed(item, timeline, authors, now, report):
             update.corrections.update(published_at=at)
         # The history says when the desk made the change, not when the demo was loaded.
         LiveUpdateChange.objects.filter(update=update, sequence=update.sequence).update(at=at)
+    # The desk's summary, dated like the last update it sums up.
+    feed = set_what_we_know(feed, item["what_we_know"])
+    LiveFeedPage.objects.filter(pk=feed.pk).update(what_we_know_at=moment(timeline[-1]["at"]))
     report.write(f"Created {report.created['live update']} live update(s) in {feed.title!r}")
     return feed
 

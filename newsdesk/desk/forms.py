@@ -173,3 +173,19 @@ class CorrectionForm(UpdateForm):
     )
 
     field_order = ["correction", *UPDATE_FIELDS]
+
+
+class WhatWeKnowForm(forms.Form):
+    """The feed's "What we know" box: a point per line."""
+
+    what_we_know = forms.CharField(
+        label=_("What we know"),
+        required=False,
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "One fact per line. Readers see it above the updates, with the time you save it; "
+            "leave it empty to take the box away."
+        ),
+    )

@@ -9,4 +9,5 @@ urlpatterns = [
     path("updates/<int:pk>/correct/", views.correct, name="correct"),
     path("updates/<int:pk>/publish/", views.publish, name="publish"),
     path("updates/<int:pk>/delete/", views.delete, name="delete"),
+    path("feeds/<int:feed_id>/what-we-know/", views.what_we_know, name="what_we_know"),
 ]

@@ -23,8 +23,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from newsdesk.desk.forms import CorrectionForm, EditForm, PostForm, body_text
-from newsdesk.live.actions import correct_update, delete_update, edit_update, post_update
+from newsdesk.desk.forms import CorrectionForm, EditForm, PostForm, WhatWeKnowForm, body_text
+from newsdesk.live.actions import (
+    correct_update,
+    delete_update,
+    edit_update,
+    post_update,
+    set_what_we_know,
+)
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
 
 RECENT = 30
@@ -151,6 +157,9 @@ def desk(request):
             "feed": feed,
             "form": form,
             "updates": _recent(feed) if feed else [],
+            "known_form": WhatWeKnowForm(initial={"what_we_know": feed.what_we_know})
+            if feed
+            else None,
             # Tells desk.js that the text it kept for this feed has been posted.
             "just_posted": request.method == "GET" and request.session.pop(POSTED_KEY, False),
             **perms,
@@ -297,6 +306,28 @@ def publish(request, pk):
             % {"sequence": update.sequence, "headline": update.headline},
         )
     return redirect(desk_url(update.feed))
+
+
+@require_POST
+@desk_view
+def what_we_know(request, feed_id):
+    """Save the feed's "What we know" box: what readers see, so editors only."""
+    if not request.user.has_perm(PUBLISH):
+        raise PermissionDenied
+    feed = get_object_or_404(feeds(), pk=feed_id)
+    form = WhatWeKnowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["what_we_know"]))
+    elif form.cleaned_data["what_we_know"] == feed.what_we_know:
+        messages.info(request, _("“What we know” has not changed."))
+    else:
+        try:
+            set_what_we_know(feed, form.cleaned_data["what_we_know"], user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Saved “What we know”; readers see it now."))
+    return redirect(desk_url(feed))
 
 
 @desk_view

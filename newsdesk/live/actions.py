@@ -132,3 +132,26 @@ def correct_update(update, *, text, user=None, **changes):
 
 def _user(user):
     return user if user is not None and user.is_authenticated else None
+
+
+def set_what_we_know(feed, text, *, user=None):
+    """Change a feed's "What we know" box from the desk: a new revision of the published page,
+    published at once (so the page cache and every listing hear of it as of any publish).
+
+    An editor's unpublished draft of the feed is kept as the latest revision, with the new
+    text, so their next publish neither loses their changes nor brings the old text back.
+    Returns the feed as published.
+    """
+    from newsdesk.live.models import LiveFeedPage
+
+    page = LiveFeedPage.objects.get(pk=feed.pk)
+    draft = page.get_latest_revision_as_object() if page.has_unpublished_changes else None
+    page.what_we_know = text
+    page.full_clean()
+    page.save_revision(user=_user(user), log_action=True).publish(user=_user(user))
+    page.refresh_from_db()
+    if draft is not None:
+        draft.what_we_know = page.what_we_know
+        draft.what_we_know_at = page.what_we_know_at
+        draft.save_revision(user=_user(user))
+    return page

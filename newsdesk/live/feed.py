@@ -35,3 +35,34 @@ def models_before(published_at, pk):
     from django.db.models import Q
 
     return Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)
+
+
+def running_with_latest(feeds, updates):
+    """Up to `feeds` running live feeds that readers can open, newest coverage first, each
+    with `.latest`, its newest `updates` visible updates (not the pinned one), and
+    `.last_sequence`, where a script following it starts: two queries, whatever the number
+    of feeds (the prefetch slices per feed with a window function)."""
+    from django.db.models import Prefetch
+
+    from newsdesk.live.models import LiveFeedPage
+
+    latest = (
+        LiveUpdate.objects.visible()
+        .filter(is_pinned=False)
+        .order_by("-published_at", "-pk")
+        .only("pk", "feed_id", "headline", "published_at", "sequence", "is_key_event")
+    )
+    # The sequence is read with the feed, before its updates: a change landing in between
+    # shows up in both, and the script replaces the element, rather than in neither.
+    running = list(
+        LiveFeedPage.objects.live()
+        .public()
+        .filter(status=LiveFeedPage.Status.LIVE)
+        .select_related("sequence")
+        .order_by("-coverage_start")
+        .prefetch_related(Prefetch("updates", queryset=latest[:updates], to_attr="latest"))[:feeds]
+    )
+    for feed in running:
+        sequence = getattr(feed, "sequence", None)
+        feed.last_sequence = sequence.last if sequence else 0
+    return running

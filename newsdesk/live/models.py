@@ -1,5 +1,7 @@
 """Live coverage: a feed page and its short, timestamped, sourced updates."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -14,6 +16,7 @@ from newsdesk.articles.models import Author
 from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin
 
+LIST_MARK = re.compile(r"^[-•*–]\s+")
 LIVE_BODY_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 PAGE_SIZE = 50
 
@@ -52,6 +55,18 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
     summary = models.TextField(
         _("summary"), max_length=600, blank=True, help_text=_("What this coverage is about.")
     )
+    what_we_know = models.TextField(
+        _("what we know"),
+        max_length=2000,
+        blank=True,
+        help_text=_(
+            "The facts established so far, one per line, shown in a box above the updates "
+            "with the time it last changed. Editors can also change it on the live desk."
+        ),
+    )
+    what_we_know_at = models.DateTimeField(
+        _("what we know, last changed"), null=True, blank=True, editable=False
+    )
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.LIVE)
     coverage_start = models.DateTimeField(_("coverage start"), default=timezone.now)
     coverage_end = models.DateTimeField(
@@ -61,6 +76,7 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
+        FieldPanel("what_we_know"),
         MultiFieldPanel(
             [
                 FieldPanel("status"),
@@ -79,6 +95,30 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
     @property
     def is_live(self):
         return self.status == self.Status.LIVE
+
+    @property
+    def known_points(self):
+        """The "What we know" box, a point per line (a list mark typed by habit dropped; a
+        minus sign, "-5°C", is kept)."""
+        lines = (LIST_MARK.sub("", line.strip()) for line in self.what_we_know.splitlines())
+        return [line for line in lines if line]
+
+    def save(self, *args, **kwargs):
+        # Stamped here, whichever way the text changed (the admin, the desk, a script): the
+        # published row holds the text readers saw last, so a change is a difference from it.
+        fields = kwargs.get("update_fields")
+        if fields is None or "what_we_know" in fields:
+            self.what_we_know = "\n".join(self.known_points)
+            before = (
+                LiveFeedPage.objects.filter(pk=self.pk).values_list("what_we_know", flat=True)
+                if self.pk
+                else []
+            )
+            if self.what_we_know != next(iter(before), ""):
+                self.what_we_know_at = timezone.now() if self.what_we_know else None
+                if fields is not None:
+                    kwargs["update_fields"] = {*fields, "what_we_know_at"}
+        return super().save(*args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         from newsdesk.live.feed import timeline

@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -67,6 +68,16 @@ def structured_data(feed, updates):
         data["coverageEndTime"] = iso(feed.coverage_end)
     if feed.summary:
         data["description"] = feed.summary
+    if feed.known_points:
+        # The box above the updates, as a part of the page with its own time.
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "name": str(_("What we know")),
+            "cssSelector": ".live__known",
+            "text": "\n".join(feed.known_points),
+        }
+        if feed.what_we_know_at:
+            data["hasPart"]["dateModified"] = iso(feed.what_we_know_at)
     return data
 
 

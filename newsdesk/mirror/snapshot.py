@@ -18,11 +18,11 @@ ENDPOINTS = ("data-events-url", "data-poll-url")
 
 
 def freeze(document: str, note: str) -> str | None:
-    """The page with its live feed marked static and `note` (HTML) inserted at its top, or
-    None when the page has no live feed."""
+    """The page with every live feed on it marked static (the front page follows several) and
+    `note` (HTML) inserted at the top of a feed page's own, or None when the page has none."""
+    edits = []
     for token in markup.tokens(document):
         if isinstance(token, markup.Tag) and token.has(LIVE_ROOT):
-            edits = []
             previous_end = token.attrs_start
             for attribute in token.attributes:
                 if attribute.name in ENDPOINTS:
@@ -30,7 +30,6 @@ def freeze(document: str, note: str) -> str | None:
                 previous_end = attribute.end
             if not token.has("data-static"):
                 edits.append((token.attrs_start, token.attrs_start, " data-static"))
-            if not token.has("data-embed"):  # an article's embedded feed needs no note
+            if not token.has("data-embed"):  # an embedded feed needs no note
                 edits.append((token.end, token.end, "\n  " + note))
-            return markup.splice(document, edits)
-    return None
+    return markup.splice(document, edits) if edits else None

@@ -4,11 +4,16 @@
    this file; it only keeps the page current. docs/live.md describes the events.
    The same script follows a feed embedded under an article (data-embed): there it keeps the
    latest data-limit updates only, and leaves key events and the pinned update to the feed's
-   own page. */
+   own page; and each running feed on the front page (data-embed data-compact), where an
+   update is a time and a headline in a list. */
 (function () {
   "use strict";
-  var root = document.querySelector("[data-live-feed]");
-  if (!root) return;
+  // One page may follow several feeds: the front page shows each running feed's latest
+  // headlines (data-compact: a list item per update, built here from the event's fields).
+  Array.prototype.forEach.call(document.querySelectorAll("[data-live-feed]"), follow);
+
+// Left at the outer indentation so that the one-feed script's history stays readable.
+function follow(root) {
   var $ = function (selector, within) { return (within || root).querySelector(selector); };
   var d = root.dataset;
   var lang = document.documentElement.lang || undefined;
@@ -21,16 +26,36 @@
   var announcements = [];
   var announceTimer, localTimes = false;
   var baseTitle = document.title;
-  var embed = "embed" in d, limit = +d.limit || 0;
+  var embed = "embed" in d, compact = "compact" in d, limit = +d.limit || 0;
   var dayHeading = d.dayHeading || "h2", headlineLevel = embed ? 4 : 3;
 
-  Array.prototype.forEach.call(document.querySelectorAll("article.update[id^='update-']"), function (el) {
+  var UPDATE = ".update[id^='update-']";
+  Array.prototype.forEach.call(root.querySelectorAll(UPDATE), function (el) {
     applied[el.id.slice(7)] = +el.dataset.sequence || 0;
   });
 
-  function fragment(html) {
+  function compactItem(data) { // as home_page.html renders one: time and headline, a link
+    var li = document.createElement("li"), link = document.createElement("a");
+    var time = document.createElement("time"), headline = document.createElement("span");
+    li.className = "update update--compact" + (data.key_event ? " update--key" : "");
+    li.id = "update-" + data.id;
+    li.dataset.sequence = data.sequence;
+    li.dataset.published = data.published_at;
+    link.href = timeline.dataset.feedUrl + "#update-" + data.id;
+    time.setAttribute("datetime", data.published_at);
+    time.dataset.time = "";
+    time.textContent = format(new Date(data.published_at), { timeZone: zone, hour: "numeric", minute: "2-digit" });
+    headline.className = "update__headline";
+    headline.textContent = data.headline;
+    link.append(time, " ", headline);
+    li.appendChild(link);
+    return li;
+  }
+
+  function fragment(data) {
+    if (compact) return compactItem(data);
     var template = document.createElement("template");
-    template.innerHTML = html.trim();
+    template.innerHTML = data.html.trim();
     var el = template.content.firstElementChild;
     // The stream renders updates for the feed page (h3 headlines); an embed sits a level down.
     var headline = el.querySelector(".update__headline");
@@ -106,6 +131,15 @@
   }
 
   function intoTimeline(el) {
+    if (compact) { // one list, newest first, no day headers
+      var later = Array.prototype.find.call(timeline.querySelectorAll(UPDATE), function (other) {
+        return laterThan(el, other);
+      });
+      timeline.insertBefore(el, later || null);
+      var none = $("[data-empty]", timeline);
+      if (none) none.remove();
+      return trim();
+    }
     var date = new Date(el.dataset.published), key = dayIn(date, zone);
     var day = $('.live__day[data-day="' + key + '"]', timeline);
     if (!day) {
@@ -122,7 +156,7 @@
       var empty = $("[data-empty]", timeline);
       if (empty) empty.remove();
     }
-    var after = Array.prototype.find.call(day.querySelectorAll("article.update"), function (other) {
+    var after = Array.prototype.find.call(day.querySelectorAll(UPDATE), function (other) {
       return laterThan(el, other);
     });
     day.insertBefore(el, after || null);
@@ -131,11 +165,11 @@
 
   function trim() { // an embed keeps its latest `limit` updates, as the server renders it
     if (!limit) return;
-    var shown = timeline.querySelectorAll("article.update");
+    var shown = timeline.querySelectorAll(UPDATE);
     for (var i = shown.length - 1; i >= limit; i--) {
       var day = shown[i].closest(".live__day");
       shown[i].remove();
-      if (day && !day.querySelector("article.update")) day.remove();
+      if (day && !day.querySelector(UPDATE)) day.remove();
     }
   }
 
@@ -155,7 +189,7 @@
   function place(el, pinned) {
     if (!pinned) return intoTimeline(el);
     var box = pinnedBox();
-    Array.prototype.forEach.call(box.querySelectorAll("article.update"), intoTimeline);
+    Array.prototype.forEach.call(box.querySelectorAll(UPDATE), intoTimeline);
     box.appendChild(el);
   }
 
@@ -194,7 +228,7 @@
   }
 
   function show(data, highlight) {
-    var el = fragment(data.html);
+    var el = fragment(data);
     if (localTimes) localise(el);
     if (highlight) el.classList.add("update--new");
     place(el, data.pinned);
@@ -205,6 +239,8 @@
   /* --- Telling the reader --------------------------------------------------------------- */
 
   function readerIsBelowTop() {
+    // A compact list keeps its length (one in, the oldest out): nothing below it moves.
+    if (compact) return false;
     return window.scrollY > timeline.getBoundingClientRect().top + window.scrollY;
   }
 
@@ -214,7 +250,8 @@
       box.hidden = !held.size;
       button.textContent = countLabel(held.size);
     }
-    document.title = unseen.size ? "(" + unseen.size + ") " + baseTitle : baseTitle;
+    // The title counts one feed's news, on its own page or an article's; not on the front page.
+    if (!compact) document.title = unseen.size ? "(" + unseen.size + ") " + baseTitle : baseTitle;
   }
 
   function announce(headline) {
@@ -275,7 +312,7 @@
       var box = $(".live__pinned");
       if (box && !$("article", box)) box.remove();
     } else if (el) {
-      var fresh = fragment(data.html);
+      var fresh = fragment(data);
       if (localTimes) localise(fresh);
       var inBox = !!el.closest(".live__pinned");
       var toBox = data.pinned && (el.classList.contains("update--pinned") ? inBox : true);
@@ -291,7 +328,7 @@
     } else if (held.has(id)) {
       held.set(id, data);
     } else {
-      var all = timeline.querySelectorAll("article.update"), oldest = all[all.length - 1];
+      var all = timeline.querySelectorAll(UPDATE), oldest = all[all.length - 1];
       var older = $(".live__older a[rel=next]") || (limit && all.length >= limit);
       if (older && oldest && Date.parse(data.published_at) < Date.parse(oldest.dataset.published)) {
         return; // belongs to a page of older updates, or below what an embed shows
@@ -386,4 +423,5 @@
 
   if (!window.EventSource) return startPolling();
   connect();
+}
 })();

@@ -1,0 +1,120 @@
+"""The front page's sections, each read by one function with what it shows fetched with it.
+
+The home page (HomePage.get_context) calls these and nothing else, so each section's queries
+are here to count, cache or replace on their own. Every story section draws on one pool, the
+newest published articles (one query, plus one for their topics): a story gets one card on the
+page, in the most prominent place it earns (the topic sections further down may repeat a
+headline of the "Latest" list), and adding a section adds no query.
+"""
+
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.utils import timezone
+
+POOL_SIZE = 60
+"""How far back the front page looks: enough for the lead, secondaries, the latest list and a
+few topic sections on a busy day."""
+SECONDARY = 3
+LATEST = 10
+TOPIC_SECTIONS = 3
+TOPIC_STORIES = 4
+TOPIC_MIN_STORIES = 2
+"""A topic gets a section of its own once it has this many stories not shown higher up."""
+LIVE_FEEDS = 3
+LIVE_UPDATES = 3
+
+
+@dataclass
+class TopicSection:
+    topic: object
+    articles: list = field(default_factory=list)
+
+
+def story_pool(limit=POOL_SIZE):
+    """The newest published articles with their photos and topics (two queries)."""
+    from newsdesk.articles.models import ArticlePage
+
+    return list(ArticlePage.objects.published().prefetch_related("topics")[:limit])
+
+
+def top_stories(pool, lead_id=None):
+    """(lead, secondary): the editors' chosen lead, or the newest story with a photo (the
+    newest of all when none has one), then the next few newest."""
+    from newsdesk.articles.models import ArticlePage
+
+    lead = None
+    if lead_id:
+        lead = next((article for article in pool if article.pk == lead_id), None)
+        if lead is None:  # chosen, but older than the pool: one more query
+            lead = (
+                ArticlePage.objects.published()
+                .prefetch_related("topics")
+                .filter(pk=lead_id)
+                .first()
+            )
+    if lead is None and pool:
+        lead = next((article for article in pool if article.hero_image_id), pool[0])
+    rest = [article for article in pool if article != lead]
+    return lead, rest[:SECONDARY]
+
+
+def latest(pool, shown, limit=LATEST):
+    """The newest stories not shown above, grouped by the newsroom's calendar day:
+    [(date, [articles])]. Dates, not "today": a cached front page stays true after midnight."""
+    stories = [article for article in pool if article not in shown][:limit]
+    return [
+        (day, list(articles))
+        for day, articles in groupby(
+            stories, key=lambda article: timezone.localtime(article.first_published_at).date()
+        )
+    ]
+
+
+def topic_sections(pool, shown):
+    """Topics with the most stories not shown higher up, freshest topic first; each story in
+    one section only."""
+    sections: dict[int, TopicSection] = {}
+    taken = set(shown)
+    for article in pool:
+        if article in taken:
+            continue
+        for topic in article.topics.all():  # prefetched with the pool
+            section = sections.setdefault(topic.pk, TopicSection(topic))
+            if len(section.articles) < TOPIC_STORIES:
+                section.articles.append(article)
+                taken.add(article)
+                break
+    chosen = [s for s in sections.values() if len(s.articles) >= TOPIC_MIN_STORIES]
+    chosen.sort(key=lambda s: len(s.articles), reverse=True)
+    chosen = chosen[:TOPIC_SECTIONS]
+    chosen.sort(key=lambda s: s.articles[0].first_published_at, reverse=True)
+    return chosen
+
+
+def running_feeds():
+    """Running live feeds, newest coverage first, each with its latest updates (not its
+    pinned one, which the feed's page leads with) and its sequence: two queries."""
+    from newsdesk.live.feed import running_with_latest
+
+    return running_with_latest(LIVE_FEEDS, LIVE_UPDATES)
+
+
+def front_page(home):
+    """Everything the home page shows, section by section."""
+    from newsdesk.articles.models import NewsIndexPage
+    from newsdesk.live.models import zone_label
+
+    pool = story_pool()
+    lead, secondary = top_stories(pool, home.lead_article_id)
+    return {
+        "lead": lead,
+        "secondary": secondary,
+        "latest_days": latest(pool, [lead, *secondary]),
+        "topic_sections": topic_sections(pool, [lead, *secondary]),
+        "live_feeds": running_feeds(),
+        "live_updates_shown": LIVE_UPDATES,  # and kept at that by live.js
+        "news_index": NewsIndexPage.objects.live().first(),
+        # The offset of the times shown, not today's: summer stories show summer times.
+        "zone_label": zone_label(pool[0].first_published_at if pool else None),
+    }
