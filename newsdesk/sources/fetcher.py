@@ -66,6 +66,8 @@ def _fetch_url(source: Source) -> Result:
             result.not_modified = True
             return result
         parsed = parsers.parse(source.kind, answer.body)
+        if not parsed.entries and parsed.refused:
+            raise parsers.FeedError(" ".join(parsed.refused))
         result.outcome = store(source, parsed)
     except web.FetchError as error:
         result.error = str(error)

@@ -177,6 +177,16 @@ class Item(models.Model):
     link = models.URLField(_("link"), max_length=1000, blank=True)
     source_time = models.DateTimeField(_("source time"), null=True, blank=True)
     version_count = models.PositiveIntegerField(default=1)
+    content_hash = models.CharField(
+        max_length=64, editable=False, help_text="The latest version's."
+    )
+    source_version = models.CharField(max_length=50, blank=True, editable=False)
+    raw_hash = models.CharField(
+        max_length=64,
+        editable=False,
+        help_text="Of the entry as last delivered, before sanitising: the same bytes again are "
+        "known unchanged without parsing their HTML.",
+    )
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -71,44 +71,80 @@ def clean(entry: Entry) -> Clean:
     )
 
 
+def raw_hash(entry: Entry) -> str:
+    joined = "\x1f".join((entry.headline, entry.body, entry.link, entry.version, str(entry.time)))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
 def store(source, parsed: Parsed) -> Outcome:
-    """Every entry of one delivery, in one transaction."""
+    """Every entry of one delivery, in one transaction: all of it is stored, or none.
+
+    A feed re-delivers the same items at every poll, so what is known is found in a few
+    queries and left alone in one: only new and changed entries cost a row each.
+    """
     outcome = Outcome(refused=list(parsed.refused))
     now = timezone.now()
+    entries: dict[str, Entry] = {}
+    for entry in parsed.entries:
+        # Twice in one delivery: the first (the newest, in feed order) counts.
+        entries.setdefault(entry.guid.strip()[:500], entry)
     with transaction.atomic():
-        seen = set()
-        for entry in parsed.entries:
-            guid = entry.guid.strip()[:500]
-            if guid in seen:
-                continue  # twice in one delivery: the first (newest, in feed order) counts
-            seen.add(guid)
-            _store_entry(source, guid, entry, clean(entry), now, outcome)
+        known = _known(source, list(entries))
+        seen = []
+        for guid, entry in entries.items():
+            item = known.get(guid)
+            raw = raw_hash(entry)
+            if item is not None and item.raw_hash == raw:
+                seen.append(item.pk)
+                continue
+            if item is None:
+                outcome.new.append(_new_item(source, guid, entry, clean(entry), raw, now))
+            elif _update_item(item, entry, clean(entry), raw, now):
+                outcome.changed.append(item)
+            else:
+                seen.append(item.pk)
+        outcome.unchanged = len(seen)
+        for start in range(0, len(seen), BATCH):
+            Item.objects.filter(pk__in=seen[start : start + BATCH]).update(last_seen_at=now)
     return outcome
 
 
-def _store_entry(source, guid, entry, cleaned, now, outcome):
-    item = Item.objects.select_for_update().filter(source=source, guid=guid).first()
-    if item is None:
-        item = Item.objects.create(
-            source=source,
-            guid=guid,
-            headline=cleaned.headline,
-            link=cleaned.link,
-            source_time=entry.time,
-            first_seen_at=now,
-            last_seen_at=now,
-            updated_at=now,
-        )
-        _add_version(item, 1, entry, cleaned, now, changed=[])
-        outcome.new.append(item)
-        return
+BATCH = 500
+"""Rows per IN (...) query: below SQLite's limit on variables in one statement."""
+
+
+def _known(source, guids):
+    known = {}
+    for start in range(0, len(guids), BATCH):
+        for item in Item.objects.filter(source=source, guid__in=guids[start : start + BATCH]):
+            known[item.guid] = item
+    return known
+
+
+def _new_item(source, guid, entry, cleaned, raw, now):
+    item = Item.objects.create(
+        source=source,
+        guid=guid,
+        headline=cleaned.headline,
+        link=cleaned.link,
+        source_time=entry.time,
+        content_hash=cleaned.hash,
+        source_version=entry.version,
+        raw_hash=raw,
+        first_seen_at=now,
+        last_seen_at=now,
+        updated_at=now,
+    )
+    _add_version(item, 1, entry, cleaned, now, changed=[])
+    return item
+
+
+def _update_item(item, entry, cleaned, raw, now):
+    """Add a version when the content differs from the latest; False when it does not."""
+    if item.content_hash == cleaned.hash or _older(entry.version, item.source_version):
+        Item.objects.filter(pk=item.pk).update(raw_hash=raw)
+        return False
     latest = item.versions.order_by("-number").first()
-    if latest is not None and (
-        latest.content_hash == cleaned.hash or _older(entry.version, latest.source_version)
-    ):
-        Item.objects.filter(pk=item.pk).update(last_seen_at=now)
-        outcome.unchanged += 1
-        return
     changed = [
         name
         for name in ("headline", "body", "link")
@@ -120,18 +156,15 @@ def _store_entry(source, guid, entry, cleaned, now, outcome):
     item.link = cleaned.link
     item.source_time = entry.time or item.source_time
     item.version_count = number
+    item.content_hash, item.source_version, item.raw_hash = cleaned.hash, entry.version, raw
     item.last_seen_at = item.updated_at = now
     item.save(
         update_fields=[
-            "headline",
-            "link",
-            "source_time",
-            "version_count",
-            "last_seen_at",
-            "updated_at",
+            "headline", "link", "source_time", "version_count", "content_hash",
+            "source_version", "raw_hash", "last_seen_at", "updated_at",
         ]
-    )
-    outcome.changed.append(item)
+    )  # fmt: skip
+    return True
 
 
 def _add_version(item, number, entry, cleaned, now, changed):

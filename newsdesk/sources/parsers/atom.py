@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import Element, tostring
+from xml.etree.ElementTree import Element
 
 from newsdesk.sources.parsers.common import (
     Entry,
@@ -12,6 +12,7 @@ from newsdesk.sources.parsers.common import (
     children,
     iso_time,
     local_name,
+    markup,
     parse_xml,
     squash,
     text_of,
@@ -52,5 +53,5 @@ def _content(node: Element | None) -> str:
         return ""
     if node.get("type") == "xhtml":
         # The markup is in the XML itself, inside one <div>.
-        return "".join(tostring(part, encoding="unicode") for part in node).strip()
+        return "".join(markup(part) for part in node).strip()
     return (node.text or "").strip()

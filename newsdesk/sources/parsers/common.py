@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, tostring
 
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
@@ -101,6 +101,16 @@ def child(element: Element, name: str) -> Element | None:
 
 def children(element: Element, name: str) -> list[Element]:
     return [node for node in element if local_name(node) == name]
+
+
+def markup(element: Element) -> str:
+    """An element as HTML with namespace prefixes dropped (XHTML inside Atom or NewsML-G2)."""
+    for node in element.iter():
+        if isinstance(node.tag, str):
+            node.tag = local_name(node)
+        for name in [name for name in node.attrib if name.startswith("{")]:
+            del node.attrib[name]
+    return tostring(element, encoding="unicode")
 
 
 def text_of(element: Element | None) -> str:

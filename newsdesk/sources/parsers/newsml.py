@@ -6,7 +6,7 @@ inlineData (text). Pictures, packages and other item kinds are refused by name.
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import Element, tostring
+from xml.etree.ElementTree import Element
 
 from newsdesk.sources.parsers.common import (
     Entry,
@@ -15,6 +15,7 @@ from newsdesk.sources.parsers.common import (
     child,
     iso_time,
     local_name,
+    markup,
     parse_xml,
     squash,
     text_of,
@@ -82,14 +83,7 @@ def _body(content_set: Element | None) -> str:
     for node in content_set:
         if local_name(node) == "inlineXML":
             html = next((part for part in node.iter() if local_name(part) == "body"), node)
-            return "".join(_without_namespaces(part) for part in html).strip()
+            return "".join(markup(part) for part in html).strip()
         if local_name(node) == "inlineData":
             return _paragraphs(node.text or "")
     return ""
-
-
-def _without_namespaces(element: Element) -> str:
-    for node in element.iter():
-        if isinstance(node.tag, str):
-            node.tag = local_name(node)
-    return tostring(element, encoding="unicode")

@@ -5,9 +5,10 @@ id; an edited post comes back with new text under the same id, so it becomes a n
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from newsdesk.sources.parsers.common import Entry, FeedError, Parsed, decode_html, iso_time, squash
 
@@ -15,7 +16,9 @@ HEADLINE_LENGTH = 120
 
 
 def parse(data: bytes) -> Parsed:
-    soup = BeautifulSoup(decode_html(data), "html.parser")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # a wrong address: said below
+        soup = BeautifulSoup(decode_html(data), "html.parser")
     posts = [
         node for node in soup.find_all("div", attrs={"data-post": True})
         if isinstance(node, Tag) and "tgme_widget_message" in (node.get("class") or [])
