@@ -1,6 +1,7 @@
 """Fetching sources from a real HTTP server on 127.0.0.1 (tests/sourceserver.py): storing,
 versions, de-duplication, and every kind of bad input, each refused with a plain reason."""
 
+import gzip
 import json
 import logging
 import os
@@ -17,6 +18,8 @@ from django.utils import timezone
 from newsdesk.sources import fetcher, poller, web
 from newsdesk.sources.fetcher import fetch_source
 from newsdesk.sources.models import Item, ItemVersion, Source
+from newsdesk.sources.parsers import Entry, Parsed
+from newsdesk.sources.store import store
 from tests.factories import make_source
 from tests.sourceserver import FIXTURES, SourceServer
 
@@ -127,6 +130,15 @@ def fifty_megabytes(handler):
         pass  # the fetcher hung up at its limit
 
 
+def gzip_bomb(handler):
+    body = gzip.compress(b" " * (50 * 1024 * 1024), compresslevel=9)  # about 50 kB
+    handler.send_response(200)
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def redirect_to_self(handler):
     handler.send_response(302)
     handler.send_header("Location", handler.path)
@@ -140,6 +152,7 @@ BAD_INPUT = {
     "invalid encoding": ("rss", "bad-encoding.xml", "is the text in the encoding it declares?"),
     "ninjs missing fields": ("ninjs", "ninjs-missing.json", "it has no uri"),
     "50 MB answer": ("rss", fifty_megabytes, "larger than the limit of 10 MB"),
+    "gzip bomb": ("rss", gzip_bomb, "larger than the limit of 10 MB"),
     "redirect loop": ("rss", redirect_to_self, "Too many redirects (more than 5)"),
     "slow server": ("rss", "slow", "The server took too long (more than 1 s) to answer."),
     "server error": ("rss", "error", "The server answered 503 Service Unavailable."),
@@ -170,6 +183,17 @@ def test_bad_input_is_refused_with_a_plain_error_and_nothing_stored(server, sett
     assert Item.objects.count() == 0 and ItemVersion.objects.count() == 0
     assert source.failures == 1
     assert source.next_fetch_at > before + timedelta(seconds=source.interval)
+
+
+def test_nul_characters_never_reach_the_database():
+    """PostgreSQL refuses NUL in text; a Telegram page or JSON can carry one (not XML)."""
+    source = make_source(url="http://127.0.0.1:9/x")
+    entry = Entry(guid="post\x00/1", headline="A\x00B", body="<p>C\x00D</p>", version="2\x00")
+    outcome = store(source, Parsed(entries=[entry]))
+    assert len(outcome.new) == 1
+    version = ItemVersion.objects.get()
+    assert (version.item.guid, version.headline, version.body) == ("post/1", "AB", "<p>CD</p>")
+    assert version.source_version == "2"
 
 
 def test_private_addresses_are_refused_unless_allowed(server):

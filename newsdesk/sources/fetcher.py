@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from newsdesk.sources import parsers, web
@@ -76,6 +77,9 @@ def _fetch_url(source: Source) -> Result:
     except parsers.FeedError as error:
         result.error = str(error)
         return result
+    except DatabaseError as error:
+        result.error = _not_stored(error)
+        return result
     # Validators only once the answer is stored: a failed store is fetched whole next time.
     source.etag, source.last_modified = answer.etag[:500], answer.last_modified[:100]
     return result
@@ -119,6 +123,10 @@ def _take_file(source, path: Path, done: Path, failed: Path, result: Result) -> 
         if not parsed.entries and parsed.refused:
             raise parsers.FeedError(" ".join(parsed.refused))
         outcome = store(source, parsed)
+    except DatabaseError as error:
+        # The database's trouble, not the file's: left in place to be read again.
+        result.error = f"{path.name}: {_not_stored(error)}"
+        return
     except (parsers.FeedError, OSError) as error:
         message = str(error)
         result.error = f"{path.name}: {message}"
@@ -134,6 +142,11 @@ def _take_file(source, path: Path, done: Path, failed: Path, result: Result) -> 
     result.outcome.refused += [f"{path.name}: {reason}" for reason in outcome.refused]
     result.files.append(f"done {path.name}")
     _move(path, _free_name(done / path.name))
+
+
+def _not_stored(error: DatabaseError) -> str:
+    logger.exception("Storing source items failed")
+    return f"The items could not be stored ({error}); nothing of this delivery was kept."
 
 
 def _move(path: Path, target: Path) -> None:

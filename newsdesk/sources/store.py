@@ -87,7 +87,8 @@ def store(source, parsed: Parsed) -> Outcome:
     entries: dict[str, Entry] = {}
     for entry in parsed.entries:
         # Twice in one delivery: the first (the newest, in feed order) counts.
-        entries.setdefault(entry.guid.strip()[:500], entry)
+        # PostgreSQL cannot store NUL characters; the sanitiser drops them from the rest.
+        entries.setdefault(entry.guid.replace("\x00", "").strip()[:500], entry)
     with transaction.atomic():
         known = _known(source, list(entries))
         seen = []
@@ -129,7 +130,7 @@ def _new_item(source, guid, entry, cleaned, raw, now):
         link=cleaned.link,
         source_time=entry.time,
         content_hash=cleaned.hash,
-        source_version=entry.version,
+        source_version=_version(entry),
         raw_hash=raw,
         first_seen_at=now,
         last_seen_at=now,
@@ -156,7 +157,7 @@ def _update_item(item, entry, cleaned, raw, now):
     item.link = cleaned.link
     item.source_time = entry.time or item.source_time
     item.version_count = number
-    item.content_hash, item.source_version, item.raw_hash = cleaned.hash, entry.version, raw
+    item.content_hash, item.source_version, item.raw_hash = cleaned.hash, _version(entry), raw
     item.last_seen_at = item.updated_at = now
     item.save(
         update_fields=[
@@ -171,7 +172,7 @@ def _add_version(item, number, entry, cleaned, now, changed):
     ItemVersion.objects.create(
         item=item,
         number=number,
-        source_version=entry.version,
+        source_version=_version(entry),
         content_hash=cleaned.hash,
         headline=cleaned.headline,
         body=cleaned.body,
@@ -180,6 +181,10 @@ def _add_version(item, number, entry, cleaned, now, changed):
         fetched_at=now,
         changed=changed,
     )
+
+
+def _version(entry: Entry) -> str:
+    return entry.version.replace("\x00", "")[:50]
 
 
 def _older(new: str, stored: str) -> bool:
