@@ -257,6 +257,17 @@ def test_watched_folder_moves_files_to_done_and_failed(tmp_path):
     assert Item.objects.count() == 2
 
 
+def test_an_oversized_dropped_file_is_moved_aside_unread(tmp_path, settings):
+    settings.NEWSDESK_SOURCE_MAX_MB = 1
+    big = tmp_path / "huge.json"
+    big.write_bytes(b"[" + b" " * (2 * 1024 * 1024) + b"]")
+    os.utime(big, (time.time() - 60, time.time() - 60))
+    result = fetch_source(make_source(kind="folder", folder=str(tmp_path)))
+    assert result.files == ["failed huge.json: Refused: the file is over the limit of 1 MB."]
+    assert (tmp_path / "failed" / "huge.json.error").exists()
+    assert Item.objects.count() == 0
+
+
 def test_one_bad_source_does_not_stop_the_others(transactional_db, server, settings):
     settings.NEWSDESK_SOURCE_TIMEOUT = 2
     slow = make_source(name="Slow", url=server.serve("/slow", trickle=(b"<", 0.5, 40)))

@@ -114,11 +114,11 @@ def _fetch_folder(source: Source) -> Result:
 
 def _take_file(source, path: Path, done: Path, failed: Path, result: Result) -> None:
     try:
-        data = path.read_bytes()
-        if len(data) > settings.NEWSDESK_SOURCE_MAX_MB * 1024 * 1024:
+        if path.stat().st_size > settings.NEWSDESK_SOURCE_MAX_MB * 1024 * 1024:
             raise parsers.FeedError(
                 f"Refused: the file is over the limit of {settings.NEWSDESK_SOURCE_MAX_MB:g} MB."
             )
+        data = path.read_bytes()
         parsed = parsers.parse("folder", data)
         if not parsed.entries and parsed.refused:
             raise parsers.FeedError(" ".join(parsed.refused))
