@@ -65,6 +65,10 @@ NEWSDESK_PUSHPIN_URL = [
     url.strip().rstrip("/") for url in env.get("NEWSDESK_PUSHPIN_URL", "").split(",") if url.strip()
 ]
 NEWSDESK_PUSHPIN_CHECK_SECONDS = int(env.get("NEWSDESK_PUSHPIN_CHECK_SECONDS", "20"))
+# Sources (newsdesk/sources, docs/sources.md): limits on every fetch, and how long items stay.
+NEWSDESK_SOURCE_TIMEOUT = float(env.get("NEWSDESK_SOURCE_TIMEOUT", "20"))
+NEWSDESK_SOURCE_MAX_MB = float(env.get("NEWSDESK_SOURCE_MAX_MB", "10"))
+NEWSDESK_SOURCE_RETENTION_DAYS = int(env.get("NEWSDESK_SOURCE_RETENTION_DAYS", "30"))
 # Not kept as settings: the value holds the bucket's secret (newsdesk/media/config.py).
 _media_storage_from_env = env.get("NEWSDESK_MEDIA_STORAGE", "")
 _media_url_from_env = env.get("NEWSDESK_MEDIA_URL", "")
@@ -102,6 +106,7 @@ INSTALLED_APPS = [
     "newsdesk.accounts",
     "newsdesk.backup",
     "newsdesk.media",
+    "newsdesk.sources",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.embeds",

@@ -238,3 +238,13 @@ def article_publish_form(title, slug, author_id, body_html, *, byline_id=None):
             "action-publish": "1",
         }
     )
+
+
+def make_source(name=None, kind="rss", url="", folder="", **fields):
+    """A source the tests' own server (tests/sourceserver.py) may serve: loopback allowed."""
+    from newsdesk.sources.models import Source
+
+    fields.setdefault("allow_private", True)
+    return Source.objects.create(
+        name=name or f"Source {next(_numbers)}", kind=kind, url=url, folder=folder, **fields
+    )

@@ -34,6 +34,7 @@ MODEL_PERMISSIONS = {
         "narration.view_narration",
         "narration.view_livebriefing",
         "narration.view_lexiconentry",
+        "sources.view_source",
     ],
     EDITORS: [
         "wagtailadmin.access_admin",
@@ -67,6 +68,10 @@ MODEL_PERMISSIONS = {
         "narration.change_lexiconentry",
         "narration.delete_lexiconentry",
         "narration.view_lexiconentry",
+        "sources.add_source",
+        "sources.change_source",
+        "sources.delete_source",
+        "sources.view_source",
     ],
 }
 

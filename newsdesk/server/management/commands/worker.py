@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from newsdesk.narration.actions import release_own_jobs, worker_name
 from newsdesk.server import scheduler, taskloops
+from newsdesk.sources import poller
 
 QUICK_STOP_SECONDS = 30
 """How long the worker waits, when stopped, for a quick task that is running to finish."""
@@ -12,8 +13,8 @@ QUICK_STOP_SECONDS = 30
 class Command(BaseCommand):
     help = (
         "Run the background worker: queued tasks (django-tasks database backend) in two "
-        "loops, quick ones (search index, caches) apart from narration, and scheduled "
-        "publishing."
+        "loops, quick ones (search index, caches) apart from narration, scheduled "
+        "publishing, and polling sources (docs/sources.md)."
     )
 
     def add_arguments(self, parser):
@@ -28,9 +29,12 @@ class Command(BaseCommand):
         configure_logging(verbosity)
         self.stdout.write(
             f"Worker started: tasks every {interval:g} s when idle (narration in a loop of its "
-            f"own), scheduled publishing every {scheduler.SCHEDULE_INTERVAL_SECONDS} s."
+            f"own), scheduled publishing every {scheduler.SCHEDULE_INTERVAL_SECONDS} s, "
+            "sources when due."
         )
         stop = scheduler.start_in_background()
+        # Sources have a loop of their own: a slow feed never holds up a task, nor the reverse.
+        stop_sources = poller.start_in_background()
         # Named host:pid (not db_worker's random id), so that a task this process leaves
         # RUNNING when it is killed can be told from one a live worker runs
         # (newsdesk/server/task_recovery.py). Both loops are this process.
@@ -47,6 +51,7 @@ class Command(BaseCommand):
             quick.running = False
             quick_thread.join(QUICK_STOP_SECONDS)
             stop.set()
+            stop_sources.set()
 
 
 def configure_logging(verbosity):
