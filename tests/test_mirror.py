@@ -732,7 +732,9 @@ def tree(outdir):
     return files
 
 
-def test_a_refresh_leaves_exactly_what_a_full_rebuild_writes(site, tmp_path):
+def test_a_refresh_leaves_exactly_what_a_full_rebuild_writes(transactional_db, site, tmp_path):
+    """Committed data (transactional_db), so that the rebuild can render in two processes:
+    the same tree whatever the number of processes, as well as whatever ran before."""
     outdir = tmp_path / "mirror"
     mirror(outdir)
     topic = site["energy"]
@@ -752,7 +754,8 @@ def test_a_refresh_leaves_exactly_what_a_full_rebuild_writes(site, tmp_path):
 
     refreshed, _ = mirror(outdir)
     assert refreshed.mode == "incremental"
-    rebuilt, _ = mirror(tmp_path / "fresh", full=True)
+    rebuilt, _ = mirror(tmp_path / "fresh", full=True, workers=2)
+    assert rebuilt.workers == 2
     assert refreshed.files == rebuilt.files
     ours, theirs = tree(outdir), tree(tmp_path / "fresh")
     assert sorted(ours) == sorted(theirs)
