@@ -156,7 +156,8 @@ def report(results):
     section = f"""## Static mirror
 
 `newsdesk mirror` in-process (pages rendered through the whole Django stack with the test
-client, in {WORKERS} processes: `--workers`, one per core), SQLite, on a generated site: {results["dataset"].line()} (`benchmarks/dataset.py`,
+client, in {WORKERS} processes: `--workers`, one per core), SQLite, on a generated site:
+{results["dataset"].line()} (`benchmarks/dataset.py`,
 seed 1). The full mirror writes {full.files:,} files ({full.pages:,} pages) into an empty
 folder; each refresh follows one change made through Wagtail (a published revision).
 "faster" is the full run's time over the refresh's, measured in the same session. "CPU s" is
@@ -166,7 +167,8 @@ shared with other work: wall times are upper bounds). Target: a refresh after on
 is edited under {TARGET_SECONDS:.0f} s ({verdict}).
 Command: `python -m benchmarks.mirror`.
 
-| run | mode | seconds | CPU s | CPU ms/page | load | faster | pages rendered | files written | removed | phases |
+| run | mode | seconds | CPU s | CPU ms/page | load | faster | pages rendered | files written \
+| removed | phases |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 {chr(10).join(rows)}
 
