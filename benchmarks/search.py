@@ -273,6 +273,15 @@ benchmarks.search` (`make bench ONLY=search`).
 {chr(10).join(rows)}
 
 {headline} Database queries for one search page, first time: {results["queries"]}.
+
+Before the lean tables and kept candidates (same data set and benchmark, 2026-12-01, load
+not recorded): p50 109.2 ms over all queries, every search scored afresh; the CPU of one
+common-word search on that code, measured on 2026-12-02 beside this run's code on the same
+machine: 116-143 ms, of which the candidate query over Wagtail's table was 50-70 ms. The rest
+of a first-time search is FTS5's BM25 over every match (14-25 ms of CPU for a word held by
+10,000 entries, measured with the sqlite3 module alone), the ten results with their snippets
+and the page; the target of 20 ms is not reachable the first time while BM25 is computed for
+every match (docs/distribution.md, "The index").
 """
     summary_lines = [dataset.line(), *rows, headline]
     return section, summary_lines
