@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import platform
 import re
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -138,9 +139,12 @@ def main(argv=None):
             continue
         print(f"\n== {name} benchmark", flush=True)
         # Each part in a fresh process: parts set Django up on data directories of their own,
-        # and a second setup in one process would reuse the first part's database.
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            section, lines = pool.apply(PARTS[name])
+        # and a second setup in one process would reuse the first part's database. Not a
+        # multiprocessing.Pool: its processes are daemons, which may not start the mirror's
+        # render processes.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            section, lines = pool.submit(PARTS[name]).result()
         print("\n".join(lines), flush=True)
         stamp = (
             f"Measured on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine()}. "

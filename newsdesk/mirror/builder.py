@@ -54,9 +54,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 from newsdesk.media.config import app_media_path
-from newsdesk.mirror import changes, linkcheck, links, plan, snapshot, store
+from newsdesk.mirror import changes, linkcheck, links, plan, renders, snapshot, store
 from newsdesk.mirror.render import (
     NOTE_TIME,
     REDIRECTS,
@@ -82,12 +83,14 @@ class Builder:
         max_pages: int = DEFAULT_MAX_PAGES,
         progress_every: int = 500,
         log: Callable[[str], None] = print,
+        workers: int = 1,
     ):
         self.outdir = Path(outdir).resolve()
         self.force_full = full
         self.max_pages = max_pages
         self.progress_every = progress_every
         self.log = log
+        self.workers = max(1, workers)
         self.origin = links.Origin(
             settings.NEWSDESK_BASE_URL,
             media_url=settings.MEDIA_URL if "://" in settings.MEDIA_URL else "",
@@ -154,20 +157,39 @@ class Builder:
         return self.summary
 
     def _crawl(self, seeds: list[str]) -> None:
+        """Breadth first from the seeds. Pages render in `workers` processes when there are
+        several (renders.py); everything else (the plan, files, hashes, staging) stays here,
+        in the order results arrive, which changes nothing in what is written."""
         queue = deque(seeds)
-        while queue:
-            url = queue.popleft()
-            file = links.file_for(url)
-            if file is None or file in self.visited:
-                continue
-            self.visited.add(file)
-            if len(self.visited) % self.progress_every == 0:
-                self._progress()
-            found = self._file(url, file)
-            if found is not None:
-                entry, targets = found
-                self.results[file] = entry
-                queue.extend(link.url for link in targets if self._follow(link))
+        self.summary.workers = self._workers()
+        with renders.Pool(self, self.summary.workers) as pool:
+            while queue or pool.busy:
+                while queue and not pool.full:
+                    url = queue.popleft()
+                    file = links.file_for(url)
+                    if file is None or file in self.visited:
+                        continue
+                    self.visited.add(file)
+                    if len(self.visited) % self.progress_every == 0:
+                        self._progress()
+                    if is_file_url(url) and (source := self.sources.find(url)) is not None:
+                        self._found(file, self._copy(url, file, source), queue)
+                    else:
+                        pool.submit(url, file, self._validators(file))
+                for url, file, rendered in pool.finished():
+                    self._found(file, self._rendered(url, file, rendered), queue)
+
+    def _workers(self) -> int:
+        if self.workers > 1 and connection.in_atomic_block:
+            # Other processes cannot see what this transaction has not committed (tests).
+            return 1
+        return self.workers
+
+    def _found(self, file: str, found, queue: deque) -> None:
+        if found is not None:
+            entry, targets = found
+            self.results[file] = entry
+            queue.extend(link.url for link in targets if self._follow(link))
 
     def _follow(self, link: links.Link) -> bool:
         if link.file in self.visited:
@@ -188,9 +210,8 @@ class Builder:
 
     # --- One file --------------------------------------------------------------------------
 
-    def _file(self, url: str, file: str) -> tuple[store.Entry, list[links.Link]] | None:
-        if is_file_url(url) and (source := self.sources.find(url)) is not None:
-            return self._copy(url, file, source)
+    def _validators(self, file: str) -> dict[str, str | None] | None:
+        """The last copy's ETag and Last-Modified, so an unchanged feed answers 304."""
         self.summary.rendered += 1
         if self.summary.rendered > self.max_pages:
             raise MirrorError(
@@ -198,10 +219,42 @@ class Builder:
                 "really is that big)"
             )
         old = self.old.get(file)
-        validators = None
         if not self.full and old is not None and old.kind == "page":
-            validators = {"etag": old.etag, "last_modified": old.last_modified}
+            return {"etag": old.etag, "last_modified": old.last_modified}
+        return None
+
+    def render(self, url: str, file: str, validators) -> renders.Rendered:
+        """Fetch one page and rewrite its links: the work a render process does. Reads only
+        what does not change during a run (the origin, the note's time)."""
         response = self.reader.get(url, validators)
+        rendered = renders.Rendered(response=response)
+        if response.status != 200 or response.kind == "stream":
+            response.body = b""
+            return rendered
+        if response.kind == "html":
+            text = response.text
+            frozen = snapshot.freeze(text, snapshot_note())
+            rewritten = links.rewrite_html(frozen or text, url, file, self.origin)
+            rendered.links, text = rewritten.links, rewritten.text
+            if frozen is not None:
+                rendered.content = store.sha256_bytes(text.encode())
+                text = text.replace(NOTE_TIME, self.note_time)
+            rendered.data = text.encode()
+        elif response.kind == "css":
+            rewritten = links.rewrite_css(response.text, url, file, self.origin)
+            rendered.links, rendered.data = rewritten.links, rewritten.text.encode()
+        else:
+            rendered.data = response.body
+            if response.kind == "text":
+                found = links.references(response.text, self.origin)
+                mentioned = (links.file_for(reference) for reference in found)
+                rendered.mentions = sorted({target for target in mentioned if target})
+        response.body = b""  # the bytes travel once, as `data`
+        return rendered
+
+    def _rendered(self, url: str, file: str, rendered: renders.Rendered):
+        response = rendered.response
+        old = self.old.get(file)
         if response.status == 304 and old is not None:
             self.summary.unchanged += 1
             old.signature, old.card = _known(self.state.signature(url)), self.state.card(url)
@@ -212,9 +265,10 @@ class Builder:
             if response.status >= 500:
                 self.failures.append((url, f"answered {response.status}"))
             return None
-        return self._page(url, file, response)
+        return self._page(url, file, rendered)
 
-    def _page(self, url: str, file: str, response: Response):
+    def _page(self, url: str, file: str, rendered: renders.Rendered):
+        response = rendered.response
         entry = store.Entry(
             url=url,
             sha256="",
@@ -223,27 +277,12 @@ class Builder:
             card=self.state.card(url),
             etag=response.etag,
             last_modified=response.last_modified,
+            content=rendered.content,
+            mentions=rendered.mentions,
         )
-        found: list[links.Link] = []
-        data = response.body
-        if response.kind == "html":
-            text = response.text
-            frozen = snapshot.freeze(text, snapshot_note())
-            rewritten = links.rewrite_html(frozen or text, url, file, self.origin)
-            found, text = rewritten.links, rewritten.text
-            if frozen is not None:
-                entry.content = store.sha256_bytes(text.encode())
-                text = text.replace(NOTE_TIME, self.note_time)
-            data = text.encode()
-        elif response.kind == "css":
-            rewritten = links.rewrite_css(response.text, url, file, self.origin)
-            found, data = rewritten.links, rewritten.text.encode()
-        elif response.kind == "text":
-            mentioned = (links.file_for(u) for u in links.references(response.text, self.origin))
-            entry.mentions = sorted({target for target in mentioned if target})
-        entry.links = sorted({link.file for link in found})
-        self._store(file, entry, data)
-        return entry, found
+        entry.links = sorted({link.file for link in rendered.links})
+        self._store(file, entry, rendered.data)
+        return entry, rendered.links
 
     def _redirect(self, url: str, file: str, response: Response):
         resolved = links.resolve(response.location, url, self.origin)

@@ -32,6 +32,8 @@ class Summary:
     pages: int = 0
     total_bytes: int = 0
     broken: int = 0
+    workers: int = 1
+    """Processes that rendered the pages (renders.py)."""
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds spent deciding what to do, rendering, checking links and writing."""
@@ -40,7 +42,8 @@ class Summary:
         return [
             f"Mirrored {self.base_url} into {self.outdir} "
             f"({self.mode} run{': ' + self.reason if self.reason else ''}).",
-            f"  pages rendered   {self.rendered:>9,}",
+            f"  pages rendered   {self.rendered:>9,}  (in {self.workers} process"
+            f"{'es' if self.workers > 1 else ''})",
             f"  files written    {self.written:>9,}  ({size(self.written_bytes)})",
             f"  files unchanged  {self.unchanged:>9,}",
             f"  files removed    {self.removed:>9,}",

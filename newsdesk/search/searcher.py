@@ -7,19 +7,26 @@ the page being shown are then loaded in full, for their snippets. On SQLite the 
 come from one direct FTS5 query (fts.py) instead of the backend's much slower scoring.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
+from django.db import connection
+from django.db.models import Count, Q, Window
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.search.backends import get_search_backend
 
 from newsdesk.articles.models import ArticlePage
+from newsdesk.core import restrictions
 from newsdesk.core.plaintext import html_to_line
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
+from newsdesk.pagecache.models import Invalidation
 from newsdesk.search import fts, highlight
+from newsdesk.search.models import IndexState
 from newsdesk.search.query import Query
 from newsdesk.search.ranking import Candidate, rank
 
@@ -27,6 +34,9 @@ PAGE_SIZE = 10
 CANDIDATES = 200
 """Per kind. Bounds the work of a query whatever it matches: at most 2 × CANDIDATES rows are
 ranked, and only PAGE_SIZE are loaded in full."""
+
+KEEP_SECONDS = 600
+"""How long a search's candidates are kept (they are dropped sooner by any change)."""
 
 ARTICLE = "article"
 LIVE_UPDATE = "live_update"
@@ -69,11 +79,26 @@ def live_update_queryset():
     return LiveUpdate.objects.visible().filter(feed__in=feeds)
 
 
-def _candidates(kind, queryset, date_field, query):
-    """The CANDIDATES most relevant matches of one kind, and the number of all matches."""
+def hidden_articles():
+    """Every article article_queryset() leaves out: drafts, unpublished, restricted."""
+    return ArticlePage.objects.not_live() | ArticlePage.objects.not_public()
+
+
+def hidden_live_updates():
+    """Every update live_update_queryset() leaves out."""
+    feeds = LiveFeedPage.objects.live().public().values("pk")
+    return LiveUpdate.objects.filter(
+        Q(is_published=False) | Q(deleted_at__isnull=False) | ~Q(feed__in=feeds)
+    )
+
+
+def _candidates(kind, queryset, date_field, query, hidden=None):
+    """The CANDIDATES most relevant matches of one kind, and the number of all matches.
+    `hidden`: a function giving what queryset leaves out, for the lean tables on SQLite
+    (fts.best_matches)."""
     backend = get_search_backend()
     if fts.applies(backend):
-        scored, count = fts.best_matches(queryset, query.terms, CANDIDATES)
+        scored, count = fts.best_matches(queryset, query.terms, CANDIDATES, hidden and hidden())
         ids = [pk for pk, _ in scored]
         dates = dict(queryset.filter(pk__in=ids).values_list("pk", date_field))
         return [Candidate(kind, pk, score, dates.get(pk)) for pk, score in scored], count
@@ -87,6 +112,46 @@ def _candidates(kind, queryset, date_field, query):
     return found, rows[0]._matches if rows else 0
 
 
+def generation():
+    """What a search's candidates depend on besides its words: the newest page cache
+    invalidation (every publish, unpublish, live update change, view restriction) and the
+    search index's change counter (models.IndexState). None when that cannot be known: with
+    NEWSDESK_CACHE=false no invalidation is recorded; before the counter's first write after
+    a flush it has no row. Then nothing is kept."""
+    if not settings.NEWSDESK_CACHE:
+        return None
+    invalidations = Invalidation._meta.db_table
+    state = IndexState._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {invalidations}), "  # noqa: S608 - table names from models
+            f"(SELECT MAX(generation) FROM {state})"
+        )
+        newest, counter = cursor.fetchone()
+    return None if counter is None else (newest, counter)
+
+
+def _kept_candidates(kind, queryset, date_field, query, hidden, stamp):
+    """_candidates(), kept in the cache under the generation they were read at.
+
+    The generation is read before the candidates, so what is kept under it is never older
+    than it; any change a reader could see in the results moves the generation, and the next
+    search reads afresh. The cost of a common word is scoring every entry that holds it (BM25
+    over ten thousand rows); a repeated search costs one small query.
+    """
+    if stamp is None or connection.in_atomic_block:
+        # In a transaction the search may see writes that are later rolled back, and the
+        # generation with them: what it found must not be kept under that number.
+        return _candidates(kind, queryset, date_field, query, hidden)
+    words = " ".join(query.terms)
+    key = "search:" + hashlib.sha256(f"{kind} {stamp} {words}".encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = _candidates(kind, queryset, date_field, query, hidden)
+        cache.set(key, found, KEEP_SECONDS)
+    return found
+
+
 def ranked_pages(queryset, query):
     """Ids of the pages in `queryset` that match `query`, best first, as reader search ranks
     them (relevance, then the recency boost; at most CANDIDATES). For the read API's
@@ -97,12 +162,19 @@ def ranked_pages(queryset, query):
 
 def search(query, page_number=None, request=None):
     """One page of results, best first. `query` must have terms (see query.parse)."""
-    articles, article_count = _candidates(ARTICLE, article_queryset(), "first_published_at", query)
-    updates, update_count = _candidates(LIVE_UPDATE, live_update_queryset(), "published_at", query)
-    ranked = rank(articles + updates, timezone.now())
-    page = Paginator(ranked, PAGE_SIZE).get_page(page_number)
-    results = Results(query, article_count + update_count, page, ranked=len(ranked))
-    results.hits = _hits(page.object_list, query, request)
+    # View restrictions are read once for the whole search, not once per queryset.
+    with restrictions.serving():
+        stamp = generation()
+        articles, article_count = _kept_candidates(
+            ARTICLE, article_queryset(), "first_published_at", query, hidden_articles, stamp
+        )
+        updates, update_count = _kept_candidates(
+            LIVE_UPDATE, live_update_queryset(), "published_at", query, hidden_live_updates, stamp
+        )
+        ranked = rank(articles + updates, timezone.now())
+        page = Paginator(ranked, PAGE_SIZE).get_page(page_number)
+        results = Results(query, article_count + update_count, page, ranked=len(ranked))
+        results.hits = _hits(page.object_list, query, request)
     return results
 
 
@@ -112,10 +184,12 @@ def _hits(candidates, query, request):
     update_ids = [c.pk for c in candidates if c.kind == LIVE_UPDATE]
     loaded = {}
     if article_ids:
-        for article in ArticlePage.objects.filter(pk__in=article_ids):
+        # Through the readers' querysets: kept candidates never outlive a change, and this
+        # says so again for the ten shown.
+        for article in article_queryset().filter(pk__in=article_ids):
             loaded[ARTICLE, article.pk] = _article_hit(article, query, request)
     if update_ids:
-        for update in LiveUpdate.objects.filter(pk__in=update_ids).select_related("feed"):
+        for update in live_update_queryset().filter(pk__in=update_ids).select_related("feed"):
             loaded[LIVE_UPDATE, update.pk] = _update_hit(update, query)
     return [loaded[c.kind, c.pk] for c in candidates if (c.kind, c.pk) in loaded]
 

@@ -1,5 +1,6 @@
 """`newsdesk mirror OUTDIR`: write or refresh a static copy of the public site."""
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -36,8 +37,15 @@ class Command(BaseCommand):
             default=500,
             help="Print a progress line every N files (default 500).",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Render pages in this many processes (default: one per core, here "
+            f"{os.cpu_count() or 1}).",
+        )
 
-    def handle(self, *args, outdir, full, max_pages, progress_every, verbosity, **options):
+    def handle(self, *args, outdir, full, max_pages, progress_every, workers, verbosity, **options):
         def log(line):
             if verbosity > 0:
                 self.stdout.write(line)
@@ -48,7 +56,12 @@ class Command(BaseCommand):
         # Said before the run and again in the summary; a default address is a warning.
         (self.stderr.write if settings.NEWSDESK_BASE_URL_IS_DEFAULT else log)("\n".join(lines))
         builder = Builder(
-            outdir, full=full, max_pages=max_pages, progress_every=progress_every, log=log
+            outdir,
+            full=full,
+            max_pages=max_pages,
+            progress_every=progress_every,
+            log=log,
+            workers=workers,
         )
         try:
             summary = builder.run()
