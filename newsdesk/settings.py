@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "newsdesk.demo",
     "newsdesk.server",
     "newsdesk.pagecache",
+    "newsdesk.parts",
     "newsdesk.accounts",
     "newsdesk.backup",
     "newsdesk.media",
@@ -132,6 +133,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: what every request loads is recorded, for the stored parts (parts/store.py).
+    "newsdesk.parts.middleware.parts_middleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.urls import reverse
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -22,6 +22,7 @@ from newsdesk.articles.structured_data import news_article
 from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.panels import DraftInlinePanel
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
+from newsdesk.parts import store as parts
 
 PAGE_SIZE = 20
 
@@ -373,15 +374,24 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         return picks
 
     def get_context(self, request, *args, **kwargs):
+        """What the template shows, lazily: with the page's parts stored (parts/store.py),
+        the byline, topics, related stories and share image are never read."""
         context = super().get_context(request, *args, **kwargs)
-        context["authors"] = self.authors
-        context["topics"] = self.topic_list
-        context["related"] = self.related_articles()
-        share_image = self.share_rendition()
-        context["share_image"] = share_image  # for the og:/twitter: tags and the JSON-LD
-        context["structured_data"] = news_article(self, share_image and share_image.url)
+        parts.prefetch("article", [self])
+        context["authors"] = SimpleLazyObject(lambda: self.authors)
+        context["topics"] = SimpleLazyObject(lambda: self.topic_list)
+        context["related"] = SimpleLazyObject(self.related_articles)
         context["live_block"] = self.live_block()
         return context
+
+    @cached_property
+    def share_image(self):
+        """For the og:/twitter: tags and the JSON-LD: the hero's 1200x630 rendition."""
+        return self.share_rendition()
+
+    @cached_property
+    def structured_data(self):
+        return news_article(self, self.share_image and self.share_image.url)
 
     def share_rendition(self):
         """The hero photo for link previews, or None when its original cannot be read (a
