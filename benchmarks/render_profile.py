@@ -58,6 +58,9 @@ def main():
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--first-page", action="store_true", help="listings: page 1 only (each render anew)"
+    )
+    parser.add_argument(
         "--stored",
         action="store_true",
         help="render each URL once before measuring, so its stored parts exist (as after "
@@ -75,6 +78,8 @@ def main():
 
     client = Client()
     urls = urls_for(args.kind, args.count + 20)
+    if args.first_page:
+        urls = [url.split("?page=")[0] for url in urls]
     for url in urls[:20]:
         assert client.get(url, secure=True).status_code == 200, url
     measured = urls[20:]

@@ -100,6 +100,23 @@ class Topic(index.Indexed, models.Model):
         return reverse("topic", kwargs={"slug": self.slug})
 
 
+CARD_FIELDS = (
+    "id",
+    "title",
+    "slug",
+    "path",
+    "depth",
+    "url_path",
+    "live",
+    "locale",
+    "content_type",
+    "first_published_at",
+    "standfirst",
+    "reading_minutes",
+    "hero_image",
+)
+
+
 class ArticleQuerySet(PublicPageQuerySet):
     def published(self):
         """Live articles, newest first, with what a listing card shows (the card shows no
@@ -108,11 +125,21 @@ class ArticleQuerySet(PublicPageQuerySet):
             self.live().public().order_by("-first_published_at", "-pk").select_related("hero_image")
         )
 
+    def cards(self):
+        """Live articles for a listing of cards: only the columns a card shows, no body and
+        no image row. With the cards stored (parts/store.py) only the ids are used; a card
+        built anew reads its photo then (one query, once per article and change)."""
+        return self.published().as_cards()
+
     def by_author(self, author):
         return self.published().filter(byline__author=author).distinct()
 
     def on_topic(self, topic):
         return self.published().filter(topics=topic)
+
+    def as_cards(self):
+        """This listing with only what a card shows (see cards())."""
+        return self.select_related(None).only(*CARD_FIELDS)
 
 
 ArticleManager = PageManager.from_queryset(ArticleQuerySet)
@@ -164,10 +191,10 @@ class HomePage(RestrictionsOnceMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        latest = list(ArticlePage.objects.published()[:13])
+        latest = list(ArticlePage.objects.cards()[:13])
         lead = None
         if self.lead_article_id:
-            lead = ArticlePage.objects.published().filter(pk=self.lead_article_id).first()
+            lead = ArticlePage.objects.cards().filter(pk=self.lead_article_id).first()
         if lead is None and latest:
             lead = latest[0]
         context["lead"] = lead
@@ -202,7 +229,7 @@ class NewsIndexPage(RestrictionsOnceMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["articles"] = paginate(request, ArticlePage.objects.published())
+        context["articles"] = paginate(request, ArticlePage.objects.cards())
         return context
 
 

@@ -91,13 +91,18 @@ def merge_recorded(recorded, more):
 
 
 def merge(recorded, tags):
-    """Add flat tags ("page:3", "image:*", "articles") to a recording, as if loaded."""
-    for tag in tags:
-        model, _, pk = tag.rpartition(":")
-        if not model:
-            recorded.setdefault("", set()).add(pk)  # a list tag such as "articles"
-        else:
-            recorded.setdefault(model, set()).add(int(pk) if pk.isdigit() else pk)
+    """Add flat tags ("page:3", "image:*", "articles") to a recording (a stored part's):
+    kept flat, under "", as they are; `ids` finds the ids of one model among them."""
+    recorded.setdefault("", set()).update(tags)
+
+
+def ids(recorded, model):
+    """The ids of `model` a recording holds, loaded or merged from stored parts."""
+    found = {pk for pk in recorded.get(model, ()) if pk != "*"}
+    prefix = f"{model}:"
+    found.update(tag[len(prefix) :] for tag in recorded.get("", ()) if tag.startswith(prefix))
+    found.discard("*")
+    return found
 
 
 def flatten(recorded):

@@ -166,9 +166,9 @@ def list_tags(lists, recorded):
     tags = set()
     for name in lists:
         if name == "topics":
-            tags |= {f"topic-list:{pk}" for pk in recorded.get("articles.topic", ()) if pk != "*"}
+            tags |= {f"topic-list:{pk}" for pk in recorder.ids(recorded, "articles.topic")}
         elif name == "authors":
-            tags |= {f"author-list:{pk}" for pk in recorded.get("articles.author", ()) if pk != "*"}
+            tags |= {f"author-list:{pk}" for pk in recorder.ids(recorded, "articles.author")}
         else:
             tags.add(name)
     return tags

@@ -56,3 +56,16 @@ def do_part(parser, token):
         [parser.compile_filter(b) for b in bits[1:]],
         lists,
     )
+
+
+@register.simple_tag
+def prefetch_parts(name, *groups):
+    """{% prefetch_parts "card" articles lead %}: read the stored parts `name` of these
+    objects (lists or single ones) in one query, before a loop shows them one by one."""
+    objects = []
+    for group in groups:
+        if group is None or group == "":
+            continue
+        objects.extend([group] if hasattr(group, "_meta") else group)
+    store.prefetch(name, objects)
+    return ""
