@@ -23,6 +23,7 @@ from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.feeds import content
 from newsdesk.feeds.entries import Attachment, Entry, Person
 from newsdesk.feeds.html import clean
+from newsdesk.parts import store as parts
 
 FEED_LENGTH = 50
 SUMMARY_WORDS = 60
@@ -64,9 +65,34 @@ def entry_id(article):
 
 def entries(articles, *, full):
     related = _Related([article.pk for article in articles], corrections=full)
-    bodies = _Bodies(articles, related) if full else None
+    bodies = _StoredBodies(articles, related) if full else None
     urls = content.PageUrls()
     return [_entry(article, bodies, related, urls) for article in articles]
+
+
+class _StoredBodies:
+    """Each entry's full text as a stored part (parts/store.py), read for the whole feed in
+    one query; the bodies not stored are built together, as before, the first time one is
+    missing. The same text for every feed and format an article appears in."""
+
+    def __init__(self, articles, related):
+        self.articles = articles
+        self.related = related
+        self.built = None
+        parts.prefetch("feed-content", articles)
+
+    def html(self, article, link, hero):
+        def build():
+            if self.built is None:
+                self.built = _Bodies(self.articles, self.related)
+            return self.built.html(article, link, hero)
+
+        return parts.use(
+            parts.key("feed-content", article),
+            parts.subject("feed-content", article),
+            build,
+            objects=[article],
+        )
 
 
 def _entry(article, bodies, related, urls):
