@@ -1,8 +1,8 @@
 """Profile uncached renders in-process: where a page's CPU goes, by function.
 
     NEWSDESK_DATA_DIR=<a data directory of benchmarks/http_site.py build> \\
-        python -m benchmarks.render_profile [--kind article|home|news|topic|author|live|rss]
-        [--count 200] [--top 25] [--profile]
+        python -m benchmarks.render_profile [--kind article|home|news|topic|author|live|rss|bare]
+        [--count 200] [--top 25] [--profile] [--stored] [--first-page]
 
 Renders `count` distinct URLs of one kind through Django's test client (the whole middleware
 stack, no page cache: that is an ASGI layer in front), each once, after 20 warm-up renders of
@@ -28,6 +28,8 @@ def urls_for(kind, count):
         paths = ArticlePage.objects.live().order_by("?").values_list("url_path", flat=True)
         prefix = ArticlePage.objects.live().first().url_path.split("/news/")[0]
         return [p.removeprefix(prefix) for p in paths[:count]]
+    if kind == "bare":  # python -m benchmarks.http_site bare, with benchmarks.bare_settings
+        return ["/bare-article/"] * count
     if kind in ("home", "rss", "atom", "json"):
         path = {"home": "/", "rss": "/feeds/rss.xml", "atom": "/feeds/atom.xml"}
         return [path.get(kind, "/feeds/feed.json")] * count
