@@ -89,7 +89,7 @@ class Settings:
     memory_requests: int = 20_000
     servers: tuple = (("uvicorn", 1), ("uvicorn", 2), ("granian", 1), ("granian", 2))
     granian: bool = True
-    stored_articles: int = 1_500
+    stored_articles: int = 600
 
 
 TINY = Settings(
@@ -692,7 +692,7 @@ def measure(settings):
     return figures
 
 
-def site_command(env, *arguments, timeout=600):
+def site_command(env, *arguments, timeout=1800):
     """benchmarks/http_site.py in its own process; its last line of output, as JSON."""
     completed = subprocess.run(  # noqa: S603 - our own interpreter and module
         python("-m", "benchmarks.http_site", *arguments),
