@@ -26,6 +26,7 @@ invalidation that drops the pages showing it:
 import contextvars
 import functools
 import hashlib
+import json
 import logging
 from pathlib import Path
 
@@ -74,7 +75,10 @@ def fingerprint():
             digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     manifest = Path(settings.STATIC_ROOT or "") / "staticfiles.json"
     if settings.STATIC_ROOT and manifest.is_file():
-        digest.update(manifest.read_bytes())
+        # The names it maps, not its bytes: `newsdesk serve` collects the static files on
+        # every start and the file's bytes can differ while every hashed name is the same.
+        paths = json.loads(manifest.read_text()).get("paths", {})
+        digest.update(json.dumps(paths, sort_keys=True).encode())
     digest.update(f"{django.__version__} {wagtail.__version__}".encode())
     for name in FINGERPRINT_SETTINGS:
         digest.update(f"{name}={getattr(settings, name, None)!r}".encode())
