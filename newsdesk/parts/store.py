@@ -187,8 +187,10 @@ def store(part_key, part_subject, html, tags, started):
     to: the lock waits for it)."""
     try:
         with transaction.atomic():
+            # skip_locked: a change holding the row is in flight, so the part may be stale
+            # already; it is not stored (no row read: None), and no render waits on an editor.
             now = (
-                Generation.objects.select_for_update()
+                Generation.objects.select_for_update(skip_locked=True)
                 .filter(pk=1)
                 .values_list("value", flat=True)
                 .first()
