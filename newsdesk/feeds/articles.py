@@ -82,16 +82,21 @@ class _StoredBodies:
         parts.prefetch("feed-content", articles)
 
     def html(self, article, link, hero):
+        shown = [article]
+
         def build():
             if self.built is None:
                 self.built = _Bodies(self.articles, self.related)
+            # The body's photos, loaded for the whole feed by the first build: this part's
+            # tags must name them even when another entry's build loaded them.
+            shown.extend(self.built.images_of(article))
             return self.built.html(article, link, hero)
 
         return parts.use(
             parts.key("feed-content", article),
             parts.subject("feed-content", article),
             build,
-            objects=[article],
+            objects=shown,
         )
 
 
@@ -222,6 +227,14 @@ class _Bodies:
         parts += [self._block(block) for block in self.blocks[article.pk]]
         parts.append(_corrections(self.related.corrections[article.pk]))
         return clean("\n".join(part for part in parts if part), base=link)
+
+    def images_of(self, article):
+        wanted = [
+            block["value"].get("image")
+            for block in self.blocks[article.pk]
+            if block["type"] == "image" and isinstance(block["value"], dict)
+        ]
+        return [self.images[pk] for pk in wanted if pk in self.images]
 
     def _block(self, block):
         kind, value = block["type"], block["value"]

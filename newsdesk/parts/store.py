@@ -151,19 +151,40 @@ def use(part_key, part_subject, build, objects=(), lists=()):
         if outer is not None:
             recorder.merge(outer, tags)
         return html
-    if outer is None or _fetched.get() is None:
-        return build()  # nothing recorded what the request loaded: not safe to keep
+    if _fetched.get() is None:
+        return build()  # outside a request (a command, the worker): nothing is kept
     started = current_generation()
     with recorder.nested() as recorded:
         html = build()
-    recorder.merge_recorded(outer, recorded)
-    tags = recorder.flatten(outer) | {EVERY_PAGE}
+    if outer is not None:
+        recorder.merge_recorded(outer, recorded)
+    # What the part shows was loaded while it was built, or before, onto the objects it is
+    # a part of (select_related rows, cached properties such as an article's byline).
     for obj in objects:
-        tags.update(f"{model}:{pk}" for model, pk in recorder.tags_of(obj))
-    tags |= list_tags(lists, outer)
+        for found in attached(obj):
+            for model, pk in recorder.tags_of(found):
+                recorded.setdefault(model, set()).add(pk)
+    tags = recorder.flatten(recorded) | {EVERY_PAGE} | list_tags(lists, recorded)
     store(part_key, part_subject, str(html), tags, started)
     _fetched.get()[part_key] = (str(html), sorted(tags))
     return html
+
+
+def attached(obj, depth=2):
+    """The object and the model instances it holds already: related rows it was loaded
+    with, its cached properties and prefetches, and theirs, `depth` levels down."""
+    found = [obj]
+    if depth == 0 or not hasattr(obj, "_meta"):
+        return found
+    held = list(getattr(obj._state, "fields_cache", {}).values())
+    held += list(vars(obj).values())
+    held += [list(rows) for rows in getattr(obj, "_prefetched_objects_cache", {}).values()]
+    for value in held:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if hasattr(item, "_meta") and getattr(item, "pk", None) is not None:
+                found += attached(item, depth - 1)
+    return found
 
 
 def list_tags(lists, recorded):
