@@ -36,7 +36,7 @@ def build(articles, updates):
 
     from benchmarks.dataset import build as build_articles
     from benchmarks.dataset import live_feed
-    from newsdesk.articles.models import ArticlePage
+    from newsdesk.articles.models import ArticlePage, Author, Topic
     from newsdesk.core.sites import ensure_site
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -55,6 +55,9 @@ def build(articles, updates):
             for url_path, pk, title in paths
         ],
         "live_path": feed.url_path.removeprefix(home_prefix),
+        "live_last": feed.updates.order_by("-sequence").values_list("sequence", flat=True)[0],
+        "topics": list(Topic.objects.order_by("pk").values_list("slug", flat=True)),
+        "authors": list(Author.objects.order_by("pk").values_list("slug", flat=True)),
         "live_updates": updates,
     }
     (Path(settings.DATA_DIR) / MANIFEST).write_text(json.dumps(manifest))
@@ -107,16 +110,60 @@ def inspect(paths):
     # The benchmark's servers answer 127.0.0.1 only (ALLOWED_HOSTS), and so does this client.
     client = Client(HTTP_HOST="127.0.0.1")
     queries = {}
+    stored = {}
     for path in paths:
         with CaptureQueriesContext(connection) as captured:
             response = client.get(path, secure=True)
         if response.status_code != 200:
             sys.exit(f"{path} answered {response.status_code}")
         queries[path] = len(captured)
+        # Again: no page cache here (an ASGI layer), so a render, now with the page's
+        # stored parts (parts/store.py) built by the first.
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path, secure=True)
+        stored[path] = len(captured)
     editor = Client(HTTP_HOST="127.0.0.1")
     editor.force_login(get_user_model().objects.get(username=EDITOR))
     cookie = editor.cookies[settings.SESSION_COOKIE_NAME].value
-    print(json.dumps({"queries": queries, "cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}))
+    session = f"{settings.SESSION_COOKIE_NAME}={cookie}"
+    print(json.dumps({"queries": queries, "stored": stored, "cookie": session}))
+
+
+def warm(paths):
+    """Render each path once in-process, as publishing does for a real site: the pages' stored
+    parts are built (parts/store.py); the server's page cache (in its own process) is not."""
+    setup()
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    started = time.process_time()
+    for path in paths:
+        if client.get(path, secure=True).status_code != 200:
+            sys.exit(f"{path} did not answer 200")
+    per_page = (time.process_time() - started) / max(1, len(paths)) * 1000
+    print(json.dumps({"warmed": len(paths), "cpu_ms": per_page}))
+
+
+def bare(article_id):
+    """The bare Wagtail page (benchmarks/barepage, with benchmarks.bare_settings) at
+    /bare-article/: the same article's headline and text, as one rich-text body."""
+    setup()
+    from benchmarks.barepage.models import BarePage
+    from newsdesk.articles.models import ArticlePage, HomePage
+
+    article = ArticlePage.objects.get(pk=article_id)
+    html = "".join(
+        block.value["text"].source
+        if block.block_type == "paragraph"
+        else f"<h2>{block.value['text']}</h2>"
+        for block in article.body
+        if block.block_type in ("paragraph", "heading")
+    )
+    if not BarePage.objects.filter(slug="bare-article").exists():
+        page = BarePage(title=article.title, slug="bare-article", body=html)
+        HomePage.objects.get().add_child(instance=page)
+        page.save_revision().publish()
+    print(json.dumps({"path": "/bare-article/", "words": article.word_count}))
 
 
 def publish():
@@ -143,5 +190,9 @@ if __name__ == "__main__":
         inspect(arguments)
     elif command == "publish":
         publish()
+    elif command == "warm":
+        warm(arguments)
+    elif command == "bare":
+        bare(int(arguments[0]))
     else:
         sys.exit(f"unknown command {command}")

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "newsdesk.demo",
     "newsdesk.server",
     "newsdesk.pagecache",
+    "newsdesk.parts",
     "newsdesk.accounts",
     "newsdesk.backup",
     "newsdesk.media",
@@ -138,6 +139,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: what every request loads is recorded, for the stored parts (parts/store.py).
+    "newsdesk.parts.middleware.parts_middleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

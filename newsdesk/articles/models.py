@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.urls import reverse
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -22,6 +22,7 @@ from newsdesk.articles.structured_data import news_article
 from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.panels import DraftInlinePanel
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
+from newsdesk.parts import store as parts
 
 PAGE_SIZE = 20
 
@@ -99,6 +100,23 @@ class Topic(index.Indexed, models.Model):
         return reverse("topic", kwargs={"slug": self.slug})
 
 
+CARD_FIELDS = (
+    "id",
+    "title",
+    "slug",
+    "path",
+    "depth",
+    "url_path",
+    "live",
+    "locale",
+    "content_type",
+    "first_published_at",
+    "standfirst",
+    "reading_minutes",
+    "hero_image",
+)
+
+
 class ArticleQuerySet(PublicPageQuerySet):
     def published(self):
         """Live articles, newest first, with what a listing card shows (the card shows no
@@ -107,11 +125,21 @@ class ArticleQuerySet(PublicPageQuerySet):
             self.live().public().order_by("-first_published_at", "-pk").select_related("hero_image")
         )
 
+    def cards(self):
+        """Live articles for a listing of cards: only the columns a card shows, no body and
+        no image row. With the cards stored (parts/store.py) only the ids are used; a card
+        built anew reads its photo then (one query, once per article and change)."""
+        return self.published().as_cards()
+
     def by_author(self, author):
         return self.published().filter(byline__author=author).distinct()
 
     def on_topic(self, topic):
         return self.published().filter(topics=topic)
+
+    def as_cards(self):
+        """This listing with only what a card shows (see cards())."""
+        return self.select_related(None).only(*CARD_FIELDS)
 
 
 ArticleManager = PageManager.from_queryset(ArticleQuerySet)
@@ -185,7 +213,7 @@ class NewsIndexPage(RestrictionsOnceMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["articles"] = paginate(request, ArticlePage.objects.published())
+        context["articles"] = paginate(request, ArticlePage.objects.cards())
         return context
 
 
@@ -357,15 +385,24 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         return picks
 
     def get_context(self, request, *args, **kwargs):
+        """What the template shows, lazily: with the page's parts stored (parts/store.py),
+        the byline, topics, related stories and share image are never read."""
         context = super().get_context(request, *args, **kwargs)
-        context["authors"] = self.authors
-        context["topics"] = self.topic_list
-        context["related"] = self.related_articles()
-        share_image = self.share_rendition()
-        context["share_image"] = share_image  # for the og:/twitter: tags and the JSON-LD
-        context["structured_data"] = news_article(self, share_image and share_image.url)
+        parts.prefetch("article", [self])
+        context["authors"] = SimpleLazyObject(lambda: self.authors)
+        context["topics"] = SimpleLazyObject(lambda: self.topic_list)
+        context["related"] = SimpleLazyObject(self.related_articles)
         context["live_block"] = self.live_block()
         return context
+
+    @cached_property
+    def share_image(self):
+        """For the og:/twitter: tags and the JSON-LD: the hero's 1200x630 rendition."""
+        return self.share_rendition()
+
+    @cached_property
+    def structured_data(self):
+        return news_article(self, self.share_image and self.share_image.url)
 
     def share_rendition(self):
         """The hero photo for link previews, or None when its original cannot be read (a

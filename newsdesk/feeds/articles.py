@@ -23,6 +23,7 @@ from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.feeds import content
 from newsdesk.feeds.entries import Attachment, Entry, Person
 from newsdesk.feeds.html import clean
+from newsdesk.parts import store as parts
 
 FEED_LENGTH = 50
 SUMMARY_WORDS = 60
@@ -64,9 +65,39 @@ def entry_id(article):
 
 def entries(articles, *, full):
     related = _Related([article.pk for article in articles], corrections=full)
-    bodies = _Bodies(articles, related) if full else None
+    bodies = _StoredBodies(articles, related) if full else None
     urls = content.PageUrls()
     return [_entry(article, bodies, related, urls) for article in articles]
+
+
+class _StoredBodies:
+    """Each entry's full text as a stored part (parts/store.py), read for the whole feed in
+    one query; the bodies not stored are built together, as before, the first time one is
+    missing. The same text for every feed and format an article appears in."""
+
+    def __init__(self, articles, related):
+        self.articles = articles
+        self.related = related
+        self.built = None
+        parts.prefetch("feed-content", articles)
+
+    def html(self, article, link, hero):
+        shown = [article]
+
+        def build():
+            if self.built is None:
+                self.built = _Bodies(self.articles, self.related)
+            # The body's photos, loaded for the whole feed by the first build: this part's
+            # tags must name them even when another entry's build loaded them.
+            shown.extend(self.built.images_of(article))
+            return self.built.html(article, link, hero)
+
+        return parts.use(
+            parts.key("feed-content", article),
+            parts.subject("feed-content", article),
+            build,
+            objects=shown,
+        )
 
 
 def _entry(article, bodies, related, urls):
@@ -196,6 +227,14 @@ class _Bodies:
         parts += [self._block(block) for block in self.blocks[article.pk]]
         parts.append(_corrections(self.related.corrections[article.pk]))
         return clean("\n".join(part for part in parts if part), base=link)
+
+    def images_of(self, article):
+        wanted = [
+            block["value"].get("image")
+            for block in self.blocks[article.pk]
+            if block["type"] == "image" and isinstance(block["value"], dict)
+        ]
+        return [self.images[pk] for pk in wanted if pk in self.images]
 
     def _block(self, block):
         kind, value = block["type"], block["value"]

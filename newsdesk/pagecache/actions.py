@@ -82,10 +82,17 @@ def page_tags(page):
 
 def invalidate(tags):
     """Record the invalidation with the change; apply and announce it after commit."""
+    from newsdesk.parts import store as parts
+
     tags = sorted(set(tags))
-    if not tags or not settings.NEWSDESK_CACHE:
+    if not tags:
         return
     with transaction.atomic():
+        # Stored parts live in the database, shared by every process: dropped here, with
+        # the change, even when the page cache is off (parts/store.py).
+        parts.drop(tags)
+        if not settings.NEWSDESK_CACHE:
+            return
         row = Invalidation.objects.create(tags=tags)
         Invalidation.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
     transaction.on_commit(partial(_apply_committed, row.pk, tags))

@@ -299,9 +299,9 @@ async def _capture(downstream, scope, receive):
 def _list_tags(kind, recorded):
     tags = recorder.flatten(recorded) | kind.lists | {EVERY_PAGE}
     if kind.topic_lists:
-        tags |= {f"topic-list:{pk}" for pk in recorded.get("articles.topic", ()) if pk != "*"}
+        tags |= {f"topic-list:{pk}" for pk in recorder.ids(recorded, "articles.topic")}
     if kind.author_lists:
-        tags |= {f"author-list:{pk}" for pk in recorded.get("articles.author", ()) if pk != "*"}
+        tags |= {f"author-list:{pk}" for pk in recorder.ids(recorded, "articles.author")}
     return tags
 
 

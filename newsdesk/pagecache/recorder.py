@@ -13,6 +13,7 @@ context-variable read per instance.
 """
 
 import contextvars
+from contextlib import contextmanager
 
 from django.db.models.signals import post_init
 
@@ -29,6 +30,15 @@ def start():
     tags: dict[str, set] = {}
     _recording.set(tags)
     return tags
+
+
+def start_token():
+    """Begin recording for a block that ends with `stop(token)` (a request in middleware)."""
+    return _recording.set({})
+
+
+def stop(token):
+    _recording.reset(token)
 
 
 _classes = {}
@@ -58,11 +68,51 @@ def _record(sender, instance, **kwargs):
             ids.add("*")
 
 
+def current():
+    """What this request has recorded so far, or None when nothing records."""
+    return _recording.get()
+
+
+@contextmanager
+def nested():
+    """Record into a fresh dict inside the block (a stored part being built), then go back
+    to the request's own; the caller merges what the block recorded."""
+    inner: dict[str, set] = {}
+    token = _recording.set(inner)
+    try:
+        yield inner
+    finally:
+        _recording.reset(token)
+
+
+def merge_recorded(recorded, more):
+    for model, ids in more.items():
+        recorded.setdefault(model, set()).update(ids)
+
+
+def merge(recorded, tags):
+    """Add flat tags ("page:3", "image:*", "articles") to a recording (a stored part's):
+    kept flat, under "", as they are; `ids` finds the ids of one model among them."""
+    recorded.setdefault("", set()).update(tags)
+
+
+def ids(recorded, model):
+    """The ids of `model` a recording holds, loaded or merged from stored parts."""
+    found = {pk for pk in recorded.get(model, ()) if pk != "*"}
+    prefix = f"{model}:"
+    found.update(tag[len(prefix) :] for tag in recorded.get("", ()) if tag.startswith(prefix))
+    found.discard("*")
+    return found
+
+
 def flatten(recorded):
-    """{"page": {1, 2}} -> {"page:1", "page:2"}; a full model becomes "page:*"."""
+    """{"page": {1, 2}} -> {"page:1", "page:2"}; a full model becomes "page:*"; list tags
+    merged from stored parts ("" -> {"articles"}) stay as they are."""
     found = set()
     for model, ids in recorded.items():
-        if "*" in ids:
+        if model == "":
+            found.update(ids)
+        elif "*" in ids:
             found.add(f"{model}:*")
         else:
             found.update(f"{model}:{pk}" for pk in ids)

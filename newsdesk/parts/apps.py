@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PartsConfig(AppConfig):
+    name = "newsdesk.parts"
+    label = "parts"
+    verbose_name = "Stored page parts"

@@ -1,0 +1,25 @@
+"""Every request records what it loads, so that a stored part built in it knows its tags.
+
+The page cache records only the renders it may store (its ASGI layer); a part can be built
+on any request (a page rendered for an editor, the mirror, the test client), and is stored
+only when what the request loaded before the part was built is known (store.py).
+"""
+
+from newsdesk.pagecache import recorder
+from newsdesk.parts import store
+
+
+def parts_middleware(get_response):
+    def middleware(request):
+        token = store.begin_request()
+        started = recorder.current() is None
+        if started:
+            recording = recorder.start_token()
+        try:
+            return get_response(request)
+        finally:
+            if started:
+                recorder.stop(recording)
+            store.end_request(token)
+
+    return middleware

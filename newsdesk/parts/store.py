@@ -1,0 +1,244 @@
+"""Stored parts of reader pages: rendered once, kept in the database, dropped by the same
+tags that drop cached pages (docs/caching.md#stored-parts).
+
+A page cache miss used to render everything a page shows from its rows. Most of it changes
+only when an editor publishes: an article's header, body and structured data, a listing's
+cards. A part is such a piece rendered once and stored; a miss reads the page's parts in one
+query and joins them.
+
+Exactness, the rule of the page cache, holds because a part is dropped by the very
+invalidation that drops the pages showing it:
+
+- while a part is built, every object loaded in the request so far and during the build is
+  recorded (pagecache/recorder.py, turned on for every request by middleware.py): those are
+  its tags, as they would be a cached page's; plus the lists it declares it shows;
+- `drop(tags)` runs inside the transaction of the change (pagecache/actions.py invalidate,
+  whatever NEWSDESK_CACHE says), so the parts go with the commit that changes them, in every
+  process at once: they live in the database;
+- a build that read rows before a change committed is not stored: it notes the invalidation
+  count (Generation) before reading anything, and stores only if the count is unchanged when
+  read under the row's lock, which the change holds until it commits;
+- a part is only built and stored inside a request whose loads were recorded from its
+  start, never for previews (they show drafts), and its key names the code, templates and
+  settings that rendered it (`fingerprint`), so a deploy never shows a part of the old code.
+"""
+
+import contextvars
+import functools
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import translation
+
+from newsdesk.pagecache import recorder
+from newsdesk.pagecache.kinds import EVERY_PAGE
+from newsdesk.parts.models import Generation, Part, PartTag
+
+logger = logging.getLogger(__name__)
+
+_fetched: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "newsdesk_parts_fetched", default=None
+)
+
+FINGERPRINT_SETTINGS = (
+    "NEWSDESK_BASE_URL",
+    "NEWSDESK_SITE_NAME",
+    "TIME_ZONE",
+    "LANGUAGE_CODE",
+    "STATIC_URL",
+    "MEDIA_URL",
+    "NEWSDESK_MEDIA_URL",
+    "NEWSDESK_FEED_SUMMARIES",
+)
+
+
+@functools.cache
+def fingerprint():
+    """What rendered a part besides its rows: the package's code and templates, the static
+    files' manifest (hashed names), the versions of Django and Wagtail and the settings that
+    appear in pages. Read once per process (about 300 small files)."""
+    import django
+    import wagtail
+
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*")):
+        if (
+            path.suffix in (".py", ".html", ".txt", ".mo", ".json")
+            and "migrations" not in path.parts
+        ):
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    manifest = Path(settings.STATIC_ROOT or "") / "staticfiles.json"
+    if settings.STATIC_ROOT and manifest.is_file():
+        # The names it maps, not its bytes: `newsdesk serve` collects the static files on
+        # every start and the file's bytes can differ while every hashed name is the same.
+        paths = json.loads(manifest.read_text()).get("paths", {})
+        digest.update(json.dumps(paths, sort_keys=True).encode())
+    digest.update(f"{django.__version__} {wagtail.__version__}".encode())
+    for name in FINGERPRINT_SETTINGS:
+        digest.update(f"{name}={getattr(settings, name, None)!r}".encode())
+    return digest.hexdigest()[:12]
+
+
+def _name(arg):
+    meta = getattr(arg, "_meta", None)
+    return f"{meta.label_lower}.{arg.pk}" if meta else str(arg)
+
+
+def subject(name, obj):
+    """The part's name and what it is of, with the code and language: the prefetch unit."""
+    fields = [fingerprint(), translation.get_language() or "", name, _name(obj)]
+    return ":".join(fields)[:255]
+
+
+def key(name, obj, *variant):
+    """The part's key: its subject and the variant (words, numbers: how it is shown)."""
+    return ":".join([subject(name, obj), *map(_name, variant)])[:255]
+
+
+def begin_request():
+    """A fresh memo of fetched parts for this request; the token to end it with."""
+    return _fetched.set({"": set()})
+
+
+def end_request(token):
+    _fetched.reset(token)
+
+
+def prefetch(name, objects):
+    """Read every stored part `name` of these objects in one query, for `get` to find (a
+    page's own parts, a listing's cards); what is not found then costs no query either."""
+    memo = _fetched.get()
+    if memo is None:
+        return
+    subjects = {subject(name, obj) for obj in objects} - memo[""]
+    if not subjects:
+        return
+    memo[""] |= subjects
+    rows = Part.objects.filter(subject__in=subjects).values_list("key", "html", "tags")
+    for part_key, html, tags in rows:
+        memo[part_key] = (html, tags)
+
+
+def get(part_key, part_subject):
+    """(html, tags) of the stored part, or None; from the request's memo when prefetched."""
+    memo = _fetched.get()
+    if memo is not None and (part_key in memo or part_subject in memo[""]):
+        return memo.get(part_key)
+    row = Part.objects.filter(key=part_key).values_list("html", "tags").first()
+    if memo is not None:
+        memo[part_key] = row
+    return row
+
+
+def use(part_key, part_subject, build, objects=(), lists=()):
+    """The part's HTML: stored, or built now by `build()` and stored for the next miss.
+
+    `objects` are what the part is of (their tags are added even when loaded before the
+    request's recording could see them); `lists` are the list tags of lists the part shows
+    ("articles", "live-list", ...), plus "topics"/"authors" for the lists of the topics and
+    authors it loaded, as the page cache's kinds say them.
+    """
+    found = get(part_key, part_subject)
+    outer = recorder.current()
+    if found is not None:
+        html, tags = found
+        if outer is not None:
+            recorder.merge(outer, tags)
+        return html
+    if _fetched.get() is None:
+        return build()  # outside a request (a command, the worker): nothing is kept
+    started = current_generation()
+    with recorder.nested() as recorded:
+        html = build()
+    if outer is not None:
+        recorder.merge_recorded(outer, recorded)
+    # What the part shows was loaded while it was built, or before, onto the objects it is
+    # a part of (select_related rows, cached properties such as an article's byline).
+    for obj in objects:
+        for found in attached(obj):
+            for model, pk in recorder.tags_of(found):
+                recorded.setdefault(model, set()).add(pk)
+    tags = recorder.flatten(recorded) | {EVERY_PAGE} | list_tags(lists, recorded)
+    store(part_key, part_subject, str(html), tags, started)
+    _fetched.get()[part_key] = (str(html), sorted(tags))
+    return html
+
+
+def attached(obj, depth=2):
+    """The object and the model instances it holds already: related rows it was loaded
+    with, its cached properties and prefetches, and theirs, `depth` levels down."""
+    found = [obj]
+    if depth == 0 or not hasattr(obj, "_meta"):
+        return found
+    held = list(getattr(obj._state, "fields_cache", {}).values())
+    held += list(vars(obj).values())
+    held += [list(rows) for rows in getattr(obj, "_prefetched_objects_cache", {}).values()]
+    for value in held:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if hasattr(item, "_meta") and getattr(item, "pk", None) is not None:
+                found += attached(item, depth - 1)
+    return found
+
+
+def list_tags(lists, recorded):
+    tags = set()
+    for name in lists:
+        if name == "topics":
+            tags |= {f"topic-list:{pk}" for pk in recorder.ids(recorded, "articles.topic")}
+        elif name == "authors":
+            tags |= {f"author-list:{pk}" for pk in recorder.ids(recorded, "articles.author")}
+        else:
+            tags.add(name)
+    return tags
+
+
+def current_generation():
+    return Generation.objects.filter(pk=1).values_list("value", flat=True).first()
+
+
+def store(part_key, part_subject, html, tags, started):
+    """Keep the part unless an invalidation committed since `started` was read (or is about
+    to: the lock waits for it)."""
+    try:
+        with transaction.atomic():
+            # skip_locked: a change holding the row is in flight, so the part may be stale
+            # already; it is not stored (no row read: None), and no render waits on an editor.
+            now = (
+                Generation.objects.select_for_update(skip_locked=True)
+                .filter(pk=1)
+                .values_list("value", flat=True)
+                .first()
+            )
+            if now != started:
+                return False
+            Part.objects.filter(key=part_key).delete()
+            part = Part.objects.create(
+                key=part_key, subject=part_subject, html=html, tags=sorted(tags)
+            )
+            PartTag.objects.bulk_create(PartTag(part=part, tag=tag) for tag in sorted(tags))
+    except IntegrityError:
+        return False  # another process stored the same part at the same moment
+    return True
+
+
+def drop(tags):
+    """Delete the parts carrying any of the tags; in the transaction of the change."""
+    tags = set(tags)
+    tags |= {f"{tag.rsplit(':', 1)[0]}:*" for tag in tags if ":" in tag}
+    if not Generation.objects.filter(pk=1).update(value=F("value") + 1):
+        Generation.objects.get_or_create(pk=1)
+        Generation.objects.filter(pk=1).update(value=F("value") + 1)
+    Part.objects.filter(tag_rows__tag__in=sorted(tags)).delete()
+
+
+def drop_all():
+    """Forget every part (a command for operators; parts rebuild on the next misses)."""
+    with transaction.atomic():
+        drop({EVERY_PAGE})
