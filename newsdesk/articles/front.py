@@ -107,11 +107,14 @@ def front_page(home):
 
     pool = story_pool()
     lead, secondary = top_stories(pool, home.lead_article_id)
+    sections = topic_sections(pool, [lead, *secondary])
     return {
         "lead": lead,
         "secondary": secondary,
         "latest_days": latest(pool, [lead, *secondary]),
-        "topic_sections": topic_sections(pool, [lead, *secondary]),
+        "topic_sections": sections,
+        # Every story shown as a card, for one read of their stored cards (parts/store.py).
+        "carded": [*secondary, *(article for section in sections for article in section.articles)],
         "live_feeds": running_feeds(),
         "live_updates_shown": LIVE_UPDATES,  # and kept at that by live.js
         "news_index": NewsIndexPage.objects.live().first(),
