@@ -131,6 +131,10 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
     # tests through a real Pushpin (50 s here, most of it migrating a database of their own):
     # what they check does not depend on the database (NEWSDESK_TEST_PUSHPIN_DATABASE_URL
     # runs them on PostgreSQL by hand).
+    # Left out too: the admin's and every reader page's browser checks (what they look at
+    # was rendered on SQLite already), `newsdesk serve` and `newsdesk worker` run as
+    # processes (they use a SQLite file of their own), and pure modules (the access log,
+    # the HTTP protocol, the source parsers, the scale-out benchmark's reader).
     run_pytest "$label" \
       --ignore=tests/test_speech_text.py --ignore=tests/test_narration_audio.py \
       --ignore=tests/test_browser.py --ignore=tests/test_narration_player_browser.py \
@@ -144,6 +148,11 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
       --deselect=tests/test_search.py::test_results_page_in_a_browser \
       --deselect=tests/test_live_multiprocess.py::test_sqlite_polling_reaches_other_processes \
       --ignore=tests/test_live_pushpin.py \
+      --ignore=tests/test_admin_browser.py --ignore=tests/test_layout_browser.py \
+      --ignore=tests/test_reader_pages_browser.py \
+      --ignore=tests/test_server.py --ignore=tests/test_sources_worker.py \
+      --ignore=tests/test_server_protocol.py --ignore=tests/test_accesslog.py \
+      --ignore=tests/test_sources_parsers.py --ignore=tests/test_bench_scaleout.py \
       "$@"
   ) || failed=1
 elif [ -n "$CI" ]; then

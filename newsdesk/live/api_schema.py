@@ -46,6 +46,13 @@ def _optional(schema):
 _headline = LiveUpdate._meta.get_field("headline")
 # Text may hold any character except NUL, which PostgreSQL cannot store (the API answers 400).
 _NO_NUL = "^[^\\u0000]*$"
+# What the server's URL check accepts (Django's URLValidator, http and https), as a pattern:
+# "format: uri" alone admits addresses such as "search:" that the server refuses.
+_WEB_ADDRESS = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://"
+    r"([A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,10}"
+    r"(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~%/-]*)?$"
+)
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -248,7 +255,8 @@ OPENAPI = {
                             "type": "string",
                             # An empty string is accepted and means no link, as for the other
                             # source fields.
-                            "anyOf": [{"format": "uri"}, {"maxLength": 0}],
+                            "anyOf": [{"format": "uri", "pattern": _WEB_ADDRESS}, {"maxLength": 0}],
+                            "maxLength": LiveUpdate._meta.get_field("source_url").max_length,
                             "description": "Link to the primary source (http or https), or ''.",
                         }
                     ),
