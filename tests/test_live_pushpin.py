@@ -151,7 +151,28 @@ class Site:
 
     def stream_requests(self, slug):
         """How many requests for the feed's stream the server has answered so far."""
-        return self.server.output().count(f'"GET /live/{slug}/events')
+        return self.logged_output().count(f'"GET /live/{slug}/events')
+
+    def logged_output(self):
+        """The server's output once every request it has answered is in its access log.
+
+        The access log writes its lines in batches, half a second apart at most
+        (newsdesk/server/accesslog.py), so the lines of requests just answered may not be out
+        yet: a request of our own is sent, and its line waited for; it is written in the
+        same batch as those before it or a later one (one web process).
+        """
+        mark = secrets.token_hex(4)
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        try:
+            connection.request("GET", f"/healthz?logged={mark}")
+            connection.getresponse().read()
+        finally:
+            connection.close()
+        deadline = time.monotonic() + 10
+        while f'"GET /healthz?logged={mark} ' not in (output := self.server.output()):
+            assert time.monotonic() < deadline, "no access-log line for /healthz:\n" + output
+            time.sleep(0.05)
+        return output
 
 
 @pytest.fixture(scope="module")
