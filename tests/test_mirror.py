@@ -30,6 +30,7 @@ from newsdesk.narration.audio import encode_mp3
 from newsdesk.narration.models import AudioStatus, Narration
 from tests.conftest import launch_chromium
 from tests.factories import (
+    ensure_site_structure,
     make_article,
     make_author,
     make_image,
@@ -268,6 +269,9 @@ def narrate(article, settings):
 
 @pytest.fixture
 def site(db, settings):
+    # pytest-django runs transactional tests last, after others that emptied every table
+    # (the root collection and the page tree with them): put back what migrations made.
+    ensure_site_structure()
     start = datetime(2024, 1, 27, 13, 34, tzinfo=UTC)
     desk = make_author("News Desk", kind=Author.Kind.DESK, bio="The editors on duty.")
     reporter = make_author("Olena Reporter", role="Reporter", photo=make_image("Olena"))
