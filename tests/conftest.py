@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import caches
 from django.test import Client
@@ -119,3 +121,16 @@ CHROMIUM_FLAGS = [
 def launch_chromium(playwright):
     """Debian's Chromium, never a browser Playwright downloads."""
     return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Debian Chromium for a test module (a module may define its own instead)."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM runs beside Playwright's loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

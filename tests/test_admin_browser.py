@@ -14,7 +14,6 @@ from django.utils.text import slugify
 
 from newsdesk.articles.models import ArticlePage, NewsIndexPage
 from newsdesk.core import roles
-from tests.conftest import launch_chromium
 from tests.factories import ensure_site_structure, make_author
 from tests.test_browser import ARTIFACTS, CHROMIUM
 from tests.xss_site import off_the_loop
@@ -31,18 +30,6 @@ pytestmark = [
 WATCHING_EDITS = """() => new Promise(resolve => window.watchingEdits ? resolve()
     : document.addEventListener("w-unsaved:watch-edits", () => resolve(), { once: true }))"""
 HEADLINE = "Storm knocks out power to 12,000 homes in Zelenobrid"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM runs beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def signed_in_editor(client_for):

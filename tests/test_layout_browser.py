@@ -8,7 +8,6 @@ import os
 
 import pytest
 
-from tests.conftest import launch_chromium
 from tests.factories import (
     ensure_site_structure,
     make_article,
@@ -30,18 +29,6 @@ pytestmark = [
 ]
 
 LEAD_TITLE = "Zelenobrid's central library reopens with a basement reading room"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM runs beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

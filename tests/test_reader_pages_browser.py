@@ -18,7 +18,6 @@ from wagtail.search import index
 
 from newsdesk.articles.models import Author
 from newsdesk.narration.models import AudioStatus, Narration
-from tests.conftest import launch_chromium
 from tests.factories import (
     ensure_site_structure,
     make_article,
@@ -182,18 +181,6 @@ def reader_site(live_server):
             "not-found": "/news/no-such-story/",
         },
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM runs beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def visit(page, site, name):
