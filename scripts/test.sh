@@ -122,39 +122,13 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
     # Other Redis database numbers than the SQLite run's for the tests that use their own.
     export NEWSDESK_TEST_REDIS_PAGECACHE_URL=redis://127.0.0.1:6379/6
     export NEWSDESK_TEST_REDIS_MULTIPROCESS_URL=redis://127.0.0.1:6379/7
-    # Tests that never touch the database behave the same on any backend (speech text, audio,
-    # the benchmark harness, the text importer's parser, upload checks, the catalog, the
-    # sanitiser, feed-writer and speech fuzzing, feed escaping, a Redis of the test's own), and
-    # the browser tests (the XSS corpus too) render what SQLite already rendered (live
-    # delivery between processes over PostgreSQL is tested in test_live_multiprocess.py), as
-    # does SQLite's own polling between processes: this run leaves them out. So does it the
-    # tests through a real Pushpin (50 s here, most of it migrating a database of their own):
-    # what they check does not depend on the database (NEWSDESK_TEST_PUSHPIN_DATABASE_URL
-    # runs them on PostgreSQL by hand).
-    # Left out too: the admin's and every reader page's browser checks (what they look at
-    # was rendered on SQLite already), `newsdesk serve` and `newsdesk worker` run as
-    # processes (they use a SQLite file of their own), and pure modules (the access log,
-    # the HTTP protocol, the source parsers, the scale-out benchmark's reader, the posting
-    # API's schema run) and every other test marked `browser`.
-    run_pytest "$label" \
-      --ignore=tests/test_speech_text.py --ignore=tests/test_narration_audio.py \
-      --ignore=tests/test_browser.py --ignore=tests/test_narration_player_browser.py \
-      --ignore=tests/test_bench_http.py --ignore=tests/test_import_text.py \
-      --ignore=tests/test_uploads.py --ignore=tests/test_i18n.py \
-      --ignore=tests/test_live_browser.py --ignore=tests/test_xss_corpus.py \
-      --ignore=tests/test_fuzz_sanitise.py --ignore=tests/test_fuzz_feeds.py \
-      --ignore=tests/test_fuzz_speech.py --ignore=tests/test_feed_text_escaping.py \
-      --ignore=tests/test_redis_unavailable.py \
-      --ignore=tests/test_pubsub_shutdown.py \
-      --deselect=tests/test_search.py::test_results_page_in_a_browser \
-      --deselect=tests/test_live_multiprocess.py::test_sqlite_polling_reaches_other_processes \
-      --ignore=tests/test_live_pushpin.py \
-      --ignore=tests/test_admin_browser.py --ignore=tests/test_layout_browser.py \
-      --ignore=tests/test_reader_pages_browser.py \
-      --ignore=tests/test_server.py --ignore=tests/test_sources_worker.py \
-      --ignore=tests/test_server_protocol.py --ignore=tests/test_accesslog.py \
-      --ignore=tests/test_sources_parsers.py --ignore=tests/test_bench_scaleout.py \
-      --ignore=tests/test_live_api_schema.py -m "not browser" \
+    # SQLite has run everything; this run repeats what the database can change. Left out by
+    # marker (tests/conftest.py, pyproject.toml): tests that touch no database (`no_database`,
+    # set on collection, so a database test added to any file runs here too), the browser
+    # tests (`browser`: they look at pages the SQLite run rendered; live delivery between
+    # processes over PostgreSQL and Redis has tests of its own that need no browser), and
+    # the few that use a database only as any backend would (`same_on_every_database`).
+    run_pytest "$label" -m "not no_database and not browser and not same_on_every_database" \
       "$@"
   ) || failed=1
 elif [ -n "$CI" ]; then

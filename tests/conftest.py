@@ -134,3 +134,24 @@ def browser():
         yield browser
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Marks every test that touches no database `no_database`, so the PostgreSQL run can
+    leave out by marker what SQLite already proved (scripts/test.sh), and a database test
+    added anywhere still runs on both."""
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") is not None or bool(
+            DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        )
+        if not uses_database:
+            item.add_marker(pytest.mark.no_database)

@@ -28,7 +28,8 @@ from newsdesk.images import containers, uploads
 from newsdesk.importer import images as importer_images
 from tests.factories import ensure_site_structure, make_article, make_image, make_live_feed, post
 
-pytestmark = pytest.mark.django_db
+# same_on_every_database: what an upload becomes is decided by the image code, not the database.
+pytestmark = [pytest.mark.django_db, pytest.mark.same_on_every_database]
 
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 SECRET = b"Safehouse near Sumy, secret location"
