@@ -27,7 +27,7 @@ run_pytest() {  # label, then extra pytest arguments
   local label=$1; shift
   step "pytest on $label"
   # The slowest tests are listed at the end, to keep an eye on CI's 20 minutes.
-  NEWSDESK_DATA_DIR=$(mktemp -d) "$BIN/pytest" --durations=15 "$@"
+  NEWSDESK_DATA_DIR=$(mktemp -d) "$BIN/pytest" --durations=40 "$@"
   local rc=$?
   if [ $rc -eq 5 ]; then
     echo "pytest collected no tests on $label: the suite is missing or every test was deselected."
