@@ -141,3 +141,23 @@ def test_a_preview_never_uses_or_stores_parts(client, rf):
     assert shown == "Draft headline"
     assert set(Part.objects.values_list("key", "html")) == stored
     assert "Published headline" in html_of(client, article)
+
+
+def test_parts_of_an_earlier_version_are_deleted_after_an_hour(client):
+    import datetime
+
+    from django.utils import timezone
+
+    article = make_article()
+    html_of(client, article)
+    current = set(Part.objects.values_list("key", flat=True))
+    assert current
+    old = Part.objects.create(key="0ldc0de:en:article-main:x", subject="0ldc0de:en", html="old")
+    recent = Part.objects.create(key="0ldc0de:en:article-main:y", subject="0ldc0de:en", html="new")
+    an_hour_ago = timezone.now() - datetime.timedelta(hours=1, seconds=1)
+    Part.objects.filter(pk=old.pk).update(built_at=an_hour_ago)
+    Part.objects.filter(key__in=current).update(built_at=an_hour_ago)
+
+    assert store.drop_other_code() == 1
+    # This code's parts stay however old; another code's stay for an hour (a rolling deploy).
+    assert set(Part.objects.values_list("key", flat=True)) == current | {recent.key}

@@ -24,6 +24,7 @@ invalidation that drops the pages showing it:
 """
 
 import contextvars
+import datetime
 import functools
 import hashlib
 import json
@@ -33,7 +34,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import translation
+from django.utils import timezone, translation
 
 from newsdesk.pagecache import recorder
 from newsdesk.pagecache.kinds import EVERY_PAGE
@@ -236,6 +237,22 @@ def drop(tags):
         Generation.objects.get_or_create(pk=1)
         Generation.objects.filter(pk=1).update(value=F("value") + 1)
     Part.objects.filter(tag_rows__tag__in=sorted(tags)).delete()
+
+
+OLD_CODE_GRACE = datetime.timedelta(hours=1)
+"""How long a part another version of the code built is kept: during a rolling deploy the
+processes still on the old code go on reading (and building) theirs."""
+
+
+def drop_other_code(now=None):
+    """Delete parts no process has built for an hour under another fingerprint: a deploy
+    changes every key, and nothing would ever read the old ones again. The count deleted."""
+    now = now or timezone.now()
+    stale = Part.objects.exclude(key__startswith=f"{fingerprint()}:").filter(
+        built_at__lt=now - OLD_CODE_GRACE
+    )
+    deleted, by_model = stale.delete()
+    return by_model.get(Part._meta.label, 0)
 
 
 def drop_all():

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 
 from django.db import close_old_connections
 
@@ -40,7 +41,25 @@ def fail_abandoned_tasks():
     fail_abandoned_tasks()
 
 
-CHORES = (publish_due_pages, fail_abandoned_tasks, recover_narration)
+PARTS_CLEANUP_INTERVAL_SECONDS = 3600
+_parts_cleaned_at = None
+
+
+def drop_parts_of_old_code():
+    """Once an hour: stored parts that an earlier version of the code built (parts/store.py)."""
+    global _parts_cleaned_at
+    now = time.monotonic()
+    if _parts_cleaned_at is not None and now - _parts_cleaned_at < PARTS_CLEANUP_INTERVAL_SECONDS:
+        return
+    from newsdesk.parts.store import drop_other_code
+
+    deleted = drop_other_code()
+    _parts_cleaned_at = now
+    if deleted:
+        logger.info("Deleted %s stored page parts built by an earlier version", deleted)
+
+
+CHORES = (publish_due_pages, fail_abandoned_tasks, recover_narration, drop_parts_of_old_code)
 
 
 def run_periodically(stop: threading.Event, interval=SCHEDULE_INTERVAL_SECONDS):
