@@ -10,7 +10,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
-from newsdesk.images import uploads
 from newsdesk.images.forms import ACCEPT
 from newsdesk.live import media
 from newsdesk.live.models import LiveUpdate, Verification
@@ -178,9 +177,10 @@ class UpdateForm(forms.Form):
         if upload is None:
             image = get_image_model().objects.filter(pk=chosen).first()
             if image is None:
-                raise ValidationError({"library_image": _("That image is no longer in the library.")})
+                gone = _("That image is no longer in the library.")
+                raise ValidationError({"library_image": gone})
             same = image.pk == update.image_id
-            if same and all(getattr(update, name) == value.strip() for name, value in texts.items()):
+            if same and all(getattr(update, k) == value.strip() for k, value in texts.items()):
                 return {}
         values = media.attach_image(
             copy.copy(update),

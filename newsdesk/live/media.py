@@ -53,6 +53,7 @@ class Embed:
         return urlsplit(self.player).hostname or ""
 
 
+_UNSAFE = re.compile(r"[\s<>\"'`\\^{}|]")
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _VIMEO_ID = re.compile(r"\d{1,12}")
 YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"}
@@ -88,7 +89,9 @@ def clean_embed_url(url: str) -> str:
     except ValidationError:
         raise ValidationError(message, code="invalid") from None
     parts = urlsplit(url)
-    if parts.username or parts.password:
+    if parts.username or parts.password or _UNSAFE.search(url):
+        # Quotes, angle brackets and spaces belong in no link: they are escaped where shown,
+        # but a link carrying them is a mistake or an attack either way.
         raise ValidationError(message, code="invalid")
     if parts.scheme == "http":
         url = "https" + url[4:]
@@ -108,6 +111,10 @@ def embed_for(url: str) -> Embed | None:
         return Embed(url, host, "YouTube", player)
     if host in VIMEO_HOSTS and (video := _vimeo_id(parts)):
         return Embed(url, host, "Vimeo", f"https://player.vimeo.com/video/{video}?dnt=1")
+    if host in YOUTUBE_HOSTS:
+        return Embed(url, host, "YouTube")
+    if host in VIMEO_HOSTS:
+        return Embed(url, host, "Vimeo")
     return Embed(url, host, KNOWN_PROVIDERS.get(host, host.removeprefix("www.")))
 
 
