@@ -521,7 +521,13 @@ def test_a_live_feed_costs_a_fixed_number_of_queries(client, django_assert_max_n
     feed = make_live_feed()
     author = make_author()
     for number in range(55):
-        post(feed, f"Update {number}", authors=[author], image=make_image(size=(200, 100)))
+        post(
+            feed,
+            f"Update {number}",
+            authors=[author],
+            image=make_image(size=(200, 100)),
+            image_alt="A picture",
+        )
     get(client, f"{feed.url}rss.xml")
     with django_assert_max_num_queries(LIVE_FEED_QUERIES):
         response = get(client, f"{feed.url}rss.xml")
