@@ -111,3 +111,25 @@ def test_attach_a_picture_and_a_video_publish_and_read_it_on_a_phone(editor, bro
     assert "allow-scripts" in frame.get_attribute("sandbox")
     assert live.evaluate(NO_SIDEWAYS_SCROLL)
     reader.close()
+    assert_axe_passes(browser, f"{base}/live/{slug}/")
+
+
+def assert_axe_passes(browser, url):
+    """axe-core's WCAG 2.2 A/AA rules on the page with the figure and the card, both schemes."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.test_reader_pages_browser import AXE_TAGS
+
+    for scheme in ("light", "dark"):
+        # axe-core is injected with a script tag, which the site's CSP rightly forbids.
+        context = browser.new_context(
+            viewport=PHONE,
+            color_scheme=scheme,
+            bypass_csp=True,
+            extra_http_headers={"X-Forwarded-Proto": "https"},
+        )
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        context.close()
+        assert not results.violations_count, results.generate_report()
