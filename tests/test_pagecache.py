@@ -20,6 +20,7 @@ from tests.factories import (
     http_scope,
     make_article,
     make_author,
+    make_image,
     make_live_feed,
     make_topic,
     make_user,
@@ -761,6 +762,34 @@ def test_author_topic_and_image_edits_refresh_what_shows_them(site, newsroom):
     shown = dropped(urls)
     assert "story" in shown
     assert not {"unrelated", "sport", "other", "live", "robots"} & shown
+
+
+def test_a_live_update_picture_and_its_image_refresh_what_shows_them(site, newsroom):
+    """A picture attached by an edit is a live change; a new credit for its image in the
+    library reaches the feed's page, its feed file and the article showing the feed."""
+    from newsdesk.live.actions import edit_update
+
+    feed, story = newsroom["feed"], newsroom["story"]
+    story.live_feed = feed
+    story.save_revision().publish()
+    update = post(feed, "Shelter hit")
+    urls = pages(newsroom)
+    fill(site, urls)
+    image = make_image("Shelter", credit="Photo: First")
+    edit_update(update, image=image, image_alt="A shelter", image_caption="Sadova Street")
+    assert dropped(urls) == LIVE_CHANGE | {"story"}
+    assert "Sadova Street (Photo: First)" in site.request(urls["live"]).text.replace(
+        '<span class="credit">', ""
+    ).replace("</span>", "")
+    fill(site, urls)
+    image.credit = "Photo: Second"
+    image.save()
+    shown = dropped(urls)
+    assert {"live", "live-rss", "story"} <= shown
+    assert not {"unrelated", "sport", "other", "robots"} & shown
+    assert "Photo: Second" in site.request(urls["live"]).text
+    assert "Photo: Second" in site.request(urls["story"]).text
+    assert "Photo: Second" in site.request(urls["live-rss"]).text
 
 
 def test_a_change_made_during_a_render_is_not_hidden_by_it(site):

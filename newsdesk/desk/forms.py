@@ -1,10 +1,17 @@
 """The desk's forms. The body is typed as plain text and stored as escaped <p> paragraphs."""
 
+import copy
+
 from bs4 import BeautifulSoup, NavigableString
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from wagtail.images import get_image_model
 
+from newsdesk.images.forms import ACCEPT
+from newsdesk.live import media
 from newsdesk.live.models import LiveUpdate, Verification
 from newsdesk.live.text import paragraphs
 
@@ -19,7 +26,11 @@ UPDATE_FIELDS = [
     "verification",
     "is_key_event",
     "is_pinned",
+    "embed_url",
 ]
+PICTURE_FIELDS = ["image_alt", "image_caption", "image_credit"]
+LIBRARY_CHOICES = 40
+"""How many of the library's newest images the picker offers (and the update's own)."""
 
 
 def _max_length(name):
@@ -86,10 +97,115 @@ class UpdateForm(forms.Form):
     is_pinned = forms.BooleanField(
         label=_("Pin to the top"), required=False, help_text=_("Readers see it first.")
     )
+    image_file = forms.FileField(
+        label=_("Upload a picture"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+    )
+    library_image = forms.TypedChoiceField(
+        label=_("Or use one from the image library"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+    )
+    remove_image = forms.BooleanField(label=_("Remove the picture"), required=False)
+    image_alt = forms.CharField(
+        label=_("Alt text"),
+        required=False,
+        max_length=media.ALT_MAX,
+        help_text=_(
+            "What the picture shows, for readers who cannot see it. Required with a picture."
+        ),
+    )
+    image_caption = forms.CharField(
+        label=_("Caption"), required=False, max_length=media.CAPTION_MAX
+    )
+    image_credit = forms.CharField(
+        label=_("Credit"),
+        required=False,
+        max_length=media.CREDIT_MAX,
+        help_text=_("Who made it, e.g. “Photo: State Emergency Service”. Empty: the image's own."),
+    )
+    embed_url = forms.CharField(
+        label=_("Embed a video or post"),
+        required=False,
+        max_length=media.EMBED_MAX,
+        widget=forms.URLInput,
+        help_text=_(
+            "A link, e.g. to YouTube, Vimeo or Telegram. Readers see a card with a link; "
+            "YouTube and Vimeo videos play on the page when a reader asks."
+        ),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, current_image=None, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.current_image = current_image
+        self.new_image = None
+        self.fields["image_file"].help_text = _(
+            "JPEG, PNG or WebP, up to %(size)s. Location (GPS) and other metadata are removed."
+        ) % {"size": filesizeformat(settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE)}
+        images = list(get_image_model().objects.order_by("-created_at", "-pk")[:LIBRARY_CHOICES])
+        if current_image is not None and current_image not in images:
+            images.insert(0, current_image)
+        self.fields["library_image"].choices = [
+            ("", _("No picture from the library")),
+            *((image.pk, f"{image.title} (#{image.pk})") for image in images),
+        ]
+        if current_image is None:
+            del self.fields["remove_image"]
+
+    def clean_embed_url(self):
+        return media.clean_embed_url(self.cleaned_data["embed_url"])
+
+    def picture_changes(self, update, user=None):
+        """The picture fields this form changes on `update` (a copy is checked, the update
+        is left as it is), a new upload checked and stored (live/media.py); {} for none.
+        ValidationError names the field at fault; call inside the transaction that saves."""
+        data = self.cleaned_data
+        texts = {name: data[name] for name in PICTURE_FIELDS}
+        if data.get("remove_image"):
+            return media.detach_image(copy.copy(update)) if update.image_id else {}
+        upload, chosen = data["image_file"], data["library_image"]
+        if upload is None and chosen is None:
+            if any(value.strip() for value in texts.values()):
+                raise ValidationError(
+                    {"image_file": _("Choose a picture to upload or one from the image library.")}
+                )
+            return media.detach_image(copy.copy(update)) if update.image_id else {}
+        image = None
+        if upload is None:
+            image = get_image_model().objects.filter(pk=chosen).first()
+            if image is None:
+                gone = _("That image is no longer in the library.")
+                raise ValidationError({"library_image": gone})
+            same = image.pk == update.image_id
+            if same and all(getattr(update, k) == value.strip() for k, value in texts.items()):
+                return {}
+        values = media.attach_image(
+            copy.copy(update),
+            upload=upload,
+            image=image,
+            alt=texts["image_alt"],
+            caption=texts["image_caption"],
+            credit=texts["image_credit"],
+            user=user,
+        )
+        if upload is not None:
+            self.new_image = values["image"]
+        return values
+
+    def forget_new_image(self):
+        """After a refused save: the new picture's row went with the transaction; its file
+        goes too, and the editor is told to choose the file again (browsers never resend one)."""
+        if self.new_image is not None:
+            self.new_image.file.storage.delete(self.new_image.file.name)
+            self.new_image = None
+        if self.cleaned_data.get("image_file") is not None and "image_file" not in self.errors:
+            self.add_error(
+                "image_file",
+                _("Your picture was accepted but not saved: choose the file again."),
+            )
 
     def fields_for_model(self):
         """The cleaned values as LiveUpdate fields (the body as HTML)."""
@@ -107,7 +223,7 @@ class UpdateForm(forms.Form):
 
     def add_model_errors(self, error, rename=None):
         """Show a model ValidationError on the fields it names (or above the form)."""
-        rename = rename or {}
+        rename = {"image": "image_file", **(rename or {})}
         if not hasattr(error, "error_dict"):
             for message in error.messages:
                 self.add_error(None, message)
@@ -121,8 +237,9 @@ class UpdateForm(forms.Form):
 
     @classmethod
     def initial_for(cls, update):
-        initial = {name: getattr(update, name) for name in UPDATE_FIELDS}
+        initial = {name: getattr(update, name) for name in UPDATE_FIELDS + PICTURE_FIELDS}
         initial["body"] = body_text(update.body)[0]
+        initial["library_image"] = update.image_id
         return initial
 
 
@@ -151,6 +268,7 @@ class EditForm(PostForm):
     (withdrawing one is a deletion, which readers' pages hear about)."""
 
     def __init__(self, *args, update, can_publish=False, **kwargs):
+        kwargs.setdefault("current_image", update.image)
         super().__init__(*args, can_publish=can_publish and not update.is_published, **kwargs)
         if "publish" in self.fields:
             self.fields["publish"].choices = [

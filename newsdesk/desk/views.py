@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -129,14 +130,21 @@ def desk(request):
             messages.error(request, _("That live feed is no longer published; choose another."))
             return redirect("desk:home")
         request.session[SESSION_KEY] = feed.pk
-        form = PostForm(request.POST, can_publish=perms["can_publish"])
-        if form.is_valid():
+        form = PostForm(request.POST, request.FILES, can_publish=perms["can_publish"])
+        if not form.is_valid():
+            form.forget_new_image()
+        else:
+            fields = form.fields_for_model()
             try:
-                update = post_update(
-                    feed, user=request.user, publish=form.wants_publish, **form.fields_for_model()
-                )
+                with transaction.atomic():
+                    draft = LiveUpdate(feed=feed, **fields)
+                    fields.update(form.picture_changes(draft, request.user))
+                    update = post_update(
+                        feed, user=request.user, publish=form.wants_publish, **fields
+                    )
             except ValidationError as error:
                 form.add_model_errors(error)
+                form.forget_new_image()
             else:
                 if update.is_published:
                     message = _("Published update #%(sequence)s: %(headline)s")
@@ -202,20 +210,26 @@ def edit(request, pk):
         raise PermissionDenied
     can_publish = request.user.has_perm(PUBLISH)
     if request.method == "POST":
-        form = EditForm(request.POST, update=update, can_publish=can_publish)
-        if form.is_valid() and not _conflict(request, form, update):
-            changes = form.changes(update)
-            if form.wants_publish:
-                changes.update(is_published=True, published_at=timezone.now())
-            if not changes:
-                messages.info(request, _("Nothing changed in #%s.") % update.sequence)
-                return redirect(desk_url(update.feed))
+        form = EditForm(request.POST, request.FILES, update=update, can_publish=can_publish)
+        if not form.is_valid() or _conflict(request, form, update):
+            form.forget_new_image()
+        else:
             try:
-                edit_update(update, user=request.user, **changes)
+                with transaction.atomic():
+                    changes = form.changes(update)
+                    changes.update(form.picture_changes(update, request.user))
+                    if form.wants_publish:
+                        changes.update(is_published=True, published_at=timezone.now())
+                    if changes:
+                        edit_update(update, user=request.user, **changes)
             except ValidationError as error:
                 form.add_model_errors(error)
+                form.forget_new_image()
                 update.refresh_from_db()
             else:
+                if not changes:
+                    messages.info(request, _("Nothing changed in #%s.") % update.sequence)
+                    return redirect(desk_url(update.feed))
                 if form.wants_publish:
                     message = _("Published update #%(sequence)s: %(headline)s")
                 else:
@@ -248,17 +262,20 @@ def correct(request, pk):
         messages.info(request, _("Drafts need no correction: edit the draft instead."))
         return redirect("desk:edit", pk=update.pk)
     if request.method == "POST":
-        form = CorrectionForm(request.POST)
-        if form.is_valid() and not _conflict(request, form, update):
+        form = CorrectionForm(request.POST, request.FILES, current_image=update.image)
+        if not form.is_valid() or _conflict(request, form, update):
+            form.forget_new_image()
+        else:
             try:
-                correct_update(
-                    update,
-                    text=form.cleaned_data["correction"],
-                    user=request.user,
-                    **form.changes(update),
-                )
+                with transaction.atomic():
+                    changes = form.changes(update)
+                    changes.update(form.picture_changes(update, request.user))
+                    correct_update(
+                        update, text=form.cleaned_data["correction"], user=request.user, **changes
+                    )
             except ValidationError as error:
                 form.add_model_errors(error, rename={"text": "correction"})
+                form.forget_new_image()
                 update.refresh_from_db()
             else:
                 messages.success(
@@ -268,7 +285,9 @@ def correct(request, pk):
                 )
                 return redirect(desk_url(update.feed))
     else:
-        form = CorrectionForm(initial=CorrectionForm.initial_for(update))
+        form = CorrectionForm(
+            initial=CorrectionForm.initial_for(update), current_image=update.image
+        )
     return render(
         request,
         "desk/correct.html",

@@ -33,12 +33,20 @@ def for_feed(feed):
 
 
 def version(feed):
-    """(last sequence number, newest change): every post, edit, correction and deletion takes
-    the feed's next sequence number and touches `updated_at`, so these two move together."""
+    """(last sequence number, newest change, pictures): every post, edit, correction and
+    deletion takes the feed's next sequence number and touches `updated_at`, so these two
+    move together. Pictures are library images, which change (a new credit or file) without
+    the update: the shown entries' images, with their credit and file hash, are part of it."""
     found = LiveUpdate.objects.filter(feed=feed).aggregate(
         sequence=Max("sequence"), changed=Max("updated_at")
     )
-    return found["sequence"] or 0, found["changed"]
+    shown = LiveUpdate.objects.filter(feed=feed).visible()[:FEED_LENGTH]
+    pictures = tuple(
+        LiveUpdate.objects.filter(pk__in=shown.values("pk"), image__isnull=False)
+        .order_by("image_id")
+        .values_list("image_id", "image__credit", "image__file_hash")
+    )
+    return found["sequence"] or 0, found["changed"], pictures
 
 
 def entry_id(feed, update):
@@ -58,7 +66,9 @@ def _entry(feed, update, body_html):
     link = absolute(update.get_absolute_url())
     image = None
     if update.image:
-        image = content.rendition(update.image, content.INLINE_SPEC, alt=update.image_alt)
+        image = content.rendition(
+            update.image, content.INLINE_SPEC, alt=update.image_alt, credit=update.shown_credit
+        )
     text = html_to_line(update.body)
     return Entry(
         id=entry_id(feed, update),
@@ -77,9 +87,13 @@ def _entry(feed, update, body_html):
 
 
 def _content(update, body_html, image):
-    parts = [body_html, content.figure(image)]
-    if update.embed_url:
-        parts.append(format_html('<p><a href="{}">{}</a></p>', update.embed_url, update.embed_url))
+    parts = [body_html, content.figure(image, update.image_caption)]
+    if embed := update.embed:
+        # A link, never the provider's player: feed readers drop frames, and a link loads
+        # nothing from another site until the reader follows it.
+        parts.append(
+            format_html('<p><a href="{}">{}</a> ({})</p>', embed.url, embed.url, embed.provider)
+        )
     parts.append(_source(update))
     parts += [
         format_html(

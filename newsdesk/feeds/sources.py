@@ -115,10 +115,10 @@ class LiveSource(Source):
 
     @cached_property
     def version(self):
-        sequence, changed = live.version(self.page)
+        sequence, changed, pictures = live.version(self.page)
         published = self.page.last_published_at
         newest = max((moment for moment in (published, changed) if moment), default=None)
-        return Version((*self.key, *self.identity, published, sequence), newest)
+        return Version((*self.key, *self.identity, published, sequence, pictures), newest)
 
     def entries(self):
         return live.entries(self.page, live.for_feed(self.page), full=full_text())

@@ -14,6 +14,8 @@ SNAPSHOT_FIELDS = [
     "body",
     "image_id",
     "image_alt",
+    "image_caption",
+    "image_credit",
     "embed_url",
     "published_at",
     "is_key_event",

@@ -3,6 +3,7 @@
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -229,8 +230,25 @@ class LiveUpdate(index.Indexed, models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    image_alt = models.CharField(_("image alt text"), max_length=300, blank=True)
-    embed_url = models.URLField(_("embed link"), blank=True)
+    image_alt = models.CharField(
+        _("image alt text"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the picture shows, for readers who cannot see it. Required with one."),
+    )
+    image_caption = models.CharField(_("image caption"), max_length=500, blank=True)
+    image_credit = models.CharField(
+        _("image credit"),
+        max_length=255,
+        blank=True,
+        help_text=_("Leave empty to use the image's own credit."),
+    )
+    embed_url = models.URLField(
+        _("embed link"),
+        max_length=200,
+        blank=True,
+        help_text=_("A video or post to show with the update, e.g. on YouTube or Telegram."),
+    )
     authors = models.ManyToManyField(Author, verbose_name=_("authors"), blank=True)
     published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
     is_key_event = models.BooleanField(_("key event"), default=False)
@@ -306,6 +324,34 @@ class LiveUpdate(index.Indexed, models.Model):
     @cached_property
     def has_source(self):
         return bool(self.source_name or self.source_url)
+
+    @property
+    def shown_credit(self):
+        """The credit printed with the picture: this update's, else the image's own."""
+        if not self.image_id:
+            return ""
+        return self.image_credit or self.image.credit
+
+    @property
+    def embed(self):
+        """The embed link as the page shows it (live/media.py), or None."""
+        from newsdesk.live.media import embed_for
+
+        return embed_for(self.embed_url)
+
+    def clean(self):
+        from newsdesk.live.media import ALT_REQUIRED, clean_embed_url
+
+        super().clean()
+        errors = {}
+        if self.image_id and not self.image_alt.strip():
+            errors["image_alt"] = ALT_REQUIRED
+        try:
+            self.embed_url = clean_embed_url(self.embed_url)
+        except ValidationError as error:
+            errors["embed_url"] = error
+        if errors:
+            raise ValidationError(errors)
 
 
 class LiveUpdateCorrection(models.Model):

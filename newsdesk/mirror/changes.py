@@ -162,7 +162,7 @@ def load() -> SiteState:
         _listing(state, url, page_signature, order)
     _people(state, Author, by_author)
     _people(state, Topic, by_topic)
-    _live(state, pages)
+    _live(state, pages, images)
     for pk, *_, feed in articles:  # an article showing a live feed changes with the feed
         if feed in feed_urls and pk in article_urls:
             url = article_urls[pk]
@@ -255,7 +255,7 @@ def _people(state: SiteState, model, members: dict[int, list[int]]) -> None:
         _listing(state, url, digest(sorted(row.items())), members.get(row["id"], []))
 
 
-def _live(state: SiteState, pages: dict[int, tuple[str, str, str]]) -> None:
+def _live(state: SiteState, pages: dict[int, tuple[str, str, str]], images: dict) -> None:
     feeds = {
         pk: (url, signature)
         for pk, (kind, url, signature) in pages.items()
@@ -271,10 +271,20 @@ def _live(state: SiteState, pages: dict[int, tuple[str, str, str]]) -> None:
     updates: dict[int, dict[int, str]] = defaultdict(dict)
     visible = LiveUpdate.objects.filter(feed_id__in=feeds).visible()
     rows = visible.annotate(changed=text("updated_at"))
-    for pk, feed, sequence, updated in rows.values_list("pk", "feed_id", "sequence", "changed"):
-        updates[feed][pk] = digest(sequence, updated, feeds[feed][1])
+    # An update's picture is an image of the library: a new file or credit there changes
+    # the update and the feed's pages without a new sequence number.
+    pictures: dict[int, list[str]] = defaultdict(list)
+    for pk, feed, sequence, updated, image in rows.values_list(
+        "pk", "feed_id", "sequence", "changed", "image_id"
+    ):
+        picture = images.get(image) if image else None
+        updates[feed][pk] = digest(sequence, updated, feeds[feed][1], picture)
+        if picture:
+            pictures[feed].append(picture)
     for pk, (url, page_signature) in feeds.items():
-        signature = digest(page_signature, sequences.get(pk), briefings.get(pk))
+        signature = digest(
+            page_signature, sequences.get(pk), briefings.get(pk), sorted(pictures[pk])
+        )
         state.signatures[url] = signature
         state.live_feeds[url] = LiveFeedState(signature, updates[pk])
         pages.pop(pk, None)

@@ -226,7 +226,13 @@ class LatestUpdates(PageValue):
         link = absolute(update.get_absolute_url())
         image = None
         if update.image:
-            image = picture(update.image, content.INLINE_SPEC, alt=update.image_alt)
+            image = picture(
+                update.image,
+                content.INLINE_SPEC,
+                alt=update.image_alt,
+                credit=update.shown_credit,
+                caption=update.image_caption,
+            )
         return {
             "id": update.pk,
             "sequence": update.sequence,

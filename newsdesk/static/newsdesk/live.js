@@ -11,6 +11,29 @@
   // One page may follow several feeds: the front page shows each running feed's latest
   // headlines (data-compact: a list item per update, built here from the event's fields).
   Array.prototype.forEach.call(document.querySelectorAll("[data-live-feed]"), follow);
+  players();
+
+// A video link in an update is a card (live/media.py): this shows its "Play it here" button
+// (CSS, .has-players) and, when the reader presses it, and only then, puts the provider's
+// player in the card, sandboxed. Until then nothing loads from another site.
+function players() {
+  document.documentElement.classList.add("has-players");
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-player-load]") : null;
+    var card = button && button.closest("[data-player]");
+    if (!card) return;
+    var frame = document.createElement("iframe");
+    frame.src = card.dataset.player;
+    frame.title = card.dataset.playerTitle || "";
+    frame.className = "embed-card__player";
+    frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-presentation allow-popups");
+    frame.setAttribute("allow", "fullscreen; picture-in-picture; encrypted-media");
+    frame.setAttribute("allowfullscreen", "");
+    frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
+    button.replaceWith(frame);
+    frame.focus();
+  });
+}
 
 // Left at the outer indentation so that the one-feed script's history stays readable.
 function follow(root) {

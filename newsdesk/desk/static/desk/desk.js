@@ -7,7 +7,8 @@
 (function () {
   "use strict";
 
-  var TEXT_FIELDS = ["headline", "body", "source_name", "source_channel", "source_url"];
+  var TEXT_FIELDS = ["headline", "body", "source_name", "source_channel", "source_url",
+    "image_alt", "image_caption", "image_credit", "embed_url"];
 
   function submit(form) {
     if (form.requestSubmit) {
