@@ -10,7 +10,6 @@ from newsdesk.articles import views as article_views
 from newsdesk.core import views as core_views
 from newsdesk.feeds import views as feed_views
 from newsdesk.live import api as live_api
-from newsdesk.live import api_schema
 from newsdesk.live import views as live_views
 from newsdesk.media import views as media_views
 from newsdesk.media.config import app_media_path
@@ -42,8 +41,7 @@ urlpatterns = [
     path("authors/<str:slug>/", article_views.author_detail, name="author"),
     path("topics/<str:slug>/", article_views.topic_detail, name="topic"),
     path("desk/", include("newsdesk.desk.urls")),
-    path("api/live/openapi.json", api_schema.openapi, name="live-api-openapi"),
-    path("api/live/<str:slug>/updates", live_api.post_update_view, name="live-api-updates"),
+    path("api/live/", live_api.api.urls),
     path("feeds/podcast.xml", feed_views.podcast, name="podcast"),
     path("feeds/podcast-cover.png", podcast.cover, name="podcast-cover"),
     path("live/<str:slug>/updates.json", live_views.updates_json, name="live-updates-json"),

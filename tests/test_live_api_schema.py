@@ -24,7 +24,7 @@ from wagtail.models import APIToken
 from werkzeug.test import Client
 
 from newsdesk.core import roles
-from newsdesk.live import api_schema
+from newsdesk.live.api import openapi_document
 from newsdesk.live.models import LiveUpdate
 from tests.factories import make_live_feed, make_user
 
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.same_on_every_database]
 # The tests speak HTTPS: production settings redirect plain HTTP.
 BASE_URL = "https://localhost"
 APP = get_wsgi_application()
-SCHEMA = schemathesis.openapi.from_dict(api_schema.openapi_document())
+SCHEMA = schemathesis.openapi.from_dict(openapi_document())
 SCHEMA.app = APP
 UPDATES = SCHEMA["/api/live/{slug}/updates"]["POST"]
 DOCUMENT = SCHEMA["/api/live/openapi.json"]["GET"]
@@ -177,7 +177,7 @@ def test_any_slug_is_a_json_404_or_a_post(feed):
 def test_the_served_document_is_the_one_tested():
     response = DOCUMENT.Case().call_and_validate(base_url=BASE_URL)
     assert response.status_code == 200
-    assert response.json() == api_schema.openapi_document()
+    assert response.json() == openapi_document()
 
 
 def raw_post(slug, body, headers):
@@ -289,7 +289,7 @@ def test_the_production_asgi_application_answers_the_same():
     as uvicorn runs it; everything above goes through Django's handler directly."""
     from newsdesk.asgi import application
 
-    asgi_schema = schemathesis.openapi.from_dict(api_schema.openapi_document())
+    asgi_schema = schemathesis.openapi.from_dict(openapi_document())
     asgi_schema.app = application
     operation = asgi_schema["/api/live/{slug}/updates"]["POST"]
     feed = make_live_feed()
@@ -307,4 +307,4 @@ def test_the_production_asgi_application_answers_the_same():
     document = (
         asgi_schema["/api/live/openapi.json"]["GET"].Case().call_and_validate(base_url=BASE_URL)
     )
-    assert document.json() == api_schema.openapi_document()
+    assert document.json() == openapi_document()

@@ -154,7 +154,7 @@ def test_the_posting_api_answers_json_on_a_full_disk(client_for):
     _, user = client_for(roles.EDITORS)
     feed = make_live_feed()
     _, token = APIToken.create_token(user=user, name="wire")
-    url = reverse("live-api-updates", args=(feed.slug,))
+    url = reverse("live-api:updates", args=(feed.slug,))
     update = json.dumps({"headline": "Dam holds", "body": LONG_TEXT})
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     from tests.conftest import https_client
