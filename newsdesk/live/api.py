@@ -17,6 +17,7 @@ request as a whole), so ninja's own error answers ({"detail": ...}, 422) are rep
 import datetime
 import json
 import math
+import re
 import time
 from typing import Annotated, Literal
 
@@ -66,11 +67,11 @@ ALL = NON_FIELD_ERRORS  # "__all__": errors about the request rather than one fi
 REQUIRED = "This field is required."
 UNSTORABLE = "Contains a NUL character or an unpaired surrogate, which cannot be stored."
 BODY_SHAPE = "Give plain text, or an object with 'format' and 'content'."
-# NUL: PostgreSQL text refuses it. Unpaired surrogates (JSON's \ud800 escapes decode to them)
-# have no UTF-8 form, so no database, page or feed could hold them: pydantic refuses those
-# itself (error type string_unicode), NUL is checked below.
-_NUL = "\x00"
-_NO_NUL = "^[^\\u0000]*$"  # the same, for the OpenAPI document
+# NUL: PostgreSQL text refuses it. Unpaired surrogates: JSON's \ud800 escapes decode to them,
+# and they have no UTF-8 form, so no database, page or feed could hold them. (Pydantic refuses
+# them only where it changes a string, such as stripping it: error type string_unicode.)
+_UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+_NO_NUL = "^[^\\u0000]*$"  # NUL only, for the OpenAPI document: a pattern cannot name surrogates
 # What the server's URL check accepts (Django's URLValidator, http and https), as a pattern
 # for the document only: "format: uri" alone admits addresses such as "search:" that the
 # server refuses, and schemathesis would send them as valid.
@@ -118,7 +119,7 @@ class _Described:
 
 
 def _storable(text):
-    if _NUL in text:
+    if _UNSTORABLE_CHARACTER.search(text):
         raise PydanticCustomError("unstorable", UNSTORABLE)
     return text
 
@@ -127,6 +128,7 @@ def _time(value):
     """An aware datetime in UTC from an ISO 8601 string, with messages a person can act on."""
     if not isinstance(value, str):
         raise PydanticCustomError("time", "Give a date and time as an ISO 8601 string.")
+    _storable(value)  # Python's ISO parser takes any character between the time and its offset
     try:
         parsed = parse_datetime(value.strip())
     except ValueError:
@@ -220,7 +222,7 @@ class LiveUpdateInput(Schema):
     # An empty string means no link, as for the other source fields.
     source_url: (
         Annotated[
-            str,
+            Text,
             _model_field_check("source_url"),
             _Described(anyOf=[{"format": "uri", "pattern": _WEB_ADDRESS}, {"maxLength": 0}]),
         ]
