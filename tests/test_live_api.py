@@ -165,6 +165,20 @@ def test_bad_requests_name_the_field(client, feed, payload, field):
     assert field in response.json()["errors"]
 
 
+def test_body_errors_name_the_key_inside_the_body(client, feed):
+    token = token_for(roles.EDITORS)
+    body = {"format": "pdf", "content": 1, "colour": "red"}
+    response = send(client, feed.slug, {"headline": "A", "body": body}, token)
+    assert response.status_code == 400
+    messages = response.json()["errors"]["body"]
+    assert [message.split(":")[0] for message in messages] == ["format", "content", "colour"]
+    assert "Unknown key" in messages[2]
+    for payload in ({"headline": None}, {"headline": "   "}, {"headline": "A", "pinned": 1}):
+        response = send(client, feed.slug, payload, token)
+        assert response.status_code == 400 and len(response.json()["errors"]) == 1, payload
+    assert not LiveUpdate.objects.exists()
+
+
 def test_bad_json_is_a_400(client, feed):
     response = send(client, feed.slug, None, token_for(roles.EDITORS), raw="{headline: nope")
     assert response.status_code == 400
@@ -215,6 +229,7 @@ def test_other_methods_are_405(client, feed):
         response = method(f"/api/live/{feed.slug}/updates")
         assert response.status_code == 405
         assert response["Allow"] == "POST"
+        assert response.json() == {"errors": {"__all__": ["Use POST."]}}
 
 
 def test_more_than_the_limit_per_minute_is_429(client, feed, monkeypatch):
@@ -297,7 +312,7 @@ def test_openapi_document_describes_the_endpoint(client):
 
     # The schema and the view agree on the fields.
     schema = document["components"]["schemas"]["LiveUpdateInput"]
-    assert set(schema["properties"]) == set(api.FIELDS)
+    assert set(schema["properties"]) == set(api.FIELDS) == set(api.LiveUpdateInput.model_fields)
     assert schema["additionalProperties"] is False and schema["required"] == ["headline"]
 
 
