@@ -452,6 +452,14 @@ api = LiveAPI(
 )
 
 
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    """Django answers the rest, in DEBUG too (ninja would send a traceback): a database
+    outage or a full disk becomes a 503 with Retry-After (core/db_errors.py and
+    core/storage_errors.py)."""
+    raise exc
+
+
 @api.exception_handler(Refused)
 def _refusal(request, exc):
     return exc.response()
