@@ -258,10 +258,9 @@ class Errors(Schema):
 
 
 class JsonBody(Parser):
-    """Parses the body as the old view did, so each failure has its own clear message.
-
-    Ninja wraps whatever this raises in an HttpError(400); _http_error unwraps ours.
-    """
+    """Decodes the JSON body with a message for each way it can fail (ninja's own parser
+    answers only "Cannot parse request body"). Ninja wraps what this raises in an
+    HttpError(400); _http_error unwraps ours."""
 
     def parse_body(self, request):
         try:
