@@ -378,8 +378,6 @@ class TokenAuth(BearerTokenAuth):
     active user; records last use), also taking `Token <token>`, then the permission to post
     and the rate limit, so every refusal comes before the body is read, in this order."""
 
-    openapi_scheme = "bearer"
-
     def __call__(self, request):
         request.user = AnonymousUser()  # a session cookie must never stand in for a token
         token = _presented_token(request)
