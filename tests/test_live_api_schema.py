@@ -28,7 +28,8 @@ from newsdesk.live.api import openapi_document
 from newsdesk.live.models import LiveUpdate
 from tests.factories import make_live_feed, make_user
 
-# same_on_every_database: the schema run checks the API's answers, which the database does not shape (tests/test_live_api.py runs on both).
+# same_on_every_database: the schema run checks the API's answers, which the database does not
+# shape (tests/test_live_api.py runs on both).
 pytestmark = [pytest.mark.django_db, pytest.mark.same_on_every_database]
 
 # The tests speak HTTPS: production settings redirect plain HTTP.
