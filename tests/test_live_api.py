@@ -12,7 +12,7 @@ from wagtail.models import APIToken
 from newsdesk.core import roles
 from newsdesk.live import api
 from newsdesk.live.models import LiveUpdate, LiveUpdateChange
-from tests.factories import make_live_feed, make_user, post
+from tests.factories import make_image, make_live_feed, make_user, post
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +176,47 @@ def test_body_errors_name_the_key_inside_the_body(client, feed):
     for payload in ({"headline": None}, {"headline": "   "}, {"headline": "A", "pinned": 1}):
         response = send(client, feed.slug, payload, token)
         assert response.status_code == 400 and len(response.json()["errors"]) == 1, payload
+    assert not LiveUpdate.objects.exists()
+
+
+def test_a_library_image_and_an_embed_link(client, feed):
+    image = make_image(credit="Library credit")
+    payload = {
+        "headline": "Flooded square",
+        "image": {"id": image.pk, "alt": " Water up to the benches ", "caption": "At noon"},
+        "embed_url": "http://youtu.be/dQw4w9WgXcQ",
+    }
+    response = send(client, feed.slug, payload, token_for(roles.EDITORS))
+    assert response.status_code == 201, response.content
+    update = LiveUpdate.objects.get(pk=response.json()["id"])
+    assert update.image == image
+    assert (update.image_alt, update.image_caption, update.image_credit) == (
+        "Water up to the benches",
+        "At noon",
+        "",
+    )
+    assert update.embed_url == "https://youtu.be/dQw4w9WgXcQ"  # the desk's check: https
+    page = client.get(feed.url).content.decode()
+    assert "Water up to the benches" in page and "youtu.be/dQw4w9WgXcQ" in page
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        ({"image": {"id": 1, "alt": ""}}, "image", "alt: "),
+        ({"image": {"id": 1}}, "image", "alt: "),
+        ({"image": {"id": 999_999, "alt": "A"}}, "image", "No image with id 999999"),
+        ({"image": {"id": 1, "alt": "A", "size": 3}}, "image", "size: Unknown key"),
+        ({"embed_url": "javascript:alert(1)"}, "embed_url", "https://"),
+        ({"embed_url": 'https://example.org/"><script>'}, "embed_url", "https://"),
+    ],
+)
+def test_image_and_embed_errors_name_the_field(client, feed, extra, field, words):
+    payload = {"headline": "A", "image": None, **extra}
+    response = send(client, feed.slug, payload, token_for(roles.EDITORS))
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == [field] and words in errors[field][0], errors
     assert not LiveUpdate.objects.exists()
 
 

@@ -65,6 +65,12 @@ def feed():
     return make_live_feed()
 
 
+def without_library_image(case):
+    """The document cannot say which image ids exist, so a generated `image` names one that
+    does not (400): cases that should be accepted leave it out (test_live_api.py posts one)."""
+    return not (isinstance(case.body, dict) and case.body.get("image") is not None)
+
+
 def token_for(role, username):
     return APIToken.create_token(user=make_user(username, role), name="fuzz")[1]
 
@@ -92,8 +98,12 @@ def test_editor_token_gets_documented_answers(feed, mode, expected):
     headers = bearer(token_for(roles.EDITORS, "wire-bot"))
     seen = Counter()
 
+    strategy = UPDATES.as_strategy(mode, path_parameters={"slug": feed.slug})
+    if mode is GenerationMode.POSITIVE:
+        strategy = strategy.filter(without_library_image)
+
     @FUZZ
-    @given(case=UPDATES.as_strategy(mode, path_parameters={"slug": feed.slug}))
+    @given(case=strategy)
     def run(case):
         seen[call(case, headers).status_code] += 1
 
@@ -298,7 +308,11 @@ def test_the_production_asgi_application_answers_the_same():
     seen = Counter()
 
     @settings(FUZZ, max_examples=12)
-    @given(case=operation.as_strategy(path_parameters={"slug": feed.slug}))
+    @given(
+        case=operation.as_strategy(path_parameters={"slug": feed.slug}).filter(
+            without_library_image
+        )
+    )
     def run(case):
         seen[call(case, headers).status_code] += 1
 

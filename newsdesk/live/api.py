@@ -36,9 +36,11 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator,
 from pydantic_core import PydanticCustomError
 from wagtail.api.rich_text import APIRichText, RichTextFormatError
 from wagtail.api.v3.auth import BearerTokenAuth
+from wagtail.images import get_image_model
 from wagtail.models import APIToken
 
 from newsdesk.core.templatetags.newsdesk import absolute
+from newsdesk.live import media
 from newsdesk.live.actions import post_update
 from newsdesk.live.models import LIVE_BODY_FEATURES, LiveFeedPage, LiveUpdate, Verification
 from newsdesk.live.text import paragraphs, without_declarations
@@ -59,7 +61,11 @@ FIELDS = {
     "pinned": "is_pinned",
     "published_at": "published_at",
     "source_time": "source_time",
+    "embed_url": "embed_url",
+    "image": "image",
 }
+# The picture's LiveUpdate fields -> their keys in the JSON `image` object.
+IMAGE_KEYS = {"image_alt": "alt", "image_caption": "caption", "image_credit": "credit"}
 # Rich text body formats -> Wagtail's API input formats ("text" is ours: plain paragraphs).
 BODY_FORMATS = {"text": None, "html": "db_html", "markdown": "db_markdown"}
 ALL = NON_FIELD_ERRORS  # "__all__": errors about the request rather than one field
@@ -164,6 +170,14 @@ def _model_field_check(name):
     return AfterValidator(check)
 
 
+def _embed(url):
+    """media.clean_embed_url, the desk's check (it also turns http:// into https://)."""
+    try:
+        return media.clean_embed_url(url)
+    except ValidationError as error:
+        raise PydanticCustomError("embed", " ".join(error.messages)) from None
+
+
 def _max(name):
     return LiveUpdate._meta.get_field(name).max_length
 
@@ -199,6 +213,23 @@ Body = Annotated[
     ),
 ]
 _BODY_TAGS = {"plain", "formatted"}  # how pydantic names the union's members in an error
+
+
+class LiveImage(Schema):
+    """A picture from the image library, as the desk's library picker attaches one."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: int = Field(description="The image's id in the image library.")
+    alt: Text = Field(
+        min_length=1,
+        max_length=media.ALT_MAX,
+        description="What the picture shows, for readers who cannot see it.",
+    )
+    caption: Text = Field("", max_length=media.CAPTION_MAX)
+    credit: Text = Field(
+        "", max_length=media.CREDIT_MAX, description="Empty: the image's own credit is shown."
+    )
 
 
 class LiveUpdateInput(Schema):
@@ -241,6 +272,22 @@ class LiveUpdateInput(Schema):
     published_at: Time | None = Field(
         None, description="Shown time, with a UTC offset; default: now."
     )
+    embed_url: (
+        Annotated[
+            Text,
+            AfterValidator(_embed),
+            _Described(anyOf=[{"format": "uri", "pattern": _WEB_ADDRESS}, {"maxLength": 0}]),
+        ]
+        | None
+    ) = Field(
+        None,
+        max_length=media.EMBED_MAX,
+        description=(
+            "A video or post shown with the update (YouTube and Vimeo play in the page once "
+            "the reader asks; anything else is a link card), or ''."
+        ),
+    )
+    image: LiveImage | None = None
 
 
 class LiveUpdateCreated(Schema):
@@ -335,11 +382,35 @@ def _field_errors(errors):
 
 
 def _model_errors(error):
-    """A model ValidationError as {json field: [messages]}."""
+    """A model ValidationError as {json field: [messages]}; the picture's under `image`."""
     to_json = {model: name for name, model in FIELDS.items()}
     if not hasattr(error, "error_dict"):
         return {ALL: error.messages}
-    return {to_json.get(field, ALL): messages for field, messages in error.message_dict.items()}
+    errors = {}
+    for field, messages in error.message_dict.items():
+        if field in IMAGE_KEYS:
+            messages = [f"{IMAGE_KEYS[field]}: {message}" for message in messages]
+            field = "image"
+        errors.setdefault(to_json.get(field, ALL), []).extend(messages)
+    return errors
+
+
+def _attach_image(feed, fields, picture, user):
+    """The picture's LiveUpdate fields, checked by media.attach_image as the desk does."""
+    image = get_image_model().objects.filter(pk=picture["id"]).first()
+    if image is None:
+        raise Refused(400, {"image": [f"id: No image with id {picture['id']} in the library."]})
+    try:
+        return media.attach_image(
+            LiveUpdate(feed=feed, **fields),
+            image=image,
+            alt=picture["alt"],
+            caption=picture["caption"],
+            credit=picture["credit"],
+            user=user,
+        )
+    except ValidationError as error:
+        raise Refused(400, _model_errors(error)) from None
 
 
 # --- Tokens and the rate limit -----------------------------------------------------------
@@ -588,6 +659,7 @@ def post_live_update(request, response: HttpResponse, slug: str, payload: LiveUp
         raise _refused(f"No published live feed with slug {slug!r}.", 404)
 
     data = payload.model_dump(exclude_none=True)
+    picture = data.pop("image", None)
     fields = {FIELDS[name]: value for name, value in data.items()}
     warnings = []
     if "body" in data:
@@ -596,6 +668,8 @@ def post_live_update(request, response: HttpResponse, slug: str, payload: LiveUp
             raise Refused(400, {"body": [error]})
 
     user = request.auth.user
+    if picture is not None:
+        fields |= _attach_image(feed, fields, picture, user)
     publish = user.has_perm("live.publish_liveupdate")
     try:
         update = post_update(feed, user=user, publish=publish, **fields)
