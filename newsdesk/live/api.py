@@ -2,7 +2,9 @@
 
 It is a django-ninja API (`api` below, mounted at /api/live/ in newsdesk/urls.py): pydantic
 checks the request body against `LiveUpdateInput`, and ninja writes the OpenAPI document,
-`GET /api/live/openapi.json`, from the same classes. docs/api.md is the guide.
+`GET /api/live/openapi.json`, from the same classes. docs/api.md is the guide. A picture (an
+image library id with its alt text) and an embed link go through live/media.py, the desk's
+own checks.
 
 Requests authenticate with a Wagtail API token (`newsdesk token create USER`), never with a
 session cookie: Wagtail's BearerTokenAuth replaces request.user with the token's user (or an
