@@ -21,6 +21,7 @@ from newsdesk.articles.reading import count_words, reading_minutes
 from newsdesk.articles.structured_data import news_article
 from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.panels import DraftInlinePanel
+from newsdesk.core.prepared import PreparedQuery
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
 from newsdesk.parts import store as parts
 
@@ -172,21 +173,22 @@ class HomePage(RestrictionsOnceMixin, Page):
         verbose_name = _("home page")
 
     def route(self, request, path_components):
-        """/news/<slug>/ in one query instead of four (two tree levels, each a child look-up
-        and its specific row): the article whose URL path, which Wagtail keeps in step with
-        the tree, is this one, with what its page shows. Any other path walks the tree."""
+        """/news/<slug>/ in two small prepared queries instead of four compiled ones (two tree
+        levels, each a child look-up and its specific row): the article whose URL path, which
+        Wagtail keeps in step with the tree, is this one, then its narration, which every
+        article page shows. Any other path walks the tree."""
         if len(path_components) == 2:
-            article = (
-                ArticlePage.objects.filter(
-                    slug=path_components[1],
-                    depth=self.depth + 2,
-                    path__startswith=self.path,
-                    url_path=f"{self.url_path}{path_components[0]}/{path_components[1]}/",
-                )
-                .select_related("hero_image", "narration")
-                .first()
+            article = ARTICLE_AT_URL_PATH.first(
+                path_components[1],
+                self.depth + 2,
+                f"{self.url_path}{path_components[0]}/{path_components[1]}/",
             )
             if article is not None:
+                narration = NARRATION_OF_ARTICLE.first(article.pk)
+                # As select_related would: page.narration is the row, or raises when None.
+                ArticlePage.narration.related.set_cached_value(article, narration)
+                if narration is not None:
+                    narration.article = article
                 return article.route(request, [])
         return super().route(request, path_components)
 
@@ -472,3 +474,17 @@ class RelatedArticle(Orderable):
     article = models.ForeignKey(ArticlePage, on_delete=models.CASCADE, related_name="+")
 
     panels = [FieldPanel("article")]
+
+
+# An article's URL path names it: Wagtail keeps url_path in step with the tree, a slug is
+# unique among its siblings, and the depth keeps a page elsewhere in the tree out.
+ARTICLE_AT_URL_PATH = PreparedQuery(
+    ArticlePage,
+    lambda model, slug, depth, url_path: model.objects.filter(
+        slug=slug, depth=depth, url_path=url_path
+    ).order_by()[:1],
+)
+NARRATION_OF_ARTICLE = PreparedQuery(
+    "narration.Narration",
+    lambda model, article_id: model.objects.filter(article_id=article_id).order_by()[:1],
+)
