@@ -25,6 +25,8 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from wagtail.models import PageQuerySet, PageViewRestriction
 
+from newsdesk.core.prepared import PreparedQuery
+
 _serving: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "newsdesk_view_restrictions", default=None
 )
@@ -40,14 +42,25 @@ def serving():
         _serving.reset(token)
 
 
+# Most sites have none: asking whether there is any costs a prepared query (core/prepared.py,
+# no SQL compiled per request); only a site that has some reads them with their pages.
+ANY_RESTRICTION = PreparedQuery(PageViewRestriction, lambda model: model.objects.order_by()[:1])
+
+
+def _read_restrictions():
+    if not ANY_RESTRICTION.all():
+        return []
+    return list(PageViewRestriction.objects.select_related("page"))
+
+
 def all_restrictions():
     """Every view restriction with its page: read once while a page is served, every time
     otherwise."""
     memo = _serving.get()
     if memo is None:
-        return list(PageViewRestriction.objects.select_related("page"))
+        return _read_restrictions()
     if "restrictions" not in memo:
-        memo["restrictions"] = list(PageViewRestriction.objects.select_related("page"))
+        memo["restrictions"] = _read_restrictions()
     return memo["restrictions"]
 
 
