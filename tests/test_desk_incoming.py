@@ -184,7 +184,8 @@ def test_status_words_are_translated_and_counted():
     source.next_fetch_at = now
     assert "Failed 1 time in a row" in source.status_text(now)
     with translation.override("uk"):
-        assert ago(now, now) != "0 s ago"
+        assert ago(now, now) == "0 с тому"
+        assert "Невдалих спроб поспіль: 1" in source.status_text(now)
 
 
 # --- The stream ----------------------------------------------------------------------------

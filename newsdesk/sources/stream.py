@@ -86,7 +86,10 @@ def arrivals_after(version_id, limit=MAX_REPLAY + 1):
                     "source": item.source_id,
                     "alert": bool(context["alerts"]),
                     "sound": any(rule.sound for rule in context["alerts"]),
-                    "html": render_to_string("desk/incoming_item.html", context),
+                    # Rendered once for every desk: each page adds its own CSRF token.
+                    "html": render_to_string(
+                        "desk/incoming_item.html", {**context, "shared": True}
+                    ),
                 },
             )
         )

@@ -222,9 +222,12 @@
       if (data.alert && !card.hidden) {
         var headline = card.querySelector(".incoming__headline");
         var source = card.querySelector(".incoming__source");
-        status.textContent = (column.getAttribute("data-new-label") || "")
-          .replace("%(source)s", source ? source.textContent : "")
-          .replace("%(headline)s", headline ? headline.textContent : "");
+        status.textContent = [
+          column.getAttribute("data-new-label") || "",
+          source ? source.textContent : "",
+          "—",
+          headline ? headline.textContent : "",
+        ].join(" ");
         if (data.sound && !muted && audio && audio.state === "running") tone(audio);
       }
     }
