@@ -265,9 +265,11 @@ def lines(result):
     ]
     if values:
         out.append(
-            f"- fetch to desk: p50 {percentile(values, 0.5):.0f} ms, p99 "
+            f"- fetch to desk: p50 {percentile(values, 0.5):.0f} ms, p90 "
+            f"{percentile(values, 0.9):.0f} ms, p99 "
             f"{percentile(values, 0.99):.0f} ms, max {values[-1]:.0f} ms over {len(values)} "
-            f"items; {result['served'] - len(values)} fetched items never reached the desk"
+            f"items ({sum(value > 2000 for value in values)} over 2 s); "
+            f"{result['served'] - len(values)} fetched items never reached the desk"
         )
     else:
         out.append("- fetch to desk: no item reached the desk")

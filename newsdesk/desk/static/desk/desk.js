@@ -151,7 +151,8 @@
     mute.className = "button button--secondary incoming__mute";
     function showMute() {
       mute.setAttribute("aria-pressed", muted ? "true" : "false");
-      mute.textContent = column.getAttribute(muted ? "data-unmute-label" : "data-mute-label");
+      // One label; aria-pressed says whether it is on (a label that flips would contradict it).
+      mute.textContent = column.getAttribute("data-mute-label");
       column.setAttribute("data-muted", muted ? "1" : "");
     }
     mute.addEventListener("click", function () {
