@@ -163,6 +163,13 @@ def test_incoming_items_arrive_are_used_and_dismissed(site, feeds, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "desk-incoming.png")
 
+        # The alert tone can be muted, for this browser.
+        mute = page.locator("button.incoming__mute")
+        assert mute.get_attribute("aria-pressed") == "false"
+        mute.click()
+        assert mute.get_attribute("aria-pressed") == "true"
+        assert page.evaluate("localStorage.getItem('newsdesk:incoming-muted')") == "1"
+
         # Keyboard: j to the first item, u to use it; the form is prefilled; Ctrl+Enter posts.
         page.locator("body").click(position={"x": 5, "y": 5})
         page.keyboard.press("j")
@@ -190,5 +197,6 @@ def test_incoming_items_arrive_are_used_and_dismissed(site, feeds, tmp_path):
         ).click()
         page.wait_for_load_state()
         assert page.locator(".incoming__item:has-text('Drones over the river')").count() == 0
+        assert page.locator("button.incoming__mute").get_attribute("aria-pressed") == "true"
         assert problems == []
         browser.close()
