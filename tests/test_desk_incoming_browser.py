@@ -171,9 +171,12 @@ def test_incoming_items_arrive_are_used_and_dismissed(site, feeds, tmp_path):
         assert page.evaluate("localStorage.getItem('newsdesk:incoming-muted')") == "1"
 
         # Keyboard: j to the first item, u to use it; the form is prefilled; Ctrl+Enter posts.
-        page.locator("body").click(position={"x": 5, "y": 5})
-        page.keyboard.press("j")
+        page.focus("input[name=headline]")
+        page.keyboard.press("Alt+KeyI")  # out of the update form, to the first item
         assert page.evaluate("document.activeElement.classList.contains('incoming__item')")
+        page.keyboard.press("j")
+        page.keyboard.press("k")
+        assert page.evaluate("document.activeElement.textContent").count("Ballistic") >= 1
         page.keyboard.press("u")
         page.wait_for_url("**/use/")
         assert page.input_value("input[name=headline]") == "Ballistic missile threat"

@@ -5,7 +5,8 @@
 //   dropped connection or a closed form loses nothing;
 // - focus on the error summary when the server sends the form back;
 // - the Incoming column kept current from its event stream, filtered as you type, with keys
-//   (j/k to move, u to use, a to start an article, x to dismiss) and a tone for alert words.
+//   (Alt+I to go there, j/k to move, u to use, a to start an article, x to dismiss) and a
+//   tone for alert words.
 (function () {
   "use strict";
 
@@ -252,6 +253,18 @@
 
     // Keys, when not typing: j/k move between items, u uses, a starts an article, x dismisses.
     document.addEventListener("keydown", function (event) {
+      // Alt+I from anywhere, the update form included: to the first item shown.
+      if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyI") {
+        var first = list.querySelector("[data-item]:not([hidden])");
+        event.preventDefault();
+        if (first) {
+          first.focus();
+        } else {
+          column.querySelector("h2").setAttribute("tabindex", "-1");
+          column.querySelector("h2").focus();
+        }
+        return;
+      }
       if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
       var target = event.target;
       if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
