@@ -240,3 +240,42 @@ def test_the_stream_marks_alerts_and_sound(transactional_db, sources):
     flags = {data["item"]: (data["alert"], data["sound"]) for _, data in events}
     assert flags[Item.objects.get(guid="air/1").pk] == (True, True)
     assert flags[Item.objects.get(guid="urn:wire:1").pk] == (False, False)
+
+
+def test_a_dismissal_reaches_the_desks_already_open(transactional_db, sources):
+    from asgiref.sync import sync_to_async
+
+    item = Item.objects.get(guid="air/1")
+
+    async def run():
+        chunks = incoming_stream.stream(None)
+        try:
+            await chunks.__anext__()  # subscribed: the stream has begun
+            await sync_to_async(dismiss_elsewhere, thread_sensitive=False)(item)
+            async with asyncio.timeout(60):  # a bound against hanging, not a measurement
+                async for chunk in chunks:
+                    if chunk.startswith(b"event: dismiss"):
+                        return chunk.decode()
+        finally:
+            await chunks.aclose()
+
+    event = run_in_loop(run)
+    assert "id:" not in event  # a dismissal moves no one's resume position
+    assert json.loads(event.split("data: ", 1)[1]) == {"items": [item.pk]}
+
+
+def run_in_loop(function):
+    return asyncio.run(function())
+
+
+def dismiss_elsewhere(item):
+    """Another desk's Dismiss, in a thread that closes its database connection after."""
+    from django.db import connection
+
+    from newsdesk.desk import incoming
+
+    try:
+        incoming.dismiss(item, None)
+        incoming_stream.notify()
+    finally:
+        connection.close()

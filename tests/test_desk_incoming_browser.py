@@ -194,12 +194,16 @@ def test_incoming_items_arrive_are_used_and_dismissed(site, feeds, tmp_path):
         assert "Air defence" in update.inner_text()
         assert live.locator("article.update a[href='https://air.example.org/a2']").count() == 1
 
-        # Dismiss hides an item for everyone: here, and in a fresh page.
-        page.locator(
-            ".incoming__item:has-text('Drones over the river') [data-action=dismiss]"
-        ).click()
+        # Dismiss hides an item for everyone: here, and on another desk already open.
+        other = context.new_page()
+        other.goto(f"{site.url}/desk/?feed=night")
+        other.wait_for_selector("[data-incoming][data-connected]", timeout=10_000)
+        drones = ".incoming__item:has-text('Drones over the river')"
+        assert other.locator(drones).count() == 1
+        page.locator(f"{drones} [data-action=dismiss]").click()
         page.wait_for_load_state()
-        assert page.locator(".incoming__item:has-text('Drones over the river')").count() == 0
+        assert page.locator(drones).count() == 0
+        other.wait_for_selector(drones, state="detached", timeout=10_000)
         assert page.locator("button.incoming__mute").get_attribute("aria-pressed") == "true"
         assert problems == []
         browser.close()

@@ -466,6 +466,9 @@ def dismiss_item(request, pk):
     if not request.user.has_perm(ADD):
         raise PermissionDenied
     if incoming.dismiss(item, request.user):
+        from newsdesk.sources.stream import notify
+
+        notify()  # other open desks take it away now
         messages.success(request, _("Dismissed “%s”.") % item.headline)
     return redirect(_back_to_desk(request))
 

@@ -204,7 +204,7 @@ class Item(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Dismissed on the desk: hidden from Incoming for everyone, kept for `source items`.
-    dismissed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dismissed_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     dismissed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

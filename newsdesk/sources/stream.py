@@ -18,6 +18,7 @@ from functools import cached_property
 from asgiref.sync import sync_to_async
 from django.db import connection
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from newsdesk.live.broker import (
     FALLBACK,
@@ -96,6 +97,32 @@ def arrivals_after(version_id, limit=MAX_REPLAY + 1):
     return arrivals
 
 
+@dataclass(frozen=True)
+class Dismissal:
+    """Items dismissed on some desk: every open desk takes them away. No event id: a desk that
+    reconnects is not sent old dismissals (its next reload leaves them out anyway)."""
+
+    item_ids: tuple
+
+    @cached_property
+    def sse(self):
+        return sse_event(json.dumps({"items": list(self.item_ids)}), event="dismiss").encode()
+
+
+def dismissed_after(moment):
+    """(ids of the items dismissed after `moment`, the latest such time, else `moment`)."""
+    from newsdesk.sources.models import Item
+
+    rows = list(
+        Item.objects.filter(dismissed_at__gt=moment).values_list("pk", "dismissed_at")[:500]
+    )
+    return tuple(pk for pk, _ in rows), max((at for _, at in rows), default=moment)
+
+
+def _changes(position, dismissed_mark):
+    return arrivals_after(position), *dismissed_after(dismissed_mark)
+
+
 def last_version_id():
     from newsdesk.sources.models import ItemVersion
 
@@ -120,11 +147,13 @@ class IncomingBroker:
         self.wake_event = None
         self.subscribers = set()
         self.position = None
+        self.dismissed_mark = None
         self.link = Link("Sources", "pub/sub")
 
     async def subscribe(self):
         self._start()
         if self.position is None:
+            self.dismissed_mark = timezone.now()
             self.position = await sync_to_async(_closing(last_version_id), thread_sensitive=False)()
         queue = asyncio.Queue()
         self.subscribers.add(queue)
@@ -133,7 +162,7 @@ class IncomingBroker:
     def unsubscribe(self, queue):
         self.subscribers.discard(queue)
         if not self.subscribers:
-            self.position = None
+            self.position = self.dismissed_mark = None
 
     def wake(self):
         loop, event = self.loop, self.wake_event
@@ -168,23 +197,28 @@ class IncomingBroker:
             if not self.subscribers or self.position is None:
                 continue
             try:
-                arrivals = await sync_to_async(_closing(arrivals_after), thread_sensitive=False)(
-                    self.position
-                )
+                arrivals, dismissed, mark = await sync_to_async(
+                    _closing(_changes), thread_sensitive=False
+                )(self.position, self.dismissed_mark)
             except Exception:
                 logger.exception("Reading incoming items failed; retrying")
                 await asyncio.sleep(POLL_SECONDS)
                 continue
-            if not arrivals:
-                continue
+            changes = list(arrivals)
+            if dismissed:
+                changes.append(Dismissal(dismissed))
+            if not changes or self.position is None:
+                continue  # nothing new, or every desk left while this was read
             for queue in list(self.subscribers):
                 if queue.qsize() >= LAG_LIMIT:
                     self.subscribers.discard(queue)
                     queue.put_nowait(RESYNC)
                     continue
-                for arrival in arrivals:
-                    queue.put_nowait(arrival)
-            self.position = max(self.position, arrivals[-1].version_id)
+                for change in changes:
+                    queue.put_nowait(change)
+            if arrivals:
+                self.position = max(self.position, arrivals[-1].version_id)
+            self.dismissed_mark = max(self.dismissed_mark, mark)
 
 
 broker = IncomingBroker()
@@ -215,6 +249,9 @@ async def stream(after):
                 continue
             if arrival is RESYNC:
                 return
+            if isinstance(arrival, Dismissal):
+                yield arrival.sse
+                continue
             if arrival.version_id > sent:
                 if "skip" not in arrival.data:
                     yield arrival.sse

@@ -245,6 +245,18 @@
       events.addEventListener("item", function (event) {
         arrive(JSON.parse(event.data));
       });
+      events.addEventListener("dismiss", function (event) {
+        JSON.parse(event.data).items.forEach(function (id) {
+          var card = document.getElementById("incoming-" + id);
+          if (!card) return;
+          if (card.contains(document.activeElement)) {
+            var next = card.nextElementSibling || card.previousElementSibling;
+            if (next) next.focus();
+          }
+          card.remove();
+        });
+        empty.hidden = Boolean(list.querySelector("[data-item]:not([hidden])"));
+      });
       events.addEventListener("reload", function () {
         events.close();
         status.textContent = column.getAttribute("data-reload-label") || "";
