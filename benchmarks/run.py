@@ -17,7 +17,9 @@
   in-process path at 5,000 (benchmarks/scaleout.py, C readers in benchmarks/sse_readers.c),
   with a plot in benchmarks/scaleout-latency.png;
 - scaleout_lb: HAProxy with two app hosts against one app host alone, cached and uncached
-  article requests/s on the HTTP part's data set (benchmarks/scaleout_lb.py).
+  article requests/s on the HTTP part's data set (benchmarks/scaleout_lb.py);
+- sources: 200 sources polled every 30 s by one worker (its CPU) and the latency from a new
+  item's fetch to an open desk's Incoming stream (benchmarks/sources.py).
 
 Each part measures its own baseline in the same run, so its ratios do not depend on how fast
 this machine is. `python -m benchmarks.run --only feeds,search` re-runs some parts and keeps
@@ -45,6 +47,7 @@ from benchmarks import (
     scaleout,
     scaleout_lb,
     search,
+    sources,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +99,7 @@ PARTS = {
     "mirror": mirror.run,
     "scaleout": scaleout.run,
     "scaleout_lb": scaleout_lb.run,
+    "sources": sources.run,
 }
 
 

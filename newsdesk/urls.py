@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from newsdesk.articles import views as article_views
 from newsdesk.core import views as core_views
+from newsdesk.demo import views as demo_views
 from newsdesk.feeds import views as feed_views
 from newsdesk.live import api as live_api
 from newsdesk.live import views as live_views
@@ -24,6 +25,7 @@ APP_MEDIA_PATH = app_media_path(settings.MEDIA_URL)
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("robots.txt", seo_views.robots_txt, name="robots"),
+    path("demo/sources/<str:slug>", demo_views.source_feed, name="demo-source-feed"),
     path("sitemap.xml", seo_views.sitemap, name="sitemap"),
     path("sitemap-<slug:section>.xml", seo_views.sitemap_section, name="sitemap-section"),
     path("news-sitemap.xml", seo_views.news_sitemap, name="news-sitemap"),

@@ -108,3 +108,42 @@ def test_demo_loads_into_buckets(s3_media, client, settings):
     public = [name for name in s3_media.objects() if s3_media.public_url + name in home]
     assert public, "the home page shows renditions from the bucket"
     assert s3_media.anonymous_get(public[0])[0] == 200
+
+
+def test_demo_sources_feed_the_desk_from_the_site_itself(client, settings):
+    """`make demo` serves three small feeds of its own; fetched through the real parsers and
+    store, they give items, a new one each period, and the agency's second versions."""
+    from datetime import UTC, datetime, timedelta
+
+    from newsdesk.demo import sources as demo_sources
+    from newsdesk.sources import parsers
+    from newsdesk.sources.models import AlertRule, Item, Source
+    from newsdesk.sources.store import store
+
+    assert "Created source: Zelenobrid News Agency wire (demo)" in run_demo()
+    assert Source.objects.count() == 3
+    assert AlertRule.objects.filter(words="evacuat", sound=True).exists()
+    wire = Source.objects.get(kind="ninjs")
+    assert wire.url == f"{settings.NEWSDESK_BASE_URL}/demo/sources/agency-wire.json"
+    assert wire.allow_private
+
+    settings.DEBUG = False
+    assert client.get("/demo/sources/agency-wire.json").status_code == 404
+    settings.DEBUG = True
+    response = client.get("/demo/sources/oblast-administration.xml")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/rss")
+    assert client.get("/demo/sources/nothing.json").status_code == 404
+
+    now = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)
+    for source in Source.objects.all():
+        spec = demo_sources.BY_SLUG[source.url.rsplit("/", 1)[1]]
+        first = store(source, parsers.parse(source.kind, demo_sources.feed(spec["slug"], now)[0]))
+        assert len(first.new) == demo_sources.LISTED and not first.refused
+        later = now + timedelta(seconds=spec["period"])
+        second = store(
+            source, parsers.parse(source.kind, demo_sources.feed(spec["slug"], later)[0])
+        )
+        assert len(second.new) == 1
+        # The wire sends version 2 of the item it sent one period before.
+        assert len(second.changed) == (1 if source.kind == "ninjs" else 0)
+    assert Item.objects.filter(source=wire, version_count=2).count() == 1

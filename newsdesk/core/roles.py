@@ -35,6 +35,7 @@ MODEL_PERMISSIONS = {
         "narration.view_livebriefing",
         "narration.view_lexiconentry",
         "sources.view_source",
+        "sources.view_alertrule",
     ],
     EDITORS: [
         "wagtailadmin.access_admin",
@@ -72,6 +73,10 @@ MODEL_PERMISSIONS = {
         "sources.change_source",
         "sources.delete_source",
         "sources.view_source",
+        "sources.add_alertrule",
+        "sources.change_alertrule",
+        "sources.delete_alertrule",
+        "sources.view_alertrule",
     ],
 }
 

@@ -32,6 +32,7 @@ from newsdesk.core.roles import ADMINISTRATORS
 from newsdesk.core.secret import private_token, write_private
 from newsdesk.core.sites import ensure_site
 from newsdesk.demo import content, live_content
+from newsdesk.demo import sources as demo_sources
 from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
 from newsdesk.live.actions import correct_update, edit_update, post_update, set_what_we_know
 from newsdesk.live.models import LiveFeedPage, LiveIndexPage, LiveUpdateChange, Verification
@@ -49,7 +50,15 @@ class Report:
     def __init__(self, stdout):
         self.stdout = stdout or sys.stdout
         self.created = Counter(
-            {"topic": 0, "author": 0, "image": 0, "article": 0, "live feed": 0, "live update": 0}
+            {
+                "topic": 0,
+                "author": 0,
+                "image": 0,
+                "article": 0,
+                "live feed": 0,
+                "live update": 0,
+                "source": 0,
+            }
         )
         self.files = []
 
@@ -93,6 +102,8 @@ def load_all(report, now):
     news = NewsIndexPage.objects.get(slug="news")
     for item in content.ARTICLES:
         ensure_article(news, item, authors, topics, feeds, now, report)
+    # Sources fed by the site's own demo feeds: the desk's Incoming column fills as it runs.
+    demo_sources.ensure_sources(settings.NEWSDESK_BASE_URL, report)
 
 
 def ensure_topic(item, report):

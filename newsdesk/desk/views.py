@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from newsdesk.desk import incoming
 from newsdesk.desk.forms import CorrectionForm, EditForm, PostForm, WhatWeKnowForm, body_text
 from newsdesk.live.actions import (
     correct_update,
@@ -33,6 +34,7 @@ from newsdesk.live.actions import (
     set_what_we_know,
 )
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
+from newsdesk.sources.models import Item, ItemVersion, Source
 
 RECENT = 30
 SESSION_KEY = "desk_feed"
@@ -171,8 +173,29 @@ def desk(request):
             # Tells desk.js that the text it kept for this feed has been posted.
             "just_posted": request.method == "GET" and request.session.pop(POSTED_KEY, False),
             **perms,
+            **_incoming_context(request),
         },
     )
+
+
+def _incoming_context(request):
+    """The Incoming column, filtered as ?source= and ?q= ask (the form works without JS)."""
+    source = request.GET.get("source", "")
+    source_id = int(source) if source.isdigit() else None
+    text = request.GET.get("q", "")[:100]
+    items = incoming.incoming_items(source_id=source_id, text=text)
+    return {
+        "incoming": incoming.cards(items),
+        "incoming_sources": Source.objects.only("pk", "name"),
+        "incoming_source": source_id,
+        "incoming_text": text,
+        # Where the stream resumes: the newest version the page was rendered with.
+        "incoming_position": ItemVersion.objects.order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0,
+        **incoming.permissions(request.user),
+    }
 
 
 def _update_or_404(pk):
@@ -373,3 +396,129 @@ def delete(request, pk):
 def announce(request, message, update):
     """A success message naming the update and the sequence number its change took."""
     messages.success(request, message % {"sequence": update.sequence, "headline": update.headline})
+
+
+def _item_or_404(pk):
+    return get_object_or_404(Item.objects.select_related("source"), pk=pk)
+
+
+@desk_view
+def use_item(request, pk):
+    """A live update prefilled from an incoming item, in the chosen feed; posting it (Post
+    update, or Ctrl+Enter) publishes it, or saves a draft for contributors."""
+    item = _item_or_404(pk)
+    perms = _permissions(request.user)
+    if not perms["can_add"]:
+        raise PermissionDenied
+    available = feeds()
+    if request.method == "POST":
+        chosen = request.POST.get("feed", "")
+        feed = available.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        number = request.POST.get("version", "")
+        version = item.versions.filter(pk=int(number)).first() if number.isdigit() else None
+        version = version or incoming.latest_version(item)
+        form = PostForm(request.POST, can_publish=perms["can_publish"])
+        if feed is None:
+            form.add_error(None, _("Choose a published live feed."))
+        elif form.is_valid():
+            try:
+                update = post_update(
+                    feed,
+                    user=request.user,
+                    publish=form.wants_publish,
+                    source_time=version.source_time if version else None,
+                    **form.fields_for_model(),
+                )
+            except ValidationError as error:
+                form.add_model_errors(error)
+            else:
+                incoming.record_use(item, version, request.user, update=update)
+                if update.is_published:
+                    message = _("Published update #%(sequence)s: %(headline)s")
+                else:
+                    message = _("Saved draft #%(sequence)s: %(headline)s")
+                announce(request, message, update)
+                request.session[SESSION_KEY] = feed.pk
+                return redirect(desk_url(feed))
+    else:
+        feed = choose_feed(request, available)
+        version = incoming.latest_version(item)
+        form = PostForm(
+            initial=incoming.update_initial(item, version), can_publish=perms["can_publish"]
+        )
+        form.fields["headline"].widget.attrs["autofocus"] = True
+    return render(
+        request,
+        "desk/use.html",
+        {
+            "item": item,
+            "version": version,
+            "feeds": available,
+            "feed": feed,
+            "form": form,
+            **perms,
+        },
+    )
+
+
+@require_POST
+@desk_view
+def article_from_item(request, pk):
+    """A draft article with the item's text and attribution, opened in the page editor."""
+    item = _item_or_404(pk)
+    if not incoming.permissions(request.user)["can_article"]:
+        raise PermissionDenied
+    version = incoming.latest_version(item)
+    try:
+        page = incoming.start_article(item, version, request.user)
+    except LookupError as error:
+        messages.error(request, str(error))
+        return redirect("desk:home")
+    return redirect("wagtailadmin_pages:edit", page.pk)
+
+
+@require_POST
+@desk_view
+def dismiss_item(request, pk):
+    """Hide an item from Incoming, for everyone."""
+    item = _item_or_404(pk)
+    if not request.user.has_perm(ADD):
+        raise PermissionDenied
+    if incoming.dismiss(item, request.user):
+        from newsdesk.sources.stream import notify
+
+        notify()  # other open desks take it away now
+        messages.success(request, _("Dismissed “%s”.") % item.headline)
+    return redirect(_back_to_desk(request))
+
+
+def _back_to_desk(request):
+    """The desk, keeping the filters the form was sent from."""
+    query = {
+        name: request.POST[name] for name in ("source", "q") if request.POST.get(name, "").strip()
+    }
+    url = reverse("desk:home")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+async def incoming_events(request):
+    """Server-Sent Events: every new item version, resumable with Last-Event-ID."""
+    from asgiref.sync import sync_to_async
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    from newsdesk.live.events import parse_sequence
+    from newsdesk.sources.stream import stream
+
+    user = await request.auser()
+    allowed = user.is_authenticated and await sync_to_async(user.has_perm)(
+        "wagtailadmin.access_admin"
+    )
+    if not allowed:
+        return HttpResponse(status=403)
+    after = parse_sequence(request.headers.get("Last-Event-ID"))
+    if after is None:
+        after = parse_sequence(request.GET.get("after"))
+    response = StreamingHttpResponse(stream(after), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache, no-store"
+    response["X-Accel-Buffering"] = "no"
+    return response

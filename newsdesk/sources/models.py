@@ -8,9 +8,11 @@ store.py; the parsers (parsers/) know nothing of the database.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 
 from newsdesk.live.models import Verification
@@ -137,7 +139,11 @@ class Source(models.Model):
             )
         if self.failures:
             parts.append(
-                _("Failed %(count)s times in a row; next try %(when)s.")
+                ngettext(
+                    "Failed %(count)s time in a row; next try %(when)s.",
+                    "Failed %(count)s times in a row; next try %(when)s.",
+                    self.failures,
+                )
                 % {"count": self.failures, "when": ago(self.next_fetch_at, now)}
             )
         return " ".join(str(part) for part in parts)
@@ -151,19 +157,26 @@ def ago(moment, now):
     future = seconds < 0
     seconds = abs(seconds)
     if seconds < 90:
-        amount = f"{seconds} s"
+        amount = _("%(count)s s") % {"count": seconds}
     elif seconds < 90 * 60:
-        amount = f"{round(seconds / 60)} min"
+        amount = _("%(count)s min") % {"count": round(seconds / 60)}
     elif seconds < 36 * 3600:
-        amount = f"{round(seconds / 3600)} h"
+        amount = _("%(count)s h") % {"count": round(seconds / 3600)}
     else:
-        amount = f"{round(seconds / 86400)} days"
-    return f"in {amount}" if future else f"{amount} ago"
+        days = round(seconds / 86400)
+        amount = ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
+    if future:
+        return str(_("in %(amount)s") % {"amount": amount})
+    return str(_("%(amount)s ago") % {"amount": amount})
 
 
 class ItemQuerySet(models.QuerySet):
     def older_than(self, days):
         return self.filter(last_seen_at__lt=timezone.now() - timedelta(days=days))
+
+    def incoming(self):
+        """What the desk's Incoming column lists: not dismissed, newest first."""
+        return self.filter(dismissed_at__isnull=True).select_related("source")
 
 
 class Item(models.Model):
@@ -190,6 +203,16 @@ class Item(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Dismissed on the desk: hidden from Incoming for everyone, kept for `source items`.
+    dismissed_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = ItemQuerySet.as_manager()
 
@@ -229,3 +252,68 @@ class ItemVersion(models.Model):
 
     def __str__(self):
         return f"{self.item} (version {self.number})"
+
+
+class ItemUse(models.Model):
+    """An item taken onto the desk: a live update or an article made from one of its versions,
+    so the Incoming column can say who used it and where."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="uses")
+    version = models.ForeignKey(ItemVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    update = models.ForeignKey(
+        "live.LiveUpdate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    article = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.item} used by {self.user}"
+
+
+class AlertRule(models.Model):
+    """A word or phrase the desk watches for in incoming items ("ballistic", an oblast)."""
+
+    words = models.CharField(
+        _("word or phrase"),
+        max_length=100,
+        unique=True,
+        help_text=_(
+            "Items whose headline or text contain it (in any letter case) are highlighted on "
+            "the desk. Write the part of the word all its forms share, e.g. “Сум” for Sumy."
+        ),
+    )
+    sound = models.BooleanField(
+        _("play a sound"),
+        default=False,
+        help_text=_("A short tone on the desk when a matching item arrives (unless muted there)."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["words"]
+        verbose_name = _("alert word")
+        verbose_name_plural = _("alert words")
+
+    def __str__(self):
+        return self.words
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        self.words = " ".join(self.words.split())
+        if len(self.words) < 2:
+            raise ValidationError({"words": _("At least two characters.")})
+
+
+def matching_alerts(rules, *texts):
+    """The rules whose words occur in any of the texts, ignoring letter case."""
+    haystack = " ".join(texts).casefold()
+    return [rule for rule in rules if rule.words.casefold() in haystack]

@@ -6,7 +6,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from newsdesk.sources.models import Source
+from newsdesk.sources.models import AlertRule, Source
 
 
 class StatusColumn(Column):
@@ -33,3 +33,20 @@ class SourceViewSet(SnippetViewSet):
 
 
 register_snippet(SourceViewSet)
+
+
+class AlertRuleViewSet(SnippetViewSet):
+    """Words the desk's Incoming column highlights (and may sound a tone for)."""
+
+    model = AlertRule
+    icon = "warning"
+    menu_label = _("Alert words")
+    menu_order = 321
+    add_to_admin_menu = True
+    list_display = ["words", "sound", "enabled"]
+    list_filter = ["sound", "enabled"]
+    search_fields = ["words"]
+    copy_view_enabled = False
+
+
+register_snippet(AlertRuleViewSet)
