@@ -110,13 +110,20 @@ def end_request(token):
     _fetched.reset(token)
 
 
+def in_request():
+    """Whether parts are read and kept here (a request through parts/middleware.py)."""
+    return _fetched.get() is not None
+
+
 def prefetch(name, objects):
     """Read every stored part `name` of these objects in one query, for `get` to find (a
-    page's own parts, a listing's cards); what is not found then costs no query either."""
+    page's own parts, a listing's cards); what is not found then costs no query either.
+    `name` may be a tuple of names: all their parts, still in one query."""
     memo = _fetched.get()
     if memo is None:
         return
-    subjects = {subject(name, obj) for obj in objects} - memo[""]
+    names = name if isinstance(name, tuple) else (name,)
+    subjects = {subject(one, obj) for one in names for obj in objects} - memo[""]
     if not subjects:
         return
     memo[""] |= subjects
@@ -136,13 +143,18 @@ def get(part_key, part_subject):
     return row
 
 
-def use(part_key, part_subject, build, objects=(), lists=()):
+def use(part_key, part_subject, build, objects=(), lists=(), versioned=()):
     """The part's HTML: stored, or built now by `build()` and stored for the next miss.
 
     `objects` are what the part is of (their tags are added even when loaded before the
     request's recording could see them); `lists` are the list tags of lists the part shows
     ("articles", "live-list", ...), plus "topics"/"authors" for the lists of the topics and
     authors it loaded, as the page cache's kinds say them.
+
+    `versioned`: tags left off the part because its key already names the version of what
+    they stand for (a live update's part is keyed by the update's sequence number, which
+    every change to the update moves; it need not go when the feed's tag does, at every new
+    post). Such a part replaces the other versions of its subject when stored.
     """
     found = get(part_key, part_subject)
     outer = recorder.current()
@@ -165,7 +177,8 @@ def use(part_key, part_subject, build, objects=(), lists=()):
             for model, pk in recorder.tags_of(found):
                 recorded.setdefault(model, set()).add(pk)
     tags = recorder.flatten(recorded) | {EVERY_PAGE} | list_tags(lists, recorded)
-    store(part_key, part_subject, str(html), tags, started)
+    tags -= set(versioned)
+    store(part_key, part_subject, str(html), tags, started, replace_subject=bool(versioned))
     _fetched.get()[part_key] = (str(html), sorted(tags))
     return html
 
@@ -203,9 +216,10 @@ def current_generation():
     return Generation.objects.filter(pk=1).values_list("value", flat=True).first()
 
 
-def store(part_key, part_subject, html, tags, started):
+def store(part_key, part_subject, html, tags, started, replace_subject=False):
     """Keep the part unless an invalidation committed since `started` was read (or is about
-    to: the lock waits for it)."""
+    to: the lock waits for it). With `replace_subject`, the part's other versions (keys of
+    the same subject) go: nothing would read them again."""
     try:
         with transaction.atomic():
             # skip_locked: a change holding the row is in flight, so the part may be stale
@@ -218,7 +232,10 @@ def store(part_key, part_subject, html, tags, started):
             )
             if now != started:
                 return False
-            Part.objects.filter(key=part_key).delete()
+            if replace_subject:
+                Part.objects.filter(subject=part_subject).delete()
+            else:
+                Part.objects.filter(key=part_key).delete()
             part = Part.objects.create(
                 key=part_key, subject=part_subject, html=html, tags=sorted(tags)
             )

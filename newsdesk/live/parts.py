@@ -1,0 +1,78 @@
+"""A live update's stored parts: its element and its structured data, one per version.
+
+The live page shows up to fifty updates and describes each in its JSON-LD; rendering them
+was most of an uncached page's cost. Each is now a stored part (newsdesk/parts) keyed by the
+update's id and sequence number. Every change to an update (edit, correction, pinning,
+deletion) gives it the feed's next sequence number (live/actions.py), so the key names one
+version of everything the update owns, and its part is left off the feed's tag: a new post
+or a correction elsewhere in the feed no longer drops every update's part, only pages. The
+part keeps its other tags, so what it shows but does not own still drops it: its image, the
+feed's page (its URL), every page (a view restriction); and a deploy or a changed setting
+changes every key (store.fingerprint). docs/caching.md#live-pages.
+"""
+
+import json
+
+from django.db.models import prefetch_related_objects
+
+from newsdesk.parts import store
+
+STRUCTURED_DATA = "live-update-ld"
+
+
+def element_name(level):
+    """One name per heading level: the feed page shows h3 updates, an article's block h4."""
+    return f"live-update-h{level}"
+
+
+def _stored(request):
+    # A preview renders the feed's draft (its URL may differ): never read or keep parts.
+    return request is not None and not getattr(request, "is_preview", False)
+
+
+def _key(name, update):
+    return store.key(name, update, update.sequence), store.subject(name, update)
+
+
+def _use(name, update, build):
+    return store.use(
+        *_key(name, update), build, objects=[update], versioned={f"live:{update.feed_id}"}
+    )
+
+
+def element(request, update, level, build):
+    """The update's <article> element: stored, or `build()` (the template) and stored."""
+    if not _stored(request):
+        return build()
+    return _use(element_name(level), update, build)
+
+
+def structured_data(request, update):
+    """The update's entry of the page's LiveBlogPosting (a dict), stored as JSON."""
+    from newsdesk.live.views import update_structured_data
+
+    if not _stored(request):
+        return update_structured_data(update)
+    text = _use(
+        STRUCTURED_DATA,
+        update,
+        lambda: json.dumps(update_structured_data(update), ensure_ascii=False),
+    )
+    return json.loads(text)
+
+
+def prefetch(request, updates, level=3, structured=True):
+    """Read the stored parts of these updates (their elements, and with `structured` their
+    structured data) in one query; then, in one more, the corrections of those that lack
+    one (the others never read them)."""
+    missing = updates
+    if _stored(request) and store.in_request():
+        names = (element_name(level), STRUCTURED_DATA) if structured else (element_name(level),)
+        store.prefetch(names, updates)
+        missing = [
+            update
+            for update in updates
+            if any(store.get(*_key(name, update)) is None for name in names)
+        ]
+    if missing:
+        prefetch_related_objects(missing, "corrections")
