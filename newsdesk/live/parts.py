@@ -30,8 +30,10 @@ def _stored(request):
     return request is not None and not getattr(request, "is_preview", False)
 
 
-def _key(name, update):
-    return store.key(name, update, update.sequence), store.subject(name, update)
+def _key(name, update, lang=None):
+    lang = store.language() if lang is None else lang
+    part_subject = store.subject(name, update, lang)
+    return f"{part_subject}:{update.sequence}"[:255], part_subject
 
 
 def _use(name, update, build):
@@ -69,10 +71,11 @@ def prefetch(request, updates, level=3, structured=True):
     if _stored(request) and store.in_request():
         names = (element_name(level), STRUCTURED_DATA) if structured else (element_name(level),)
         store.prefetch(names, updates)
+        lang = store.language()
         missing = [
             update
             for update in updates
-            if any(store.get(*_key(name, update)) is None for name in names)
+            if any(store.get(*_key(name, update, lang)) is None for name in names)
         ]
     if missing:
         prefetch_related_objects(missing, "corrections")

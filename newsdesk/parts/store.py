@@ -90,15 +90,20 @@ def _name(arg):
     return f"{meta.label_lower}.{arg.pk}" if meta else str(arg)
 
 
-def subject(name, obj):
-    """The part's name and what it is of, with the code and language: the prefetch unit."""
-    fields = [fingerprint(), translation.get_language() or "", name, _name(obj)]
+def language():
+    return translation.get_language() or ""
+
+
+def subject(name, obj, lang=None):
+    """The part's name and what it is of, with the code and language: the prefetch unit.
+    `lang`: the current language, when the caller has read it once for many parts."""
+    fields = [fingerprint(), language() if lang is None else lang, name, _name(obj)]
     return ":".join(fields)[:255]
 
 
-def key(name, obj, *variant):
+def key(name, obj, *variant, lang=None):
     """The part's key: its subject and the variant (words, numbers: how it is shown)."""
-    return ":".join([subject(name, obj), *map(_name, variant)])[:255]
+    return ":".join([subject(name, obj, lang), *map(_name, variant)])[:255]
 
 
 def begin_request():
@@ -123,7 +128,8 @@ def prefetch(name, objects):
     if memo is None:
         return
     names = name if isinstance(name, tuple) else (name,)
-    subjects = {subject(one, obj) for one in names for obj in objects} - memo[""]
+    lang = language()
+    subjects = {subject(one, obj, lang) for one in names for obj in objects} - memo[""]
     if not subjects:
         return
     memo[""] |= subjects
