@@ -53,7 +53,7 @@ FINGERPRINT_SETTINGS = (
     "STATIC_URL",
     "MEDIA_URL",
     "NEWSDESK_MEDIA_URL",
-    "NEWSDESK_FEED_SUMMARIES",
+    "NEWSDESK_FEED_CONTENT",
 )
 
 
@@ -176,17 +176,28 @@ def use(part_key, part_subject, build, objects=(), lists=(), versioned=()):
         html = build()
     if outer is not None:
         recorder.merge_recorded(outer, recorded)
-    # What the part shows was loaded while it was built, or before, onto the objects it is
-    # a part of (select_related rows, cached properties such as an article's byline).
+    tags = tags_of_build(recorded, objects, lists) - set(versioned)
+    keep(part_key, part_subject, str(html), tags, started, replace_subject=bool(versioned))
+    return html
+
+
+def tags_of_build(recorded, objects=(), lists=()):
+    """A part's tags: what was recorded while it was built, and what was loaded before onto
+    the objects it is a part of (select_related rows, cached properties such as an
+    article's byline), and the lists it shows; every part carries every-page."""
+    recorded = {model: set(ids) for model, ids in recorded.items()}
     for obj in objects:
         for found in attached(obj):
             for model, pk in recorder.tags_of(found):
                 recorded.setdefault(model, set()).add(pk)
-    tags = recorder.flatten(recorded) | {EVERY_PAGE} | list_tags(lists, recorded)
-    tags -= set(versioned)
-    store(part_key, part_subject, str(html), tags, started, replace_subject=bool(versioned))
-    _fetched.get()[part_key] = (str(html), sorted(tags))
-    return html
+    return recorder.flatten(recorded) | {EVERY_PAGE} | list_tags(lists, recorded)
+
+
+def keep(part_key, part_subject, text, tags, started, replace_subject=False):
+    """Store a part built in this request (see `store`) and remember it for the request."""
+    stored = store(part_key, part_subject, text, tags, started, replace_subject)
+    _fetched.get()[part_key] = (text, sorted(tags))
+    return stored
 
 
 def attached(obj, depth=2):
