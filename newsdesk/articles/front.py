@@ -32,10 +32,35 @@ class TopicSection:
 
 
 def story_pool(limit=POOL_SIZE):
-    """The newest published articles with their photos and topics (two queries)."""
+    """The newest published articles with their topics (two queries): only the columns a
+    card shows, as the lead and the cards are stored parts (parts/store.py) and the latest
+    list shows titles; a lead or card built anew reads its photo then."""
     from newsdesk.articles.models import ArticlePage
 
-    return list(ArticlePage.objects.published().prefetch_related("topics")[:limit])
+    pool = list(ArticlePage.objects.cards()[:limit])
+    attach_topics(pool)
+    return pool
+
+
+def attach_topics(articles):
+    """Each article's topics, by name, as `pool_topics`: one query through the link table
+    (modelcluster's prefetch of a ParentalManyToManyField builds a queryset per article,
+    most of a stored front page's cost)."""
+    from newsdesk.articles.models import ArticlePage, Topic
+
+    by_article = {article.pk: [] for article in articles}
+    links = list(
+        ArticlePage.topics.through.objects.filter(articlepage_id__in=list(by_article)).values_list(
+            "articlepage_id", "topic_id"
+        )
+    )
+    # Each topic once, as Topic orders them (by name): instances, so the page is tagged by them.
+    topics = Topic.objects.filter(pk__in={topic_id for _, topic_id in links}).in_bulk()
+    rank = {pk: n for n, pk in enumerate(sorted(topics, key=lambda pk: (topics[pk].name, pk)))}
+    for article_id, topic_id in sorted(links, key=lambda link: rank[link[1]]):
+        by_article[article_id].append(topics[topic_id])
+    for article in articles:
+        article.pool_topics = by_article[article.pk]
 
 
 def top_stories(pool, lead_id=None):
@@ -47,12 +72,9 @@ def top_stories(pool, lead_id=None):
     if lead_id:
         lead = next((article for article in pool if article.pk == lead_id), None)
         if lead is None:  # chosen, but older than the pool: one more query
-            lead = (
-                ArticlePage.objects.published()
-                .prefetch_related("topics")
-                .filter(pk=lead_id)
-                .first()
-            )
+            lead = ArticlePage.objects.cards().filter(pk=lead_id).first()
+            if lead is not None:
+                attach_topics([lead])
     if lead is None and pool:
         lead = next((article for article in pool if article.hero_image_id), pool[0])
     rest = [article for article in pool if article != lead]
@@ -79,7 +101,7 @@ def topic_sections(pool, shown):
     for article in pool:
         if article in taken:
             continue
-        for topic in article.topics.all():  # prefetched with the pool
+        for topic in article.pool_topics:  # read with the pool
             section = sections.setdefault(topic.pk, TopicSection(topic))
             if len(section.articles) < TOPIC_STORIES:
                 section.articles.append(article)
@@ -114,7 +136,12 @@ def front_page(home):
         "latest_days": latest(pool, [lead, *secondary]),
         "topic_sections": sections,
         # Every story shown as a card, for one read of their stored cards (parts/store.py).
-        "carded": [*secondary, *(article for section in sections for article in section.articles)],
+        # (The lead's is a variant of its card: the same read.)
+        "carded": [
+            *([lead] if lead else []),
+            *secondary,
+            *(article for section in sections for article in section.articles),
+        ],
         "live_feeds": running_feeds(),
         "live_updates_shown": LIVE_UPDATES,  # and kept at that by live.js
         "news_index": NewsIndexPage.objects.live().first(),
