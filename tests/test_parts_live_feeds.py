@@ -151,7 +151,7 @@ def structured(page):
 
 
 def entry_parts(article):
-    return Part.objects.filter(key__contains=f":feed-entry-").filter(
+    return Part.objects.filter(key__contains=":feed-entry-").filter(
         key__endswith=f":articles.articlepage.{article.pk}"
     )
 
