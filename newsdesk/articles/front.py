@@ -45,20 +45,18 @@ def story_pool(limit=POOL_SIZE):
 def attach_topics(articles):
     """Each article's topics, by name, as `pool_topics`: one query through the link table
     (modelcluster's prefetch of a ParentalManyToManyField builds a queryset per article,
-    most of a stored front page's cost)."""
-    from newsdesk.articles.models import ArticlePage, Topic
+    the largest share of a stored front page's cost)."""
+    from newsdesk.articles.models import ArticlePage
 
     by_article = {article.pk: [] for article in articles}
-    links = list(
-        ArticlePage.topics.through.objects.filter(articlepage_id__in=list(by_article)).values_list(
-            "articlepage_id", "topic_id"
-        )
+    # Topic instances (not values), so the page is tagged by them; in Topic's order (name).
+    links = (
+        ArticlePage.topics.through.objects.filter(articlepage_id__in=list(by_article))
+        .select_related("topic")
+        .order_by("topic__name", "topic_id")
     )
-    # Each topic once, as Topic orders them (by name): instances, so the page is tagged by them.
-    topics = Topic.objects.filter(pk__in={topic_id for _, topic_id in links}).in_bulk()
-    rank = {pk: n for n, pk in enumerate(sorted(topics, key=lambda pk: (topics[pk].name, pk)))}
-    for article_id, topic_id in sorted(links, key=lambda link: rank[link[1]]):
-        by_article[article_id].append(topics[topic_id])
+    for link in links:
+        by_article[link.articlepage_id].append(link.topic)
     for article in articles:
         article.pool_topics = by_article[article.pk]
 
