@@ -253,3 +253,24 @@ def test_the_front_page_lead_is_stored_and_shows_every_change(client):
     assert "Grid fully repaired" in page and "Grid repaired overnight" not in page
     make_article("Newer lead story")
     assert "Newer lead story" in text_of(client, "/")
+
+
+def test_the_key_events_list_is_stored_and_shows_every_change(client):
+    feed = make_live_feed()
+    first = post(feed, "Dam breached", is_key_event=True)
+    post(feed, "Rain eases")
+    page = text_of(client, feed.url)
+    assert f'data-key-for="update-{first.pk}"' in page
+    assert Part.objects.filter(key__contains=":live-key-events:").count() == 1
+    second = post(feed, "Evacuation ordered", is_key_event=True)
+    page = text_of(client, feed.url)
+    assert f'data-key-for="update-{second.pk}"' in page
+    edit_update(first, headline="Dam breached in two places")
+    page = text_of(client, feed.url)
+    assert "Dam breached in two places</a></li>" in page
+    delete_update(second)
+    page = text_of(client, feed.url)
+    assert f'data-key-for="update-{second.pk}"' not in page
+    assert Part.objects.filter(key__contains=":live-key-events:").count() == 1  # one version
+    edit_update(first, is_key_event=False)
+    assert "data-key-events" not in text_of(client, feed.url)

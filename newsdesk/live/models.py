@@ -148,9 +148,11 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
             # Nothing will change on an ended feed or a page of older updates (live.js).
             still=not self.is_live or older is not None,
             key_events=(
-                LiveUpdate.objects.filter(feed=self, is_key_event=True)
-                .visible()
-                .only("pk", "headline", "published_at")
+                list(
+                    LiveUpdate.objects.filter(feed=self, is_key_event=True)
+                    .visible()
+                    .only("pk", "headline", "published_at", "sequence")
+                )
                 if older is None
                 else []
             ),

@@ -11,6 +11,7 @@ feed's page (its URL), every page (a view restriction); and a deploy or a change
 changes every key (store.fingerprint). docs/caching.md#live-pages.
 """
 
+import hashlib
 import json
 
 from django.db.models import prefetch_related_objects
@@ -61,6 +62,26 @@ def structured_data(request, update):
         lambda: json.dumps(update_structured_data(update), ensure_ascii=False),
     )
     return json.loads(text)
+
+
+def key_events(request, feed, updates, build):
+    """The feed page's list of key events, stored per version of the list: its key is a
+    digest of the listed updates' ids and sequence numbers, which any post, edit, pinning or
+    deletion of one of them changes (a hundred key events were most of a latest page's
+    cost). Versioned as the updates' parts are: kept across the feed's other posts."""
+    if not _stored(request) or not updates:
+        return build()
+    version = hashlib.sha256(
+        ",".join(f"{update.pk}.{update.sequence}" for update in updates).encode()
+    ).hexdigest()[:16]
+    name = "live-key-events"
+    return store.use(
+        store.key(name, feed, version),
+        store.subject(name, feed),
+        build,
+        objects=[feed],
+        versioned={f"live:{feed.pk}"},
+    )
 
 
 def prefetch(request, updates, level=3, structured=True):

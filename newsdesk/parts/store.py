@@ -212,7 +212,12 @@ def attached(obj, depth=2):
     for value in held:
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
-            if hasattr(item, "_meta") and getattr(item, "pk", None) is not None:
+            # Instances only: a page holds its class too (Wagtail's specific_class).
+            if (
+                hasattr(item, "_meta")
+                and not isinstance(item, type)
+                and getattr(item, "pk", None) is not None
+            ):
                 found += attached(item, depth - 1)
     return found
 

@@ -18,3 +18,26 @@ def live_update(context, update, level=3):
 
     html = parts.element(context.get("request"), update, level, build)
     return mark_safe(html)  # noqa: S308 - HTML the template rendered and escaped
+
+
+class KeyEventsNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        html = parts.key_events(
+            context.get("request"),
+            context["page"],
+            context.get("key_events") or [],
+            lambda: self.nodelist.render(context),
+        )
+        return mark_safe(html)  # noqa: S308 - HTML the template rendered and escaped
+
+
+@register.tag("live_key_events")
+def do_live_key_events(parser, token):
+    """{% live_key_events %}...{% endlive_key_events %}: the feed page's key events list
+    (`key_events` in the context), stored per version of the list (live/parts.py)."""
+    nodelist = parser.parse(("endlive_key_events",))
+    parser.delete_first_token()
+    return KeyEventsNode(nodelist)
