@@ -32,10 +32,33 @@ class TopicSection:
 
 
 def story_pool(limit=POOL_SIZE):
-    """The newest published articles with their photos and topics (two queries)."""
+    """The newest published articles with their topics (two queries): only the columns a
+    card shows, as the lead and the cards are stored parts (parts/store.py) and the latest
+    list shows titles; a lead or card built anew reads its photo then."""
     from newsdesk.articles.models import ArticlePage
 
-    return list(ArticlePage.objects.published().prefetch_related("topics")[:limit])
+    pool = list(ArticlePage.objects.cards()[:limit])
+    attach_topics(pool)
+    return pool
+
+
+def attach_topics(articles):
+    """Each article's topics, by name, as `pool_topics`: one query through the link table
+    (modelcluster's prefetch of a ParentalManyToManyField builds a queryset per article,
+    the largest share of a stored front page's cost)."""
+    from newsdesk.articles.models import ArticlePage
+
+    by_article = {article.pk: [] for article in articles}
+    # Topic instances (not values), so the page is tagged by them; in Topic's order (name).
+    links = (
+        ArticlePage.topics.through.objects.filter(articlepage_id__in=list(by_article))
+        .select_related("topic")
+        .order_by("topic__name", "topic_id")
+    )
+    for link in links:
+        by_article[link.articlepage_id].append(link.topic)
+    for article in articles:
+        article.pool_topics = by_article[article.pk]
 
 
 def top_stories(pool, lead_id=None):
@@ -47,12 +70,9 @@ def top_stories(pool, lead_id=None):
     if lead_id:
         lead = next((article for article in pool if article.pk == lead_id), None)
         if lead is None:  # chosen, but older than the pool: one more query
-            lead = (
-                ArticlePage.objects.published()
-                .prefetch_related("topics")
-                .filter(pk=lead_id)
-                .first()
-            )
+            lead = ArticlePage.objects.cards().filter(pk=lead_id).first()
+            if lead is not None:
+                attach_topics([lead])
     if lead is None and pool:
         lead = next((article for article in pool if article.hero_image_id), pool[0])
     rest = [article for article in pool if article != lead]
@@ -79,7 +99,7 @@ def topic_sections(pool, shown):
     for article in pool:
         if article in taken:
             continue
-        for topic in article.topics.all():  # prefetched with the pool
+        for topic in article.pool_topics:  # read with the pool
             section = sections.setdefault(topic.pk, TopicSection(topic))
             if len(section.articles) < TOPIC_STORIES:
                 section.articles.append(article)
@@ -114,7 +134,12 @@ def front_page(home):
         "latest_days": latest(pool, [lead, *secondary]),
         "topic_sections": sections,
         # Every story shown as a card, for one read of their stored cards (parts/store.py).
-        "carded": [*secondary, *(article for section in sections for article in section.articles)],
+        # (The lead's is a variant of its card: the same read.)
+        "carded": [
+            *([lead] if lead else []),
+            *secondary,
+            *(article for section in sections for article in section.articles),
+        ],
         "live_feeds": running_feeds(),
         "live_updates_shown": LIVE_UPDATES,  # and kept at that by live.js
         "news_index": NewsIndexPage.objects.live().first(),

@@ -394,7 +394,7 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         context["authors"] = SimpleLazyObject(lambda: self.authors)
         context["topics"] = SimpleLazyObject(lambda: self.topic_list)
         context["related"] = SimpleLazyObject(self.related_articles)
-        context["live_block"] = self.live_block()
+        context["live_block"] = self.live_block(request)
         return context
 
     @cached_property
@@ -418,13 +418,14 @@ class ArticlePage(RestrictionsOnceMixin, Page):
             logger.warning("Image %s has no readable file; no share image", self.hero_image_id)
             return None
 
-    def live_block(self):
+    def live_block(self, request=None):
         """The embedded live feed's latest few updates (not its pinned one), as the feed page
         groups them by day, and where its script picks the feed up; None without a feed
         readers can open. The feed page has the rest, a link away."""
         if self.live_feed_id is None:
             return None
-        from newsdesk.live.feed import timeline  # the live app imports this module
+        from newsdesk.live import parts as live_parts  # the live app imports this module
+        from newsdesk.live.feed import timeline
         from newsdesk.live.models import FeedSequence, LiveFeedPage
 
         feed = LiveFeedPage.objects.live().public().filter(pk=self.live_feed_id).first()
@@ -434,6 +435,8 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         # shows up in both, and the script replaces the element, rather than in neither.
         sequence = FeedSequence.objects.filter(feed=feed).values_list("last", flat=True).first()
         days, _, has_older, _ = timeline(feed, page_size=ARTICLE_LIVE_UPDATES)
+        shown = [update for _, updates in days for update in updates]
+        live_parts.prefetch(request, shown, level=4, structured=False)
         return {
             "feed": feed,
             "days": days,

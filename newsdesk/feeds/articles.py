@@ -64,10 +64,30 @@ def entry_id(article):
 
 
 def entries(articles, *, full):
-    related = _Related([article.pk for article in articles], corrections=full)
-    bodies = _StoredBodies(articles, related) if full else None
-    urls = content.PageUrls()
-    return [_entry(article, bodies, related, urls) for article in articles]
+    batch = Batch(articles, full=full)
+    return [batch.entry(article) for article in articles]
+
+
+class Batch:
+    """What the entries of these articles show besides their own rows, read for all of them
+    at once; `entry(article)` then builds one (feeds/stored.py keeps each one built)."""
+
+    def __init__(self, articles, *, full):
+        self.related = _Related([article.pk for article in articles], corrections=full)
+        self.bodies = _StoredBodies(articles, self.related) if full else None
+        self.urls = content.PageUrls()
+
+    def entry(self, article):
+        return _entry(article, self.bodies, self.related, self.urls)
+
+    def shown(self, article):
+        """The tags of what the article's entry shows that it holds only as values (names of
+        its authors and topics), and the body's photos loaded for the whole batch."""
+        tags = {f"articles.author:{pk}" for pk in self.related.author_ids[article.pk]}
+        tags |= {f"articles.topic:{pk}" for pk in self.related.topic_ids[article.pk]}
+        if self.bodies is not None and self.bodies.built is not None:
+            tags |= {f"image:{image.pk}" for image in self.bodies.built.images_of(article)}
+        return tags
 
 
 class _StoredBodies:
@@ -177,24 +197,28 @@ class _Related:
 
     def __init__(self, ids, *, corrections):
         self.bylines = defaultdict(list)
+        self.author_ids = defaultdict(list)
         people = {}
         rows = (
             ArticleAuthor.objects.filter(article_id__in=ids)
             .order_by("article_id", "sort_order", "pk")
-            .values_list("article_id", "author__name", "author__slug")
+            .values_list("article_id", "author__name", "author__slug", "author_id")
         )
-        for article_id, name, slug in rows:
+        for article_id, name, slug, author_id in rows:
             if slug not in people:
                 people[slug] = Person(name, absolute(reverse("author", kwargs={"slug": slug})))
             self.bylines[article_id].append(people[slug])
+            self.author_ids[article_id].append(author_id)
         self.topics = defaultdict(list)
+        self.topic_ids = defaultdict(list)
         rows = (
             ArticlePage.topics.through.objects.filter(articlepage_id__in=ids)
             .order_by("topic__name", "topic_id")
-            .values_list("articlepage_id", "topic__name")
+            .values_list("articlepage_id", "topic__name", "topic_id")
         )
-        for article_id, name in rows:
+        for article_id, name, topic_id in rows:
             self.topics[article_id].append(name)
+            self.topic_ids[article_id].append(topic_id)
         self.corrections = defaultdict(list)
         if corrections:
             rows = (

@@ -68,4 +68,6 @@ class Feed:
     updated: datetime
     authors: list[Person] = field(default_factory=list)
     icon: str = ""
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry | str] = field(default_factory=list)
+    """Entries, or entries already written in the format being written (writers.py
+    ENTRY_WRITERS): a feed built from stored entries holds their text."""

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from newsdesk.articles.models import ArticlePage, Author, Topic
 from newsdesk.core.templatetags.newsdesk import absolute
-from newsdesk.feeds import articles, live
+from newsdesk.feeds import articles, live, stored
 from newsdesk.feeds.conditional import CACHE_CONTROL, LIVE_CACHE_CONTROL, Version
 from newsdesk.feeds.entries import Feed, Person
 from newsdesk.live.models import LiveFeedPage
@@ -69,10 +69,11 @@ class Source:
     def version(self):
         raise NotImplementedError
 
-    def entries(self):
+    def entries(self, fmt=None):
+        """The feed's entries; when writing `fmt`, entries may come already written in it."""
         raise NotImplementedError
 
-    def feed(self):
+    def feed(self, fmt=None):
         return Feed(
             id=feed_id(*self.key),
             title=self.title,
@@ -83,7 +84,7 @@ class Source:
             updated=timezone.localtime(self.version.last_modified or NEVER),
             authors=self.authors,
             icon=absolute(static("newsdesk/favicon.png")),
-            entries=self.entries(),
+            entries=self.entries(fmt),
         )
 
 
@@ -101,8 +102,10 @@ class ArticleSource(Source):
         times = [moment for row in self.rows for moment in row[1:] if moment]
         return Version((*self.key, *self.identity, *self.rows), max(times, default=None))
 
-    def entries(self):
+    def entries(self, fmt=None):
         ids = [row[0] for row in self.rows]
+        if fmt is not None:
+            return stored.written_entries(ids, fmt, full=full_text())
         return articles.entries(articles.for_feed(ids), full=full_text())
 
 
@@ -120,7 +123,7 @@ class LiveSource(Source):
         newest = max((moment for moment in (published, changed) if moment), default=None)
         return Version((*self.key, *self.identity, published, sequence, pictures), newest)
 
-    def entries(self):
+    def entries(self, fmt=None):
         return live.entries(self.page, live.for_feed(self.page), full=full_text())
 
 

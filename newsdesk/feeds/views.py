@@ -15,7 +15,7 @@ def feed(request, kind, fmt, slug=None):
 
 
 def _write(source, fmt):
-    body = writers.WRITERS[fmt](source.feed())
+    body = writers.WRITERS[fmt](source.feed(fmt))
     return HttpResponse(body, content_type=writers.MIME_TYPES[fmt])
 
 

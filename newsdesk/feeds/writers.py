@@ -6,6 +6,11 @@ an e-mail address), `dcterms:modified` for RSS's missing updated date, and Media
 (`media:content`) for the hero photo in both XML formats. The narration MP3 is an RSS
 `<enclosure>`, an Atom `link rel="enclosure"` and a JSON Feed attachment.
 
+An entry can also be written on its own (`ENTRY_WRITERS`: an RSS <item>, an Atom <entry>, a
+JSON Feed item) and kept: a feed's `entries` may hold such text, written by the same code for
+the same format, and it goes into the feed as it is (feeds/stored.py keeps them per article).
+The bytes are the same as the entry's written in place (tests/test_feed_entries_stored.py).
+
 Pure: no Django import, so it is cheap to test and type-check.
 """
 
@@ -59,10 +64,19 @@ def rfc822(moment: datetime) -> str:
 class _Xml:
     """A thin layer over the standard library's XMLGenerator, which does the escaping."""
 
-    def __init__(self) -> None:
+    def __init__(self, document: bool = True) -> None:
         self.out = io.StringIO()
         self.xml = XMLGenerator(self.out, encoding="utf-8", short_empty_elements=True)
-        self.xml.startDocument()
+        if document:
+            self.xml.startDocument()
+
+    def written(self, text: str) -> None:
+        """An element this module wrote before (an entry on its own), as it is: the
+        generator's own raw output call (it closes a pending start tag first)."""
+        self.xml.ignorableWhitespace(text)
+
+    def text(self) -> str:
+        return self.out.getvalue()
 
     @contextmanager
     def element(self, name: str, attrs: Mapping[str, str] | None = None) -> Iterator[None]:
@@ -123,7 +137,10 @@ def rss(feed: Feed) -> bytes:
         self_link = {"href": feed.urls["rss"], "rel": "self", "type": "application/rss+xml"}
         doc.leaf("atom:link", attrs=self_link)
         for entry in feed.entries:
-            _rss_item(doc, entry)
+            if isinstance(entry, str):
+                doc.written(entry)
+            else:
+                _rss_item(doc, entry)
     return doc.bytes()
 
 
@@ -179,7 +196,10 @@ def atom(feed: Feed) -> bytes:
         if feed.icon:
             doc.leaf("icon", feed.icon)
         for entry in feed.entries:
-            _atom_entry(doc, entry)
+            if isinstance(entry, str):
+                doc.written(entry)
+            else:
+                _atom_entry(doc, entry)
     return doc.bytes()
 
 
@@ -231,11 +251,23 @@ def json_feed(feed: Feed) -> bytes:
         "description": feed.description,
         "language": feed.language,
         "authors": [_json_person(person) for person in feed.authors],
-        "items": [_json_item(entry) for entry in feed.entries],
+        "items": None,  # written below, where items written before go in as they are
     }
     if feed.icon:
         data["favicon"] = feed.icon
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    items = ",".join(
+        entry if isinstance(entry, str) else _json(_json_item(entry)) for entry in feed.entries
+    )
+    # What json.dumps writes for a dict with these separators, member by member.
+    members = (
+        _json(name) + ":" + (f"[{items}]" if name == "items" else _json(value))
+        for name, value in data.items()
+    )
+    return ("{" + ",".join(members) + "}").encode("utf-8")
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _json_person(person: Person) -> dict[str, str]:
@@ -280,3 +312,20 @@ def _json_item(entry: Entry) -> dict[str, object]:
 
 
 WRITERS: dict[str, Callable[[Feed], bytes]] = {"rss": rss, "atom": atom, "json": json_feed}
+
+
+def _written(write: Callable[[_Xml, Entry], None]) -> Callable[[Entry], str]:
+    def entry_text(entry: Entry) -> str:
+        doc = _Xml(document=False)
+        write(doc, entry)
+        return doc.text()
+
+    return entry_text
+
+
+ENTRY_WRITERS: dict[str, Callable[[Entry], str]] = {
+    "rss": _written(_rss_item),
+    "atom": _written(_atom_entry),
+    "json": lambda entry: _json(_json_item(entry)),
+}
+"""One entry as the feed of that format writes it, to be kept and given back in `entries`."""

@@ -14,7 +14,10 @@ def timeline(feed, older_than=None, page_size=PAGE_SIZE):
     wherever the updates cross local midnight, whatever the UTC offset that night.
     The pinned update leads the page and is left out of the timeline (one element per update).
     """
-    visible = LiveUpdate.objects.filter(feed=feed).visible().for_display()
+    # Not for_display(): the feed is the page itself, not a copy of its wide row per update;
+    # the authors are not shown, and the corrections are read by live/parts.py's prefetch
+    # for the updates whose stored parts are missing.
+    visible = LiveUpdate.objects.filter(feed=feed).visible().select_related("image")
     pinned = visible.filter(is_pinned=True).first() if older_than is None else None
     updates = visible.exclude(pk=pinned.pk) if pinned else visible
     if older_than is not None:
@@ -22,6 +25,8 @@ def timeline(feed, older_than=None, page_size=PAGE_SIZE):
     page = list(updates[: page_size + 1])
     has_older = len(page) > page_size
     page = page[:page_size]
+    for update in [pinned, *page] if pinned else page:
+        update.feed = feed
     days = [
         (day, list(items))
         for day, items in groupby(
@@ -34,7 +39,11 @@ def timeline(feed, older_than=None, page_size=PAGE_SIZE):
 def models_before(published_at, pk):
     from django.db.models import Q
 
-    return Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)
+    # The first condition is implied by the others; it lets the database start its walk of
+    # the (feed, published_at, id) index at the page's position instead of the newest update.
+    return Q(published_at__lte=published_at) & (
+        Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)
+    )
 
 
 def running_with_latest(feeds, updates):

@@ -122,6 +122,7 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
         return super().save(*args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
+        from newsdesk.live import parts
         from newsdesk.live.feed import timeline
         from newsdesk.live.views import structured_data
 
@@ -137,20 +138,28 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
         days, pinned, has_older, oldest = timeline(self, older)
         shown = [pinned] if pinned else []
         shown += [update for _, updates in days for update in updates]
+        parts.prefetch(request, shown)
         context.update(
             days=days,
             pinned=pinned,
             has_older=has_older,
             oldest=oldest,
+            shown=shown,
             older_page=older is not None,
             # Nothing will change on an ended feed or a page of older updates (live.js).
             still=not self.is_live or older is not None,
             key_events=(
-                LiveUpdate.objects.filter(feed=self, is_key_event=True).visible()
+                list(
+                    LiveUpdate.objects.filter(feed=self, is_key_event=True)
+                    .visible()
+                    .only("pk", "headline", "published_at", "sequence")
+                )
                 if older is None
                 else []
             ),
-            structured_data=structured_data(self, shown),
+            structured_data=structured_data(
+                self, [parts.structured_data(request, update) for update in shown]
+            ),
             # The offset of the times on the page, not today's: a feed that ended in summer
             # shows summer times.
             zone_label=zone_label(max((update.published_at for update in shown), default=None)),
@@ -297,6 +306,11 @@ class LiveUpdate(index.Indexed, models.Model):
         ordering = ["-published_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["feed", "sequence"], name="live_update_unique_sequence")
+        ]
+        # The live page's order: its pages of older updates start where the last one ended
+        # (live/feed.py) without sorting the whole feed.
+        indexes = [
+            models.Index(fields=["feed", "published_at", "id"], name="live_update_timeline"),
         ]
         verbose_name = _("live update")
         verbose_name_plural = _("live updates")

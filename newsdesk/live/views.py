@@ -52,7 +52,9 @@ def update_detail(request, slug, update_id):
     )
 
 
-def structured_data(feed, updates):
+def structured_data(feed, entries):
+    """The page's LiveBlogPosting; `entries` are its updates' own (update_structured_data,
+    stored per version: live/parts.py)."""
     from newsdesk.articles.structured_data import iso, publisher
 
     data = {
@@ -62,7 +64,7 @@ def structured_data(feed, updates):
         "url": absolute(feed.url),
         "coverageStartTime": iso(feed.coverage_start),
         "publisher": publisher(),
-        "liveBlogUpdate": [update_structured_data(update) for update in updates],
+        "liveBlogUpdate": entries,
     }
     if feed.coverage_end:
         data["coverageEndTime"] = iso(feed.coverage_end)

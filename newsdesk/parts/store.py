@@ -54,7 +54,7 @@ FINGERPRINT_SETTINGS = (
     "STATIC_URL",
     "MEDIA_URL",
     "NEWSDESK_MEDIA_URL",
-    "NEWSDESK_FEED_SUMMARIES",
+    "NEWSDESK_FEED_CONTENT",
 )
 
 
@@ -91,15 +91,20 @@ def _name(arg):
     return f"{meta.label_lower}.{arg.pk}" if meta else str(arg)
 
 
-def subject(name, obj):
-    """The part's name and what it is of, with the code and language: the prefetch unit."""
-    fields = [fingerprint(), translation.get_language() or "", name, _name(obj)]
+def language():
+    return translation.get_language() or ""
+
+
+def subject(name, obj, lang=None):
+    """The part's name and what it is of, with the code and language: the prefetch unit.
+    `lang`: the current language, when the caller has read it once for many parts."""
+    fields = [fingerprint(), language() if lang is None else lang, name, _name(obj)]
     return ":".join(fields)[:255]
 
 
-def key(name, obj, *variant):
+def key(name, obj, *variant, lang=None):
     """The part's key: its subject and the variant (words, numbers: how it is shown)."""
-    return ":".join([subject(name, obj), *map(_name, variant)])[:255]
+    return ":".join([subject(name, obj, lang), *map(_name, variant)])[:255]
 
 
 def begin_request():
@@ -111,13 +116,21 @@ def end_request(token):
     _fetched.reset(token)
 
 
+def in_request():
+    """Whether parts are read and kept here (a request through parts/middleware.py)."""
+    return _fetched.get() is not None
+
+
 def prefetch(name, objects):
     """Read every stored part `name` of these objects in one query, for `get` to find (a
-    page's own parts, a listing's cards); what is not found then costs no query either."""
+    page's own parts, a listing's cards); what is not found then costs no query either.
+    `name` may be a tuple of names: all their parts, still in one query."""
     memo = _fetched.get()
     if memo is None:
         return
-    subjects = {subject(name, obj) for obj in objects} - memo[""]
+    names = name if isinstance(name, tuple) else (name,)
+    lang = language()
+    subjects = {subject(one, obj, lang) for one in names for obj in objects} - memo[""]
     if not subjects:
         return
     memo[""] |= subjects
@@ -137,13 +150,18 @@ def get(part_key, part_subject):
     return row
 
 
-def use(part_key, part_subject, build, objects=(), lists=()):
+def use(part_key, part_subject, build, objects=(), lists=(), versioned=()):
     """The part's HTML: stored, or built now by `build()` and stored for the next miss.
 
     `objects` are what the part is of (their tags are added even when loaded before the
     request's recording could see them); `lists` are the list tags of lists the part shows
     ("articles", "live-list", ...), plus "topics"/"authors" for the lists of the topics and
     authors it loaded, as the page cache's kinds say them.
+
+    `versioned`: tags left off the part because its key already names the version of what
+    they stand for (a live update's part is keyed by the update's sequence number, which
+    every change to the update moves; it need not go when the feed's tag does, at every new
+    post). Such a part replaces the other versions of its subject when stored.
     """
     found = get(part_key, part_subject)
     outer = recorder.current()
@@ -159,16 +177,28 @@ def use(part_key, part_subject, build, objects=(), lists=()):
         html = build()
     if outer is not None:
         recorder.merge_recorded(outer, recorded)
-    # What the part shows was loaded while it was built, or before, onto the objects it is
-    # a part of (select_related rows, cached properties such as an article's byline).
+    tags = tags_of_build(recorded, objects, lists) - set(versioned)
+    keep(part_key, part_subject, str(html), tags, started, replace_subject=bool(versioned))
+    return html
+
+
+def tags_of_build(recorded, objects=(), lists=()):
+    """A part's tags: what was recorded while it was built, and what was loaded before onto
+    the objects it is a part of (select_related rows, cached properties such as an
+    article's byline), and the lists it shows; every part carries every-page."""
+    recorded = {model: set(ids) for model, ids in recorded.items()}
     for obj in objects:
         for found in attached(obj):
             for model, pk in recorder.tags_of(found):
                 recorded.setdefault(model, set()).add(pk)
-    tags = recorder.flatten(recorded) | {EVERY_PAGE} | list_tags(lists, recorded)
-    store(part_key, part_subject, str(html), tags, started)
-    _fetched.get()[part_key] = (str(html), sorted(tags))
-    return html
+    return recorder.flatten(recorded) | {EVERY_PAGE} | list_tags(lists, recorded)
+
+
+def keep(part_key, part_subject, text, tags, started, replace_subject=False):
+    """Store a part built in this request (see `store`) and remember it for the request."""
+    stored = store(part_key, part_subject, text, tags, started, replace_subject)
+    _fetched.get()[part_key] = (text, sorted(tags))
+    return stored
 
 
 def attached(obj, depth=2):
@@ -183,7 +213,12 @@ def attached(obj, depth=2):
     for value in held:
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
-            if hasattr(item, "_meta") and getattr(item, "pk", None) is not None:
+            # Instances only: a page holds its class too (Wagtail's specific_class).
+            if (
+                hasattr(item, "_meta")
+                and not isinstance(item, type)
+                and getattr(item, "pk", None) is not None
+            ):
                 found += attached(item, depth - 1)
     return found
 
@@ -204,9 +239,10 @@ def current_generation():
     return Generation.objects.filter(pk=1).values_list("value", flat=True).first()
 
 
-def store(part_key, part_subject, html, tags, started):
+def store(part_key, part_subject, html, tags, started, replace_subject=False):
     """Keep the part unless an invalidation committed since `started` was read (or is about
-    to: the lock waits for it)."""
+    to: the lock waits for it). With `replace_subject`, the part's other versions (keys of
+    the same subject) go: nothing would read them again."""
     try:
         with transaction.atomic():
             # skip_locked: a change holding the row is in flight, so the part may be stale
@@ -219,7 +255,10 @@ def store(part_key, part_subject, html, tags, started):
             )
             if now != started:
                 return False
-            Part.objects.filter(key=part_key).delete()
+            if replace_subject:
+                Part.objects.filter(subject=part_subject).delete()
+            else:
+                Part.objects.filter(key=part_key).delete()
             part = Part.objects.create(
                 key=part_key, subject=part_subject, html=html, tags=sorted(tags)
             )
