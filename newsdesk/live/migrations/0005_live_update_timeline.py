@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('articles', '0006_article_live_feed'),
         ('images', '0001_initial'),
-        ('live', '0003_what_we_know'),
+        ('live', '0004_update_picture'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
