@@ -878,11 +878,9 @@ def redis_cache(settings):
     settings.REDIS_URL = os.environ.get(
         "NEWSDESK_TEST_REDIS_PAGECACHE_URL", "redis://127.0.0.1:6379/5"
     )
-    shared._client = None
     shared.clear()
     yield shared
     shared.clear()
-    shared._client = None
 
 
 def test_with_redis_processes_share_rendered_pages_and_invalidations(site, redis_cache):

@@ -14,10 +14,13 @@ import logging
 import redis
 from django.core.cache.backends.redis import RedisCache
 
-from newsdesk.live.broker import Link
+from newsdesk.core.pubsub import Outage
 
-link = Link("Cache", "Redis", logging.getLogger(__name__))
-CONSEQUENCE = "reads miss and writes are dropped until it is back"
+link = Outage(
+    "Cache: Redis",
+    "reads miss and writes are dropped until it is back",
+    logging.getLogger(__name__),
+)
 
 
 def _missing(key):
@@ -32,7 +35,7 @@ def _forgiving(name, fallback):
         try:
             result = method(self, *args, **kwargs)
         except redis.RedisError as error:
-            link.lost(error, CONSEQUENCE)
+            link.lost(error)
             return fallback(*args, **kwargs)
         link.restored()
         return result

@@ -75,7 +75,7 @@ async def events(scope, receive, send, slug):
         if not is_database_unavailable(error):
             raise
         # The page's script falls back to polling on a failed stream, and polls again later.
-        outage.failed("a live stream", error)
+        outage.lost(error, where="a live stream")
         retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
         return await _plain(send, 503, "Service Unavailable: the database is unavailable", retry)
     if feed_id is None:
@@ -109,7 +109,7 @@ async def _grip(send, slug, scope, after):
             raise
         # For a reader's first request, the page's script falls back to polling; for one of
         # Pushpin's own (a next link), Pushpin keeps the reader and asks again a little later.
-        outage.failed("a live stream through Pushpin", error)
+        outage.lost(error, where="a live stream through Pushpin")
         retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
         return await _plain(send, 503, "Service Unavailable: the database is unavailable", retry)
     if not answered:
@@ -128,7 +128,7 @@ async def _stream_until_disconnect(chunks, receive, send):
             # and the browser reconnects with Last-Event-ID, which replays what it missed.
             if not is_database_unavailable(error):
                 raise
-            outage.failed("a live stream", error)
+            outage.lost(error, where="a live stream")
         await send({"type": "http.response.body", "body": b""})
 
     async def disconnected():

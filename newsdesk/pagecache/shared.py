@@ -11,7 +11,7 @@ import pickle
 
 from django.conf import settings
 
-from newsdesk.live.broker import Link
+from newsdesk.core.pubsub import Outage, redis_client
 from newsdesk.pagecache.store import LIFETIME_SECONDS, expand
 
 PREFIX = "newsdesk:pagecache:"
@@ -43,9 +43,8 @@ end
 return dropped
 """
 
-link = Link("Page cache", "the shared store in Redis", logging.getLogger(__name__))
+link = Outage("Page cache: the shared store in Redis", log=logging.getLogger(__name__))
 """Up or down, for logging an outage once (app.py and actions.py use it)."""
-_client = None
 _missed = False
 """An invalidation could not reach Redis (down or restarting): entries there may be stale."""
 
@@ -55,12 +54,7 @@ def enabled():
 
 
 def client():
-    global _client
-    if _client is None:
-        import redis
-
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-    return _client
+    return redis_client()
 
 
 def _entry_key(key):
