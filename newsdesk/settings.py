@@ -218,15 +218,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ---------------------------------------------------------------------------------
-# Redis database 1 is the cache; the live broker (a later part) uses another database so a
-# cache flush never drops live notifications.
+# One Redis database (REDIS_URL) holds Django's cache (newsdesk:cache:*), the page cache's
+# shared store (newsdesk:pagecache:*) and carries the pub/sub wake-ups (core/pubsub.py).
+# Everything Newsdesk keeps there starts with "newsdesk:", so clearing it (restore, the
+# cache's clear()) deletes those keys only and never the whole database.
 if REDIS_URL:
     CACHES = {
         "default": {
             # Django's RedisCache, with Redis down counting as a miss (core/cache.py).
             "BACKEND": "newsdesk.core.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "newsdesk",
+            "KEY_PREFIX": "newsdesk:cache",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }

@@ -3,7 +3,9 @@ cache's invalidation listener, the Redis cache and the database error handling.
 
 - `Outage`: something a process depends on (the database, Redis, Pushpin) is unreachable;
   said once when it starts and once when it ends, instead of once per failed attempt.
-- `redis_client()`: the process's one synchronous Redis client (REDIS_URL).
+- `redis_client()`: the process's one synchronous Redis client (REDIS_URL), and
+  `delete_keys()`: everything Newsdesk keeps in Redis starts with KEY_PREFIX, and only that
+  is ever deleted (the database may be shared with other programs).
 - `publish(channel, message)`: wake the other processes, by Redis pub/sub when REDIS_URL is
   set, by PostgreSQL NOTIFY on PostgreSQL, not at all otherwise (they poll).
 - `WakeAndPoll`: a loop in the event loop that does its work after every wake-up and, as a
@@ -25,6 +27,7 @@ import time
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection, connections
+from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +110,12 @@ def pubsub_kind():
     return None
 
 
+KEY_PREFIX = "newsdesk:"
+"""Of every Redis key Newsdesk writes: newsdesk:cache:* is Django's cache (settings.py),
+newsdesk:pagecache:* the page cache's shared store. Pub/sub channels are not keys (and not in
+any database: Redis delivers a message to subscribers on every database number)."""
+DELETE_BATCH = 500
+
 _redis = None
 
 
@@ -122,7 +131,25 @@ def redis_client():
     return _redis
 
 
-@setting_changed.connect
+def delete_keys(pattern=KEY_PREFIX + "*", client=None):
+    """Delete the keys matching `pattern` (all of Newsdesk's by default) through `client`
+    (REDIS_URL's by default), a batch at a time, without blocking Redis: SCAN finds them and
+    UNLINK frees them in the background. Not FLUSHDB, which would empty the database of
+    everything else kept there. Returns the number deleted."""
+    if not pattern.startswith(KEY_PREFIX):
+        raise ValueError(f"Only Newsdesk's keys ({KEY_PREFIX}*) are deleted, not {pattern!r}")
+    client, batch, deleted = client or redis_client(), [], 0
+    for key in client.scan_iter(match=pattern, count=DELETE_BATCH):
+        batch.append(key)
+        if len(batch) == DELETE_BATCH:
+            deleted += client.unlink(*batch)
+            batch = []
+    if batch:
+        deleted += client.unlink(*batch)
+    return deleted
+
+
+@receiver(setting_changed)
 def _forget_client(setting, **kwargs):
     global _redis
     if setting == "REDIS_URL":

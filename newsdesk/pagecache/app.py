@@ -22,6 +22,7 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 
 from newsdesk.pagecache import recorder, shared
@@ -118,7 +119,7 @@ def config():
     return _config
 
 
-@setting_changed.connect
+@receiver(setting_changed)
 def _forget_settings(**kwargs):
     global _config
     _config = None

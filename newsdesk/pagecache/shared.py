@@ -11,10 +11,10 @@ import pickle
 
 from django.conf import settings
 
-from newsdesk.core.pubsub import Outage, redis_client
+from newsdesk.core.pubsub import KEY_PREFIX, Outage, delete_keys, redis_client
 from newsdesk.pagecache.store import LIFETIME_SECONDS, expand
 
-PREFIX = "newsdesk:pagecache:"
+PREFIX = KEY_PREFIX + "pagecache:"
 GENERATION = PREFIX + "generation"
 
 # KEYS: generation, entry key, tag sets...  ARGV: generation read, entry bytes, lifetime
@@ -107,6 +107,4 @@ def invalidate(tags):
 
 def clear():
     """Drop every shared entry (tests, and `invalidate("*")` is not a thing: use this)."""
-    redis = client()
-    for key in redis.scan_iter(PREFIX + "*"):
-        redis.delete(key)
+    delete_keys(PREFIX + "*")
