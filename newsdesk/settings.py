@@ -141,7 +141,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: what every request loads is recorded, for the stored parts (parts/store.py).
     "newsdesk.parts.middleware.parts_middleware",
-    # HTTPS redirect and security headers, the same as outside Django (core/security.py).
+    # HTTPS redirect and security headers (X-Frame-Options too), the same as outside Django
+    # (core/security.py).
     "newsdesk.core.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -155,7 +156,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "newsdesk.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsdesk.core.middleware.AdminContentSecurityPolicyMiddleware",
     # A full disk answers 503 "not saved" instead of a traceback (core/storage_errors.py).
@@ -281,9 +281,9 @@ if not DEBUG:
     # domain serves HTTPS, and preloading is a one-way decision for the domain's owner.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = False
     SECURE_HSTS_PRELOAD = False
-    # W001 asks for Django's SecurityMiddleware: ours replaces it, and core/security.py checks
-    # what Django's W004, W006 and W008 would have.
-    SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W005", "security.W021"]
+    # W001 and W002 ask for Django's SecurityMiddleware and XFrameOptionsMiddleware: ours
+    # replaces both, and core/security.py checks what Django's W004, W006 and W008 would have.
+    SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W005", "security.W021"]
 else:
     SECURE_HSTS_SECONDS = 0
 

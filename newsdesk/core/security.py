@@ -100,6 +100,8 @@ def _build(secure):
         if not isinstance(policy, str):
             policy = ",".join(policy)
         headers.append((b"referrer-policy", policy.encode()))
+    if settings.X_FRAME_OPTIONS:
+        headers.append((b"x-frame-options", settings.X_FRAME_OPTIONS.upper().encode()))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(
             (b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode())
@@ -118,6 +120,7 @@ HEADER_NAMES = frozenset(
     {
         b"x-content-type-options",
         b"referrer-policy",
+        b"x-frame-options",
         b"cross-origin-opener-policy",
         b"strict-transport-security",
     }
@@ -126,8 +129,10 @@ HEADER_NAMES = frozenset(
 
 
 class SecurityMiddleware(MiddlewareMixin):
-    """Django's path: the same redirect and headers (in place of Django's SecurityMiddleware).
-    The Host header is checked by `request.get_host()`, Django's own, which refuses with 400."""
+    """Django's path: the same redirect and headers, in place of Django's SecurityMiddleware
+    and XFrameOptionsMiddleware (a view's own X-Frame-Options, such as Wagtail's previews'
+    SAMEORIGIN, and @xframe_options_exempt are respected as there). The Host header is checked
+    by `request.get_host()`, Django's own, which refuses with 400."""
 
     def process_request(self, request):
         if needs_redirect(request.path, request.is_secure()):
@@ -138,10 +143,11 @@ class SecurityMiddleware(MiddlewareMixin):
         return None
 
     def process_response(self, request, response):
+        exempt = getattr(response, "xframe_options_exempt", False)
         for name, value in security_headers(request.is_secure()):
             header = name.decode()
-            if header not in response:  # a view's own value wins, as with Django's
-                response[header] = value.decode()
+            if header not in response and not (exempt and name == b"x-frame-options"):
+                response[header] = value.decode()  # a view's own value wins, as with Django's
         return response
 
 
@@ -151,7 +157,8 @@ MIDDLEWARE = "newsdesk.core.security.SecurityMiddleware"
 @checks.register(checks.Tags.security, deploy=True)
 def check_deploy(app_configs, **kwargs):
     """`check --deploy`: Django's W004, W006 and W008 look only when its own SecurityMiddleware
-    is installed (settings.py silences W001, which asks for it): the same three, for ours."""
+    is installed (settings.py silences W001 and W002, which ask for Django's two): the same
+    three, for ours."""
     problems = []
     if MIDDLEWARE not in settings.MIDDLEWARE:
         problems.append(checks.Warning(f"{MIDDLEWARE} is not in MIDDLEWARE.", id="newsdesk.W001"))

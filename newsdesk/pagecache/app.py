@@ -29,7 +29,8 @@ from newsdesk.core import security
 from newsdesk.pagecache import recorder, shared
 from newsdesk.pagecache.cache import listener, store
 from newsdesk.pagecache.entries import cacheable, make_entry, not_modified
-from newsdesk.pagecache.kinds import EVERY_PAGE, kind_of
+from newsdesk.pagecache.kinds import EVERY_PAGE
+from newsdesk.pagecache.routes import kind_of
 
 logger = logging.getLogger(__name__)
 
