@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from newsdesk.pagecache import kinds
 from newsdesk.pagecache.routes import kind_of
 
-EDITORS_AND_APIS = ("admin/", "documents/", "desk/", "api/v2/")
+EDITORS_AND_APIS = ("admin/", "documents/", "desk/", "api/v2/", "api/live/")
 """Included URL tables that are never cached: their URLs resolve to names not in kinds.py."""
 
 

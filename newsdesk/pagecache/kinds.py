@@ -98,8 +98,6 @@ NOT_CACHED = frozenset(
     {
         "healthz",
         "search-api",
-        "live-api-openapi",
-        "live-api-updates",
         "live-updates-json",
         # Wagtail's sign-in forms for private pages: they set a CSRF cookie anyway.
         "wagtailcore_login",
