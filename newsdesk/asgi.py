@@ -11,16 +11,25 @@ from newsdesk.pagecache import app as pagecache  # noqa: E402
 from newsdesk.server import accesslog  # noqa: E402
 
 
-async def site(scope, receive, send):
-    """Django for everything, except live event streams (see newsdesk/live/stream_app.py)."""
-    slug = stream_app.stream_slug(scope)
-    if slug is not None:
-        return await stream_app.events(scope, receive, send, slug)
+async def django(scope, receive, send):
+    # Looked up at each call, so that tests can count renders (tests/test_pagecache.py).
     return await django_application(scope, receive, send)
 
 
 # Cached reader pages are answered before Django (newsdesk/pagecache/app.py, docs/caching.md).
-application = pagecache.wrap(site)
+cached = pagecache.wrap(django)
+
+
+async def site(scope, receive, send):
+    """Live event streams (newsdesk/live/stream_app.py), which never enter the page cache nor
+    Django; everything else through the page cache to Django."""
+    slug = stream_app.stream_slug(scope)
+    if slug is not None:
+        return await stream_app.events(scope, receive, send, slug)
+    return await cached(scope, receive, send)
+
+
+application = site
 # One line per request, in batches (`newsdesk serve` turns the ASGI server's own log off).
 if settings.NEWSDESK_ACCESS_LOG:
     application = accesslog.wrap(application)

@@ -141,7 +141,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: what every request loads is recorded, for the stored parts (parts/store.py).
     "newsdesk.parts.middleware.parts_middleware",
-    "django.middleware.security.SecurityMiddleware",
+    # HTTPS redirect and security headers (X-Frame-Options too), the same as outside Django
+    # (core/security.py).
+    "newsdesk.core.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,7 +156,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "newsdesk.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "newsdesk.core.middleware.AdminContentSecurityPolicyMiddleware",
     # A full disk answers 503 "not saved" instead of a traceback (core/storage_errors.py).
@@ -218,15 +219,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ---------------------------------------------------------------------------------
-# Redis database 1 is the cache; the live broker (a later part) uses another database so a
-# cache flush never drops live notifications.
+# One Redis database (REDIS_URL) holds Django's cache (newsdesk:cache:*), the page cache's
+# shared store (newsdesk:pagecache:*) and carries the pub/sub wake-ups (core/pubsub.py).
+# Everything Newsdesk keeps there starts with "newsdesk:", so clearing it (restore, the
+# cache's clear()) deletes those keys only and never the whole database.
 if REDIS_URL:
     CACHES = {
         "default": {
             # Django's RedisCache, with Redis down counting as a miss (core/cache.py).
             "BACKEND": "newsdesk.core.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "newsdesk",
+            "KEY_PREFIX": "newsdesk:cache",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
@@ -278,7 +281,9 @@ if not DEBUG:
     # domain serves HTTPS, and preloading is a one-way decision for the domain's owner.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = False
     SECURE_HSTS_PRELOAD = False
-    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+    # W001 and W002 ask for Django's SecurityMiddleware and XFrameOptionsMiddleware: ours
+    # replaces both, and core/security.py checks what Django's W004, W006 and W008 would have.
+    SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W005", "security.W021"]
 else:
     SECURE_HSTS_SECONDS = 0
 

@@ -39,7 +39,7 @@ TITLE = (
 )
 TRIALS = 10
 DOWN = r"Database unavailable \("
-BACK = r"Database reachable again after"
+BACK = r"Database back after"
 UNAVAILABLE_WORDS = "database is unavailable"
 RECOVERY_SECONDS = 20
 

@@ -9,6 +9,7 @@ committed rows.
 import hashlib
 import io
 import json
+import os
 import secrets
 import sqlite3
 import tarfile
@@ -28,6 +29,7 @@ from newsdesk.backup import database
 from newsdesk.backup.archive import MANIFEST, ArchiveError
 from newsdesk.backup.create import create_backup
 from newsdesk.backup.restore import Target, migration_gap, restore_backup
+from newsdesk.core.pubsub import KEY_PREFIX, delete_keys
 from newsdesk.live.models import FeedSequence, LiveUpdate
 from newsdesk.media.storage import bucket_storage
 from tests.factories import ensure_site_structure, make_article, make_live_feed, make_user, post
@@ -454,3 +456,75 @@ def test_backup_and_restore_refuse_an_unreachable_bucket(s3_media, settings, tmp
     )
     with pytest.raises(ArchiveError, match="cannot be reached.*Nothing was changed"):
         restore_backup(archive, target, force=True, log=quiet)
+
+
+# --- Redis: only Newsdesk's keys are cleared -------------------------------------------------
+
+
+@pytest.fixture
+def shared_redis(settings):
+    """A Redis database that Newsdesk shares with another program, as the cache, the page
+    cache's store and pub/sub. The page cache tests' database number: scripts/test.sh gives its
+    two runs different ones, since they run side by side."""
+    import redis
+
+    url = os.environ.get("NEWSDESK_TEST_REDIS_PAGECACHE_URL", "redis://127.0.0.1:6379/5")
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsdesk.core.cache.ForgivingRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "newsdesk:cache",  # as settings.py
+        }
+    }
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    client.delete("someone-else:session")
+    client.set("someone-else:session", b"theirs")
+    yield client
+    client.delete("someone-else:session")
+    delete_keys()
+
+
+def newsdesk_keys(client):
+    return sorted(client.scan_iter(match=KEY_PREFIX + "*"))
+
+
+def test_restore_clears_newsdesks_keys_in_redis_and_nothing_else(site, tmp_path, shared_redis):
+    from django.core.cache import cache
+
+    from newsdesk.pagecache import shared
+
+    archive = create_backup(tmp_path / "site.tar", log=quiet).path
+    cache.set("a-rate-limit", 3)
+    page = shared.PREFIX + "e:/news/harbour/"
+    shared_redis.set(page, b"a page from before the restore")
+    assert cache.get("a-rate-limit") == 3 and shared_redis.get(page) is not None
+    call_command("restore", str(archive), "--force", stdout=io.StringIO())
+    assert newsdesk_keys(shared_redis) == []
+    assert cache.get("a-rate-limit") is None
+    assert shared_redis.get("someone-else:session") == b"theirs"
+
+
+def test_the_redis_cache_clears_its_own_keys_only(shared_redis):
+    from django.core.cache import cache
+
+    from newsdesk.pagecache import shared
+
+    cache.set("wagtail-root-paths", ["/"])
+    page = shared.PREFIX + "e:/topics/energy/"
+    shared_redis.set(page, b"a cached page")
+    assert cache.clear() is True
+    assert cache.get("wagtail-root-paths") is None
+    assert shared_redis.get(page) == b"a cached page"  # the page cache's, not the cache's
+    assert shared_redis.get("someone-else:session") == b"theirs"
+    shared.clear()
+    assert newsdesk_keys(shared_redis) == []
+    assert shared_redis.get("someone-else:session") == b"theirs"
+
+
+def test_only_newsdesks_keys_can_be_deleted(shared_redis):
+    with pytest.raises(ValueError, match="Only Newsdesk's keys"):
+        delete_keys("someone-else:*")
+    with pytest.raises(ValueError, match="Only Newsdesk's keys"):
+        delete_keys("*")
+    assert shared_redis.get("someone-else:session") == b"theirs"

@@ -18,6 +18,7 @@ from django.test import RequestFactory
 from wagtail.models import APIToken
 
 from newsdesk.core import db_errors, roles
+from newsdesk.core.pubsub import Outage
 from newsdesk.live.models import LiveUpdate
 from tests.factories import make_live_feed, make_user
 
@@ -47,19 +48,19 @@ def database_down(closed_port):
     }
     unreachable = ConnectionHandler({"default": settings})["default"]
 
-    class Outage:
+    class DatabaseDown:
         def start(self):
             connections["default"] = unreachable
 
         def end(self):
             connections["default"] = original
 
-    outage = Outage()
+    outage = DatabaseDown()
     try:
         yield outage
     finally:
         outage.end()
-        db_errors.outage.since = None
+        db_errors.outage.restored()
 
 
 def real_connect_error(port):
@@ -149,18 +150,19 @@ def test_other_errors_are_still_500s():
 
 
 def test_an_outage_is_logged_once_when_it_begins_and_once_when_it_ends(closed_port, caplog):
-    outage = db_errors.Outage()
+    outage = Outage("Database", "editors get a 503", logging.getLogger("newsdesk.core.db_errors"))
     error = django_error(real_connect_error(closed_port))
     with caplog.at_level(logging.WARNING, logger="newsdesk.core.db_errors"):
-        outage.failed("POST /desk/", error)
-        outage.failed("GET /desk/", error)
-        outage.failed("live streams", error)
+        outage.lost(error, where="POST /desk/")
+        outage.lost(error, where="GET /desk/")
+        outage.lost(error, where="live streams")
         assert outage.down
-        outage.reachable()
-        outage.reachable()
+        outage.restored()
+        outage.restored()
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 2, messages
     assert messages[0].startswith("Database unavailable (OperationalError: ")
     assert "first noticed by POST /desk/" in messages[0]
-    assert "3 request(s) or reads failed meanwhile" in messages[1]
+    assert messages[1].startswith("Database back after ")
+    assert "3 failure(s) meanwhile" in messages[1]
     assert not outage.down

@@ -187,7 +187,8 @@ def test_the_fan_out_loop_cancelled_just_after_a_wake_up_stops(turns):
     async def scenario():
         owner = broker.Broker()
         owner.wake_event = asyncio.Event()
-        fan_out = asyncio.create_task(owner._fan_out("redis"))  # no readers: no database
+        owner.kind = "redis"
+        fan_out = asyncio.create_task(owner._run())  # no readers: no database
         await asyncio.sleep(0)  # now waiting to be woken
         owner.wake_event.set()
         for _ in range(turns):

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from newsdesk.core import cache as forgiving
+from newsdesk.core import pubsub
 from newsdesk.live import broker
 from newsdesk.pagecache import shared
 from tests.test_server import free_port
@@ -115,8 +116,8 @@ def test_pubsub_listener_falls_back_and_reconnects_after_a_restart(own_redis, se
 
     async def scenario():
         wake = asyncio.Event()
-        link = broker.Link("Test", "Redis pub/sub")
-        listening = asyncio.create_task(broker.wake_on_redis("test_channel", wake, link))
+        link = pubsub.Outage("Test: Redis pub/sub", pubsub.FALLBACK)
+        listening = asyncio.create_task(pubsub.wake_on_redis("test_channel", wake, link))
         try:
             assert await wait_until(subscribed)
             wake.clear()
@@ -133,7 +134,7 @@ def test_pubsub_listener_falls_back_and_reconnects_after_a_restart(own_redis, se
             listening.cancel()
             await asyncio.gather(listening, return_exceptions=True)
 
-    with caplog.at_level(logging.WARNING, logger="newsdesk.live.broker"):
+    with caplog.at_level(logging.WARNING, logger="newsdesk.core.pubsub"):
         asyncio.run(scenario())
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 2, messages
@@ -144,15 +145,17 @@ def test_pubsub_listener_falls_back_and_reconnects_after_a_restart(own_redis, se
 
 def test_broker_polls_the_database_while_pubsub_is_down():
     live = broker.Broker()
-    assert live.poll_interval("redis") == broker.SAFETY_POLL_SECONDS
-    live.link.up = False
-    assert live.poll_interval("redis") == broker.POLL_SECONDS < broker.SAFETY_POLL_SECONDS
-    assert live.poll_interval(None) == broker.POLL_SECONDS
+    live.kind = "redis"
+    assert live.poll_interval() == pubsub.SAFETY_POLL_SECONDS
+    live.link.lost(ConnectionError("refused"))
+    assert live.poll_interval() == pubsub.POLL_SECONDS < pubsub.SAFETY_POLL_SECONDS
+    live.link.restored()
+    live.kind = None
+    assert live.poll_interval() == pubsub.POLL_SECONDS
 
 
 def test_a_missed_invalidation_empties_the_shared_store_once_redis_answers(own_redis, settings):
     settings.REDIS_URL = own_redis.url
-    shared._client = None
     try:
         client = own_redis.client()
         client.set(shared.PREFIX + "e:some-page", b"stale")
@@ -165,4 +168,3 @@ def test_a_missed_invalidation_empties_the_shared_store_once_redis_answers(own_r
         assert client.exists(shared.PREFIX + "e:other-page")  # emptied once, not every time
     finally:
         shared._missed = False
-        shared._client = None

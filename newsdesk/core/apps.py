@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Newsdesk core"
 
     def ready(self):
-        from newsdesk.core import restrictions, sites
+        from newsdesk.core import restrictions, security, sites  # noqa: F401 (security's checks)
         from newsdesk.core.roles import ensure_roles
         from newsdesk.core.sites import ensure_site
 

@@ -6,6 +6,10 @@ the desk, the posting API (its rate limit is in the cache too) and the live brok
 renders each update for readers. Nothing in the cache is the only copy of anything, so while
 Redis is unreachable reads miss, writes are dropped and the posting API's rate limit lets
 requests through; it is logged once when Redis goes away and once when it is back.
+
+`clear()` deletes this cache's keys (KEY_PREFIX, newsdesk:cache:*) only: Django's RedisCache
+empties the whole database (FLUSHDB), with the page cache's shared store and whatever else
+shares it.
 """
 
 import functools
@@ -14,10 +18,13 @@ import logging
 import redis
 from django.core.cache.backends.redis import RedisCache
 
-from newsdesk.live.broker import Link
+from newsdesk.core.pubsub import Outage, delete_keys
 
-link = Link("Cache", "Redis", logging.getLogger(__name__))
-CONSEQUENCE = "reads miss and writes are dropped until it is back"
+link = Outage(
+    "Cache: Redis",
+    "reads miss and writes are dropped until it is back",
+    logging.getLogger(__name__),
+)
 
 
 def _missing(key):
@@ -32,7 +39,7 @@ def _forgiving(name, fallback):
         try:
             result = method(self, *args, **kwargs)
         except redis.RedisError as error:
-            link.lost(error, CONSEQUENCE)
+            link.lost(error)
             return fallback(*args, **kwargs)
         link.restored()
         return result
@@ -54,6 +61,15 @@ class ForgivingRedisCache(RedisCache):
     touch = _forgiving("touch", lambda *args, **kwargs: False)
     delete = _forgiving("delete", lambda *args, **kwargs: False)
     delete_many = _forgiving("delete_many", lambda *args, **kwargs: None)
-    clear = _forgiving("clear", lambda *args, **kwargs: False)
     # As for a key that is not there: callers already handle that (a counter starts again).
     incr = _forgiving("incr", lambda key, *args, **kwargs: _missing(key))
+
+    def clear(self):
+        """Delete this cache's keys only (not FLUSHDB); False while Redis is down."""
+        try:
+            delete_keys(f"{self.key_prefix}:*", self._cache.get_client(write=True))
+        except redis.RedisError as error:
+            link.lost(error)
+            return False
+        link.restored()
+        return True

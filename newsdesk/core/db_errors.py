@@ -12,20 +12,19 @@ Django calls for every uncaught exception with the exception still being handled
 never reach Django (newsdesk/pagecache/app.py), so readers keep getting them meanwhile.
 
 Each new connection is counted (`connection_created`): with CONN_MAX_AGE 0 every request
-connects, so the first one that succeeds after an outage logs "reachable again". Django
+connects, so the first one that succeeds after an outage logs "back after". Django
 reconnects by itself; CONN_HEALTH_CHECKS (settings.py) drops a persistent connection that
 died with the server instead of failing one more request on it.
 """
 
 import logging
 import sys
-import threading
-import time
 
 from django.db.backends.signals import connection_created
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
 
+from newsdesk.core.pubsub import Outage
 from newsdesk.core.storage_errors import disk_full_response, is_disk_full, log_refusal
 from newsdesk.core.unavailable import causes, try_again_response
 
@@ -55,54 +54,20 @@ def is_database_unavailable(error):
     return False
 
 
-class Outage:
-    """Whether this process believes the database is down, so that it says so once."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.since = None
-        self.refused = 0
-
-    def failed(self, where, error):
-        """Note a failure; logs only the first of an outage."""
-        with self.lock:
-            first = self.since is None
-            if first:
-                self.since = time.monotonic()
-            self.refused += 1
-        if first:
-            logger.error(
-                "Database unavailable (%s: %s), first noticed by %s. Editors get a 503 "
-                "'try again' page, cached pages are still served, live streams stay open; "
-                "Django reconnects by itself once the database is back.",
-                type(error).__name__,
-                str(error).strip().splitlines()[0] if str(error).strip() else "",
-                where,
-            )
-
-    def reachable(self):
-        with self.lock:
-            if self.since is None:
-                return
-            seconds, refused = time.monotonic() - self.since, self.refused
-            self.since, self.refused = None, 0
-        logger.warning(
-            "Database reachable again after %.1f s; %d request(s) or reads failed meanwhile.",
-            seconds,
-            refused,
-        )
-
-    @property
-    def down(self):
-        return self.since is not None
-
-
-outage = Outage()
+outage = Outage(
+    "Database",
+    "editors get a 503 'try again' page, cached pages are still served, live streams stay "
+    "open; Django reconnects by itself once the database is back",
+    logger,
+    level=logging.ERROR,
+)
+"""Logs "Database unavailable" once when an outage begins and "Database back after" once
+when it ends (core/pubsub.Outage)."""
 
 
 def _connected(sender, connection, **kwargs):
     if connection.alias == "default":
-        outage.reachable()
+        outage.restored()
 
 
 connection_created.connect(_connected)
@@ -124,7 +89,7 @@ def server_error(request, template_name="500.html"):
     own 500."""
     error = sys.exc_info()[1]
     if is_database_unavailable(error):
-        outage.failed(f"{request.method} {request.path}", error)
+        outage.lost(error, where=f"{request.method} {request.path}")
         return database_unavailable_response(request)
     if is_disk_full(error):
         log_refusal(request, error)

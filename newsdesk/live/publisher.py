@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from django.db import connection
 
+from newsdesk.core.pubsub import Outage
 from newsdesk.live import grip
-from newsdesk.live.broker import Link
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Sender:
         self.items = []
         self.busy = False
         self.condition = threading.Condition()
-        self.link = Link("Live", f"Pushpin at {url}")
+        self.link = Outage(f"Live: Pushpin at {url}", CONSEQUENCE, logger)
         self.connection = None
         self.thread = None
 
@@ -229,7 +229,7 @@ class Publisher:
             except Exception as error:
                 if not is_database_unavailable(error):
                     raise
-                outage.failed("publishing live changes to Pushpin", error)
+                outage.lost(error, where="publishing live changes to Pushpin")
                 if wait is None:
                     logger.warning(
                         "Live: %d change(s) not published to Pushpin, the database being "

@@ -3,22 +3,22 @@
 Why not a Django view: Django runs synchronous middleware through a thread for each request,
 and a stream stays open for hours, so every reader held an OS thread (5,011 threads at 5,000
 readers). A stream needs almost nothing the middleware does: it takes no input, sets no
-cookie and renders no page. What it does need is done here, with Django's own code: the
-Host header checked against ALLOWED_HOSTS, plain HTTP redirected to HTTPS in production,
-nosniff, and the feed looked up as the page view would (live and public only).
+cookie and renders no page. What it does need is done here, with the functions Django's path
+and the page cache use too (core/security.py): the Host header checked against ALLOWED_HOSTS,
+plain HTTP redirected to HTTPS in production, the security headers; and the feed looked up as
+the page view would (live and public only).
 """
 
 import asyncio
 import io
 import logging
 import re
-from urllib.parse import quote
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 
+from newsdesk.core import security
 from newsdesk.core.db_errors import RETRY_AFTER_SECONDS, is_database_unavailable, outage
 from newsdesk.live import grip, gripstream
 from newsdesk.live.events import parse_sequence
@@ -33,7 +33,6 @@ STREAM_HEADERS = [
     (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-cache, no-store"),
     (b"x-accel-buffering", b"no"),  # nginx: pass each event on at once
-    (b"x-content-type-options", b"nosniff"),
 ]
 
 
@@ -48,24 +47,22 @@ def stream_slug(scope):
 async def events(scope, receive, send, slug):
     """Server-Sent Events: every change to the feed, resumable with Last-Event-ID."""
     request = ASGIRequest(scope, io.BytesIO())
-    try:
-        host = request.get_host()
-    except DisallowedHost:
-        logger.warning("Live stream: refused Host header %r", request.META.get("HTTP_HOST"))
+    host = request.META.get("HTTP_HOST", "")
+    if not security.host_allowed(host):
+        logger.warning("Live stream: refused Host header %r", host)
         return await _plain(send, 400, "Bad Request")
+    secure = request.is_secure()
     if request.method not in ("GET", "HEAD"):
-        return await _plain(send, 405, "Method Not Allowed", [(b"allow", b"GET, HEAD")])
-    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-        location = f"https://{host}{quote(request.path)}"
-        if request.META.get("QUERY_STRING"):
-            location += "?" + request.META["QUERY_STRING"]
+        return await _plain(send, 405, "Method Not Allowed", [(b"allow", b"GET, HEAD")], secure)
+    if security.needs_redirect(request.path, secure):
+        location = security.https_location(request.path, request.META["QUERY_STRING"], host)
         return await _plain(send, 301, "Moved Permanently", [(b"location", location.encode())])
 
     after = parse_sequence(request.headers.get("Last-Event-ID"))
     if after is None:
         after = parse_sequence(request.GET.get("after"))
     if request.method == "GET" and settings.NEWSDESK_PUSHPIN_URL and is_grip_request(scope):
-        return await _grip(send, slug, scope, after)
+        return await _grip(send, slug, scope, after, secure)
 
     # Not thread-sensitive, and the connection closed at once: a stream lives for hours and
     # must not hold a database connection (on PostgreSQL, 100 readers would exhaust them).
@@ -75,12 +72,14 @@ async def events(scope, receive, send, slug):
         if not is_database_unavailable(error):
             raise
         # The page's script falls back to polling on a failed stream, and polls again later.
-        outage.failed("a live stream", error)
+        outage.lost(error, where="a live stream")
         retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
-        return await _plain(send, 503, "Service Unavailable: the database is unavailable", retry)
+        return await _plain(
+            send, 503, "Service Unavailable: the database is unavailable", retry, secure
+        )
     if feed_id is None:
-        return await _plain(send, 404, "Not Found")
-    await send({"type": "http.response.start", "status": 200, "headers": _headers()})
+        return await _plain(send, 404, "Not Found", secure=secure)
+    await send({"type": "http.response.start", "status": 200, "headers": _headers(secure)})
     if request.method == "HEAD":
         return await send({"type": "http.response.body", "body": b""})
 
@@ -98,22 +97,24 @@ def is_grip_request(scope):
     return grip.is_grip_request(scope["headers"])
 
 
-async def _grip(send, slug, scope, after):
+async def _grip(send, slug, scope, after, secure):
     """Answer with the replay and hold instructions for Pushpin (newsdesk/live/gripstream.py)."""
     try:
         answered = await gripstream.answer(
-            send, slug, scope["path"], after, scope["headers"], _headers()
+            send, slug, scope["path"], after, scope["headers"], _headers(secure)
         )
     except Exception as error:
         if not is_database_unavailable(error):
             raise
         # For a reader's first request, the page's script falls back to polling; for one of
         # Pushpin's own (a next link), Pushpin keeps the reader and asks again a little later.
-        outage.failed("a live stream through Pushpin", error)
+        outage.lost(error, where="a live stream through Pushpin")
         retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
-        return await _plain(send, 503, "Service Unavailable: the database is unavailable", retry)
+        return await _plain(
+            send, 503, "Service Unavailable: the database is unavailable", retry, secure
+        )
     if not answered:
-        await _plain(send, 404, "Not Found")
+        await _plain(send, 404, "Not Found", secure=secure)
 
 
 async def _stream_until_disconnect(chunks, receive, send):
@@ -128,7 +129,7 @@ async def _stream_until_disconnect(chunks, receive, send):
             # and the browser reconnects with Last-Event-ID, which replays what it missed.
             if not is_database_unavailable(error):
                 raise
-            outage.failed("a live stream", error)
+            outage.lost(error, where="a live stream")
         await send({"type": "http.response.body", "body": b""})
 
     async def disconnected():
@@ -164,16 +165,11 @@ feed_ids = Rounds(_live_feed_id)
 database connection each)."""
 
 
-def _headers():
-    headers = list(STREAM_HEADERS)
-    if settings.SECURE_HSTS_SECONDS:
-        headers.append(
-            (b"strict-transport-security", f"max-age={settings.SECURE_HSTS_SECONDS}".encode())
-        )
-    return headers
+def _headers(secure):
+    return [*STREAM_HEADERS, *security.security_headers(secure)]
 
 
-async def _plain(send, status, text, headers=()):
+async def _plain(send, status, text, headers=(), secure=False):
     body = text.encode()
     await send(
         {
@@ -182,7 +178,7 @@ async def _plain(send, status, text, headers=()):
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
-                (b"x-content-type-options", b"nosniff"),
+                *security.security_headers(secure),
                 *headers,
             ],
         }

@@ -2,10 +2,11 @@
 
 A hit is a dictionary look-up and two `send` calls: it never enters Django's middleware
 stack, which costs far more than the whole hit (docs/caching.md has the figures). What the
-middleware would have done for a hit is done here, the way Django does it: the Host header is
-checked against ALLOWED_HOSTS (anything else goes to Django, which refuses it), plain HTTP goes
-to Django to be redirected when SECURE_SSL_REDIRECT is on, HSTS is added to HTTPS responses,
-and the other security headers are those Django sent when the page was stored.
+middleware would have done for a hit is done here, with the functions Django's path uses too
+(core/security.py): the Host header is checked against ALLOWED_HOSTS (anything else goes to
+Django, which refuses it), plain HTTP goes to Django to be redirected when SECURE_SSL_REDIRECT
+is on, and the security headers are added for HTTP or HTTPS (entries.py); the other headers
+(CSP, X-Frame-Options) are those Django sent when the page was stored.
 
 A miss renders through Django once per URL at a time (others asking meanwhile wait for that
 render), at most NEWSDESK_CACHE_RENDER_LIMIT renders at a time per process (503 with
@@ -22,12 +23,14 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.http.request import split_domain_port, validate_host
+from django.dispatch import receiver
 
+from newsdesk.core import security
 from newsdesk.pagecache import recorder, shared
 from newsdesk.pagecache.cache import listener, store
 from newsdesk.pagecache.entries import cacheable, make_entry, not_modified
-from newsdesk.pagecache.kinds import EVERY_PAGE, kind_of
+from newsdesk.pagecache.kinds import EVERY_PAGE
+from newsdesk.pagecache.routes import kind_of
 
 logger = logging.getLogger(__name__)
 
@@ -97,17 +100,11 @@ class Config:
     def __init__(self):
         self.enabled = settings.NEWSDESK_CACHE
         self.session_cookie = settings.SESSION_COOKIE_NAME.encode() + b"="
-        self.ssl_redirect = settings.SECURE_SSL_REDIRECT
-        header = settings.SECURE_PROXY_SSL_HEADER
-        self.proxy_header = (
-            header[0].removeprefix("HTTP_").lower().replace("_", "-").encode() if header else None
-        )
-        self.proxy_secure_value = header[1] if header else None
+        self.proxy_header = security.proxy_header_name()
 
 
 limit = RenderLimit()
 _inflight: dict[str, asyncio.Future] = {}
-_hosts: dict[bytes, bool] = {}
 _config = None
 
 
@@ -118,26 +115,10 @@ def config():
     return _config
 
 
-@setting_changed.connect
+@receiver(setting_changed)
 def _forget_settings(**kwargs):
     global _config
     _config = None
-    _hosts.clear()
-
-
-def host_allowed(host):
-    """Django's own check (HttpRequest.get_host), remembered for the few hosts seen."""
-    known = _hosts.get(host)
-    if known is not None:
-        return known
-    domain, _ = split_domain_port(host.decode("latin-1"))
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    known = bool(domain) and validate_host(domain, allowed)
-    if len(_hosts) < 64:  # a flood of made-up hosts must not grow this
-        _hosts[host] = known
-    return known
 
 
 def wrap(downstream):
@@ -167,11 +148,11 @@ def wrap(downstream):
                 forwarded_proto = value
         if cookie is not None and conf.session_cookie in cookie:
             return await downstream(scope, receive, send)  # an editor: never cached
-        if host is None or not host_allowed(host):
+        if host is None or not security.host_allowed(host.decode("latin-1")):
             return await downstream(scope, receive, send)  # Django answers 400
-        secure = _is_secure(scope, forwarded_proto, conf)
-        if conf.ssl_redirect and not secure:
-            return await downstream(scope, receive, send)  # Django redirects (or exempts)
+        secure = security.is_secure(scope.get("scheme"), forwarded_proto)
+        if security.needs_redirect(scope["path"], secure):
+            return await downstream(scope, receive, send)  # Django redirects
         listener.ensure_started()
         if not kind.cache:
             return await _limited(downstream, scope, receive, send)
@@ -195,14 +176,6 @@ def wrap(downstream):
         return await send({"type": "http.response.body", "body": body})
 
     return application
-
-
-def _is_secure(scope, forwarded_proto, conf):
-    """HttpRequest.is_secure(): the proxy's header when configured and present, else the scheme."""
-    if forwarded_proto is not None:
-        value = forwarded_proto.decode("latin-1").split(",", 1)[0].strip()
-        return value == conf.proxy_secure_value
-    return scope.get("scheme") == "https"
 
 
 async def _fill(key, kind, downstream, scope, receive, send):

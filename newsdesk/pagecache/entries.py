@@ -2,9 +2,9 @@
 
 Stored: a 200 with a body, for a request without cookies or credentials, whose response sets
 no cookie, does not vary (Vary: Cookie would mean it depends on who asks) and does not forbid
-caching. Every header Django's middleware added (CSP, nosniff, Referrer-Policy, COOP,
-X-Frame-Options) is kept as sent, except HSTS, which Django sends only over HTTPS and the hit
-path adds the same way.
+caching. Every header Django's middleware added (CSP, X-Frame-Options) is kept as sent, except
+the security headers (nosniff, Referrer-Policy, COOP, HSTS): they come from the one function
+every pipeline uses (core/security.py), for HTTP and for HTTPS.
 """
 
 import hashlib
@@ -13,9 +13,10 @@ import time
 from django.conf import settings
 from django.utils.http import http_date, parse_http_date_safe
 
+from newsdesk.core.security import HEADER_NAMES, security_headers
 from newsdesk.pagecache.store import Entry
 
-DROPPED = {b"date", b"server", b"content-length", b"strict-transport-security"}
+DROPPED = {b"date", b"server", b"content-length", *HEADER_NAMES}
 KEPT_IN_304 = {b"content-type", b"content-length"}
 HIT = (b"x-cache", b"hit")
 LIVE_MAX_AGE = 10
@@ -40,17 +41,6 @@ def cache_control(kind):
     return f"public, max-age={max_age}, stale-while-revalidate={stale}".encode()
 
 
-def hsts():
-    if not settings.SECURE_HSTS_SECONDS:
-        return None
-    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-        value += "; includeSubDomains"
-    if settings.SECURE_HSTS_PRELOAD:
-        value += "; preload"
-    return (b"strict-transport-security", value.encode())
-
-
 def make_entry(key, kind, headers, body, tags):
     """An entry whose header lists are ready to send; keeps a view's own validators and
     Cache-Control (feeds compute theirs), adds ours otherwise."""
@@ -72,11 +62,11 @@ def make_entry(key, kind, headers, body, tags):
     etag = dict(full)[b"etag"].decode("latin-1")
     # X-Cache comes last, where the hit path swaps it for "miss" on the render's own answer:
     # operators and the benchmark tell a served copy from a render by it.
-    entry = Entry(key, body, [*full, HIT], etag, last_modified, frozenset(tags))
-    secure = hsts()
-    entry.secure_headers = [*full, secure, HIT] if secure else entry.headers
-    entry.not_modified_headers = not_modified
-    entry.secure_not_modified_headers = [*not_modified, secure] if secure else not_modified
+    plain, secure = security_headers(secure=False), security_headers(secure=True)
+    entry = Entry(key, body, [*full, *plain, HIT], etag, last_modified, frozenset(tags))
+    entry.secure_headers = [*full, *secure, HIT]
+    entry.not_modified_headers = [*not_modified, *plain]
+    entry.secure_not_modified_headers = [*not_modified, *secure]
     return entry
 
 

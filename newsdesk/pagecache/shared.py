@@ -11,10 +11,10 @@ import pickle
 
 from django.conf import settings
 
-from newsdesk.live.broker import Link
+from newsdesk.core.pubsub import KEY_PREFIX, Outage, delete_keys, redis_client
 from newsdesk.pagecache.store import LIFETIME_SECONDS, expand
 
-PREFIX = "newsdesk:pagecache:"
+PREFIX = KEY_PREFIX + "pagecache:"
 GENERATION = PREFIX + "generation"
 
 # KEYS: generation, entry key, tag sets...  ARGV: generation read, entry bytes, lifetime
@@ -43,9 +43,8 @@ end
 return dropped
 """
 
-link = Link("Page cache", "the shared store in Redis", logging.getLogger(__name__))
+link = Outage("Page cache: the shared store in Redis", log=logging.getLogger(__name__))
 """Up or down, for logging an outage once (app.py and actions.py use it)."""
-_client = None
 _missed = False
 """An invalidation could not reach Redis (down or restarting): entries there may be stale."""
 
@@ -55,12 +54,7 @@ def enabled():
 
 
 def client():
-    global _client
-    if _client is None:
-        import redis
-
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-    return _client
+    return redis_client()
 
 
 def _entry_key(key):
@@ -113,6 +107,4 @@ def invalidate(tags):
 
 def clear():
     """Drop every shared entry (tests, and `invalidate("*")` is not a thing: use this)."""
-    redis = client()
-    for key in redis.scan_iter(PREFIX + "*"):
-        redis.delete(key)
+    delete_keys(PREFIX + "*")

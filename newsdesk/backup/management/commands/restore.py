@@ -9,6 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from newsdesk.backup.archive import ArchiveError
 from newsdesk.backup.restore import Target, restore_backup
+from newsdesk.core.pubsub import delete_keys
 from newsdesk.media.storage import bucket_storage
 
 
@@ -51,8 +52,10 @@ class Command(BaseCommand):
             raise CommandError(f"The restore stopped: {error}.") from error
         if not check:
             # Cached pages show the content from before the restore (Redis keeps them across
-            # restarts).
+            # restarts). Only Newsdesk's keys: the Redis database may hold others' too.
             for cache in caches.all():
                 cache.clear()
+            if settings.REDIS_URL:
+                delete_keys()  # the page cache's shared store as well as Django's cache
         for line in summary.lines():
             log(line)
