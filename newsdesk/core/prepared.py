@@ -3,7 +3,7 @@
 Django compiles a queryset's SQL on every evaluation. For the query every article request
 makes (the route's look-up of a wide page row: Wagtail's page columns joined with the
 article's), compiling and building the instance cost about 2.5 ms of a 10 ms render, against
-0.1-0.2 ms for SQLite to run it (10,000-article set, docs/caching.md#render-cost). A
+0.1-0.2 ms for SQLite to run it (10,000-article set, docs/caching.md "Render cost"). A
 PreparedQuery compiles its queryset the first time it runs on a database, keeps the SQL, the
 place of each value among its parameters and the column converters, and after that only
 executes and builds instances.
