@@ -11,8 +11,9 @@ from tests.factories import make_article, make_live_feed, make_topic, post
 pytestmark = pytest.mark.django_db
 
 STORED_ARTICLE_QUERIES = 6
-"""The issue's bound for an uncached article whose parts are stored. Today three: the article
-(with hero image and narration), the view restrictions, the page's parts."""
+"""The issue's bound for an uncached article whose parts are stored. Today four, each small:
+the article and its narration (prepared queries, core/prepared.py), whether any view
+restriction exists, the page's parts."""
 
 
 def html_of(client, article):
