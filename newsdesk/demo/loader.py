@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Site
 
+from newsdesk.accounts import mfa
+from newsdesk.accounts.roles import ADMINISTRATORS
 from newsdesk.articles.models import (
     ArticleAuthor,
     ArticleCorrection,
@@ -28,7 +30,6 @@ from newsdesk.articles.models import (
     NewsIndexPage,
     Topic,
 )
-from newsdesk.core.roles import ADMINISTRATORS
 from newsdesk.core.secret import private_token, write_private
 from newsdesk.core.sites import ensure_site
 from newsdesk.demo import content, live_content
@@ -378,8 +379,6 @@ def ensure_admin(stdout=None, *, show_login=True):
 def enrol_admin_mfa(user):
     """Administrators need two-step sign-in, the demo's too: give it an authenticator secret
     (once), and keep its provisioning URI beside the password so it can be found again."""
-    from newsdesk.accounts import mfa
-
     device = mfa.totp_device(user)
     if device is None:
         device = mfa.pending_device(user)
@@ -395,8 +394,6 @@ def login_details():
     """How to sign in as the demo admin, as one block that ends with the user name, the
     password and the two-step secret (a QR code for a phone above them)."""
     import segno
-
-    from newsdesk.accounts import mfa
 
     user = get_user_model().objects.get(username=ADMIN_USERNAME)
     device = mfa.totp_device(user)

@@ -4,7 +4,7 @@ Server-rendered and usable without JavaScript; desk.js adds Ctrl+Enter and keeps
 in the tab if the network drops. Every write goes through newsdesk.live.actions, so sequence
 numbers, history and readers' streams behave exactly as for the API and the command line.
 
-Who may do what (newsdesk.core.roles): contributors post and edit drafts; editors also publish,
+Who may do what (newsdesk.accounts.roles): contributors post and edit drafts; editors also publish,
 edit published updates, add corrections and delete.
 """
 

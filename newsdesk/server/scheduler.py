@@ -6,6 +6,8 @@ import time
 
 from django.db import close_old_connections
 
+from newsdesk.narration.actions import backfill_missing, recover_stalled, remove_abandoned_files
+
 logger = logging.getLogger(__name__)
 
 SCHEDULE_INTERVAL_SECONDS = 30
@@ -23,12 +25,6 @@ def publish_due_pages():
 def recover_narration():
     """Queue again the narration jobs a dead worker left behind, and articles never narrated
     (published before narration existed); see newsdesk/narration/actions.py."""
-    from newsdesk.narration.actions import (
-        backfill_missing,
-        recover_stalled,
-        remove_abandoned_files,
-    )
-
     recover_stalled()
     remove_abandoned_files()
     backfill_missing()
