@@ -38,6 +38,7 @@ from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
 from newsdesk.live.actions import correct_update, edit_update, post_update, set_what_we_know
 from newsdesk.live.models import LiveFeedPage, LiveIndexPage, LiveUpdateChange, Verification
 from newsdesk.live.text import paragraphs
+from newsdesk.pagecache import actions as pagecache
 
 ADMIN_USERNAME = "admin"
 ADMIN_LOGIN_FILE = "demo-admin-password"
@@ -314,6 +315,8 @@ def ensure_live_feed(item, timeline, authors, now, report):
     # The desk's summary, dated like the last update it sums up.
     feed = set_what_we_know(feed, item["what_we_know"])
     LiveFeedPage.objects.filter(pk=feed.pk).update(what_we_know_at=moment(timeline[-1]["at"]))
+    # Those queryset updates sent no signal: the pages that show the feed are refreshed here.
+    pagecache.refresh_page(feed)
     report.write(f"Created {report.created['live update']} live update(s) in {feed.title!r}")
     return feed
 
