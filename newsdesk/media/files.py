@@ -32,7 +32,7 @@ def is_temporary(relative: PurePosixPath) -> bool:
 def media_files(media_root: Path) -> list[MediaFile]:
     """Every regular file under media_root worth keeping, sorted (symbolic links are not
     followed: media written by Newsdesk never is one)."""
-    found = []
+    found: list[MediaFile] = []
     if not media_root.is_dir():
         return found
     for folder, dirs, files in os.walk(media_root):
