@@ -1,5 +1,5 @@
 """The apps' imports form a layered map: `core` imports no feature app, and no two apps import
-each other, however indirectly (docs/architecture.md, "How the apps depend on each other").
+each other, however indirectly (docs/development.md, "How the apps may import each other").
 
 Read from the source with `ast`, so nothing is imported. Every import of `newsdesk.<app>`
 from a module of another app counts, wherever it stands: at the top of a module, under
