@@ -34,8 +34,9 @@ class LiveIndexPage(RestrictionsOnceMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["feeds"] = LiveFeedPage.objects.for_readers().order_by(
-            "-status", "-coverage_start"
-        )  # "live" > "ended"
+            "-status",  # "live" > "ended"
+            "-coverage_start",
+        )
         return context
 
 

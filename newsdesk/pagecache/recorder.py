@@ -46,8 +46,8 @@ _classes = {}
 
 def tags_of(instance):
     if isinstance(instance, _classes["page"]):
-        # A page model may name a second tag for itself (LiveFeedPage: "live"), which the
-        # changes to its parts invalidate without touching the page row.
+        # A page model may name a second tag for itself (LiveFeedPage: "live"), which a
+        # change to one of its rows (a live update) invalidates without touching the page.
         also = getattr(instance, "recorded_also_as", None)
         if also is not None:
             return (("page", instance.pk), (also, instance.pk))
