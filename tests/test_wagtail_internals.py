@@ -121,3 +121,17 @@ def test_our_fts_query_finds_what_wagtails_backend_finds():
     ours, count = fts._best_matches_in_wagtail_table(queryset, ["ferry"], 10)
     assert {pk for pk, _ in ours} == wagtails == {pages[0].pk, pages[1].pk}
     assert count == 2
+
+
+# --- readapi/views.py: Wagtail's API v2 pages endpoint, subclassed ---------------------------
+
+
+def test_the_read_api_still_narrows_wagtails_queryset_through_get_base_queryset():
+    """ReadPagesViewSet keeps private pages out by overriding get_base_queryset(), and lists
+    its fields through the private _convert_api_fields(); tests/test_read_api.py checks what
+    comes out (test_drafts_private_and_unpublished_pages_never_appear)."""
+    from wagtail.api.v2.views import PagesAPIViewSet
+
+    assert "self.get_base_queryset()" in inspect.getsource(PagesAPIViewSet.get_queryset)
+    assert callable(getattr(PagesAPIViewSet, "_convert_api_fields", None))
+    assert {"fields", "search", "order"} <= PagesAPIViewSet.known_query_parameters
