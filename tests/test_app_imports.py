@@ -23,6 +23,8 @@ DEFERRED = {
     ("newsdesk/parts/apps.py", "pagecache"),
     # Left as it was for issue 17 item 3, which reworks the outage reporting this reaches.
     ("newsdesk/live/publisher.py", "core"),
+    # See PENDING: the one import from sources into desk, inside the stream's replay.
+    ("newsdesk/sources/stream.py", "desk"),
 }
 
 PENDING = {
@@ -32,6 +34,10 @@ PENDING = {
     ("newsdesk/core/cache.py", "newsdesk.live.broker"),
     ("newsdesk/pagecache/channel.py", "newsdesk.live"),  # from newsdesk.live import broker
     ("newsdesk/pagecache/shared.py", "newsdesk.live.broker"),
+    # The desk's stream of incoming source items (sources/stream.py) renders the desk's card
+    # (desk/incoming.py): it arrived on main as this check was written. To break: move the
+    # stream into desk and keep only the wake-up (notify, called by the fetcher) in sources.
+    ("newsdesk/sources/stream.py", "newsdesk.desk.incoming"),
 }
 
 
