@@ -120,7 +120,7 @@ def make_editor():
     from django.contrib.auth.models import Group
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from newsdesk.core.roles import EDITORS
+    from newsdesk.accounts.roles import EDITORS
 
     username = f"cluster-editor-{secrets.token_hex(4)}"
     password = secrets.token_urlsafe(18)

@@ -65,6 +65,10 @@ step "ruff"
 "$BIN/ruff" check . || failed=1
 "$BIN/ruff" format --check . || failed=1
 
+# The pure modules (no Django) under strict mypy; pyproject.toml [tool.mypy] lists them.
+step "mypy (strict, pure modules)"
+"$BIN/mypy" || failed=1
+
 # Known advisories against the runtime lock (scripts/audit_deps.py says what each exit means).
 # An advisory fails the run; so does an unreachable service with CI=true, as for PostgreSQL.
 step "Dependency audit (pip-audit of requirements.lock)"

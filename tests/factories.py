@@ -18,6 +18,7 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Locale, Page, Site
 
+from newsdesk.accounts.roles import ensure_roles
 from newsdesk.articles.models import (
     ArticleAuthor,
     ArticlePage,
@@ -26,7 +27,6 @@ from newsdesk.articles.models import (
     NewsIndexPage,
     Topic,
 )
-from newsdesk.core.roles import ensure_roles
 
 _numbers = itertools.count(1)
 
@@ -53,7 +53,7 @@ def ensure_site_structure():
     Site.objects.update_or_create(
         is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
     )
-    # The role groups hang off the root page, so a flush takes them too (core/roles.py).
+    # The role groups hang off the root page, so a flush takes them too (accounts/roles.py).
     ensure_roles()
 
 

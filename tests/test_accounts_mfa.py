@@ -9,9 +9,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from newsdesk.accounts import roles
 from newsdesk.accounts.middleware import MFA_EXEMPT_NAMES
 from newsdesk.accounts.models import BackupCode, code_digest
-from newsdesk.core import roles
 from tests.conftest import https_client
 from tests.factories import enrol_totp, make_user, totp_code, verify_mfa
 

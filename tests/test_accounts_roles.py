@@ -5,8 +5,8 @@ import pytest
 from django.test import Client
 from wagtail.models import Page
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage, NewsIndexPage
-from newsdesk.core import roles
 from tests.conftest import https_client
 from tests.factories import make_article, make_live_feed, make_user, post, verify_mfa
 

@@ -9,11 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import RequestFactory
 
-from newsdesk.accounts import throttle
+from newsdesk.accounts import roles, throttle
 from newsdesk.accounts.clientip import client_ip
 from newsdesk.accounts.models import LoginThrottle
 from newsdesk.accounts.sessions import LAST_SEEN_KEY
-from newsdesk.core import roles
 from tests.conftest import https_client
 from tests.factories import make_user
 

@@ -12,8 +12,8 @@ import os
 import pytest
 from django.utils.text import slugify
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage, NewsIndexPage
-from newsdesk.core import roles
 from tests.factories import ensure_site_structure, make_author
 from tests.test_browser import ARTIFACTS, CHROMIUM
 from tests.xss_site import off_the_loop

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from wagtail.models import PageViewRestriction
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import (
     ArticleAuthor,
     ArticleCorrection,
@@ -16,7 +17,6 @@ from newsdesk.articles.models import (
     NewsIndexPage,
     RelatedArticle,
 )
-from newsdesk.core import roles
 from newsdesk.narration.models import AudioStatus, Narration
 from tests.factories import (
     make_article,

@@ -9,8 +9,8 @@ from django.test import AsyncClient
 from django_tasks_db.models import DBTaskResult
 from wagtail.signals import page_published
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage
-from newsdesk.core import roles
 from newsdesk.narration.models import AudioStatus, Narration
 from newsdesk.pagecache.models import Invalidation
 from tests.factories import make_author

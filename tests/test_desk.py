@@ -7,7 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 
-from newsdesk.core import roles
+from newsdesk.accounts import roles
 from newsdesk.desk.forms import body_text
 from newsdesk.live.models import LiveUpdate, LiveUpdateChange
 from tests.factories import make_live_feed, make_user, post, verify_mfa

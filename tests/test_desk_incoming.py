@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from bs4 import BeautifulSoup
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage
-from newsdesk.core import roles
 from newsdesk.live.models import LiveUpdate
 from newsdesk.sources import stream as incoming_stream
 from newsdesk.sources.models import AlertRule, Item, ItemUse, Source, ago

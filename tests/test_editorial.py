@@ -9,8 +9,8 @@ from django.utils import timezone
 from wagtail.models import Revision
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage, NewsIndexPage
-from newsdesk.core import roles
 from newsdesk.server.scheduler import publish_due_pages
 from tests.factories import make_article, make_author, make_image
 

@@ -8,7 +8,7 @@ import defusedxml.ElementTree as ElementTree
 import pytest
 from wagtail.models import APIToken
 
-from newsdesk.core import roles
+from newsdesk.accounts import roles
 from tests.factories import make_article, make_author, make_live_feed, make_user, paragraphs
 from tests.test_fuzz_feeds import as_read
 

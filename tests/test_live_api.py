@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from wagtail.models import APIToken
 
-from newsdesk.core import roles
+from newsdesk.accounts import roles
 from newsdesk.live import api
 from newsdesk.live.models import LiveUpdate, LiveUpdateChange
 from tests.factories import make_image, make_live_feed, make_user, post

@@ -23,7 +23,7 @@ from schemathesis.core.parameters import ParameterLocation
 from wagtail.models import APIToken
 from werkzeug.test import Client
 
-from newsdesk.core import roles
+from newsdesk.accounts import roles
 from newsdesk.live.api import openapi_document
 from newsdesk.live.models import LiveUpdate
 from tests.factories import make_live_feed, make_user

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image as PillowImage
 from wagtail.images import get_image_model
 
-from newsdesk.core import roles
+from newsdesk.accounts import roles
 from newsdesk.live import media
 from newsdesk.live.actions import edit_update
 from newsdesk.live.models import LiveUpdate

@@ -8,7 +8,7 @@ import os
 import pytest
 from PIL import Image as PillowImage
 
-from newsdesk.core import roles
+from newsdesk.accounts import roles
 from tests.factories import ensure_site_structure, make_live_feed
 from tests.test_browser import ARTIFACTS, CHROMIUM, VIEWPORTS
 from tests.xss_site import off_the_loop

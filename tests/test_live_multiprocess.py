@@ -20,12 +20,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from newsdesk.live.broker import POLL_SECONDS
+from newsdesk.live.broker import CHANNEL, POLL_SECONDS
 from tests.test_server import free_port, newsdesk, wait_for
 
 PG_SERVER_URL = os.environ.get("NEWSDESK_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSDESK_TEST_REDIS_MULTIPROCESS_URL", "redis://127.0.0.1:6379/2")
 DELIVERY_SECONDS = 2.0
+LISTENER_SECONDS = 30
+"""How long the servers may take to open their LISTEN or SUBSCRIBE connection (a failure)."""
 SLUG = "multiprocess-storm"
 HTTPS = {"X-Forwarded-Proto": "https"}
 
@@ -196,19 +198,54 @@ def post_update(env, headline):
     return int(fields["id"]), int(fields["sequence"]), committed
 
 
+def listeners(env, kind):
+    """How many connections listen on the live channel now: Redis subscribers (of any
+    database: pub/sub is server-wide), or PostgreSQL sessions of this test's database whose
+    last statement was the broker's LISTEN. None when updates are polled for."""
+    if kind == "redis":
+        import redis
+
+        with redis.Redis.from_url(env["REDIS_URL"], socket_timeout=2) as client:
+            return dict(client.pubsub_numsub(CHANNEL)).get(CHANNEL.encode(), 0)
+    if kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"], connect_timeout=3) as connection:
+            return connection.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query = %s",
+                [f"LISTEN {CHANNEL}"],
+            ).fetchone()[0]
+    return None
+
+
+def wait_for_listeners(env, kind, count):
+    """Until `count` connections listen on the live channel: each server's broker opens its
+    own once its first reader has come, and an update posted before would wake nobody."""
+    deadline = time.monotonic() + LISTENER_SECONDS
+    while listeners(env, kind) < count:
+        assert time.monotonic() < deadline, (
+            f"the servers did not {kind} within {LISTENER_SECONDS} s"
+        )
+        time.sleep(0.05)
+
+
 def check_delivery(env, expected_wakeups):
     """Migrate, create a feed, serve it twice, post twice; both streams get each update once."""
     run("migrate", "--no-input", "--verbosity", "0", env=env)
     created = run("shell", "-c", CREATE_FEED, env=env)
     start = int(created.rsplit("sequence=", 1)[1].split()[0])
     servers, readers = [], []
+    listening_before = listeners(env, expected_wakeups)
     try:
         # One after the other: both run collectstatic into the same data directory.
         for _ in range(2):
             servers.append(Server(env))
             servers[-1].wait_until_ready()
         readers = [EventReader(server.port, after=start) for server in servers]
-        time.sleep(0.5)  # the LISTEN or SUBSCRIBE connection opens just after the first reader
+        if listening_before is not None:
+            # Each broker opens its LISTEN or SUBSCRIBE connection once its first reader came.
+            wait_for_listeners(env, expected_wakeups, listening_before + 2)
         posted = []
         for number in (1, 2):
             update_id, sequence, committed = post_update(env, f"Update {number} from process C")

@@ -370,7 +370,11 @@ def test_pushpin_killed_and_restarted_mid_feed(site):
         while not three[0].ids():
             time.sleep(0.02)
         site.pushpin.kill()
-        time.sleep(0.3)  # posts go on meanwhile, and their publishes fail
+        # Posts go on meanwhile: Pushpin comes back once one of their publishes has failed.
+        deadline = time.monotonic() + 30
+        while "unavailable (" not in "".join(writer.lines[logged:]):
+            assert time.monotonic() < deadline, "no publish failed while Pushpin was down"
+            time.sleep(0.02)
         site.pushpin.start()
         sequences = writer.result()
         assert sequences == list(range(1, 31))

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_tasks_db.models import DBTaskResult
 
-from newsdesk.core import roles
+from newsdesk.accounts import roles
 from newsdesk.narration import actions
 from newsdesk.narration.audio import read_frame_header
 from newsdesk.narration.models import AudioStatus, LexiconEntry, LiveBriefing, Narration

@@ -77,6 +77,7 @@ class Interposer(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.server.hung_up += 1
+        self.server.closed.set()
         if self.upstream is not None:
             self.upstream.close()
 
@@ -89,11 +90,18 @@ class InterposedRedis:
 
     async def start(self):
         loop = asyncio.get_running_loop()
+        self.closed = asyncio.Event()  # set when a client connection has closed
         self.server = await loop.create_server(lambda: Interposer(self), "127.0.0.1", 0)
         return f"redis://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/0"
 
     def close(self):
         self.server.close()
+
+    async def hang_up(self):
+        """Until the listener's connection has closed, ENDED_SECONDS at most."""
+        waiting = asyncio.ensure_future(self.closed.wait())
+        await asyncio.wait({waiting}, timeout=ENDED_SECONDS)
+        waiting.cancel()
 
 
 def listener_of(kind):
@@ -130,7 +138,7 @@ def test_a_listener_cancelled_just_as_it_sends_subscribe_stops(own_redis, settin
         listening = asyncio.create_task(owner._listen_redis())
         try:
             done, _ = await asyncio.wait({listening}, timeout=ENDED_SECONDS)
-            await asyncio.sleep(0.1)  # the closed connection reaches the server
+            await server.hang_up()
             return bool(done), server.hung_up
         finally:
             await stop(listening)
@@ -169,7 +177,7 @@ def test_a_listener_cancelled_while_redis_never_answers_stops_and_hangs_up(setti
                 ended = await stop(listening)
             else:  # cancelled once only, as asyncio.run does
                 ended = bool((await asyncio.wait({listening}, timeout=ENDED_SECONDS))[0])
-            await asyncio.sleep(0.1)  # the closed connection reaches the server
+            await server.hang_up()
             return ended, listening.cancelled(), server.hung_up
         finally:
             listening.cancel()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from newsdesk.core.roles import CONTRIBUTORS, EDITORS
+from newsdesk.accounts.roles import CONTRIBUTORS, EDITORS
 from newsdesk.sources.models import Source
 from tests.factories import ensure_site_structure, make_source
 

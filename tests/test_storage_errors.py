@@ -19,8 +19,8 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 from wagtail.models import APIToken
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage
-from newsdesk.core import roles
 from newsdesk.core.storage_errors import is_disk_full
 from newsdesk.narration import actions
 from newsdesk.narration.models import AudioStatus, Narration

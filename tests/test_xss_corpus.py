@@ -19,8 +19,8 @@ import pytest
 from lxml import etree
 from wagtail.models import APIToken
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import NewsIndexPage
-from newsdesk.core import roles
 from newsdesk.live.models import LiveUpdate
 from newsdesk.narration.models import LexiconEntry
 from tests import xss

@@ -20,8 +20,8 @@ from wagtail.models import APIToken
 from wagtail.search import index
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
 
+from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage, Author, NewsIndexPage, Topic
-from newsdesk.core import roles
 from newsdesk.live.models import LiveUpdate
 from newsdesk.narration.models import LexiconEntry
 from tests import xss

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -8,3 +9,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from newsdesk.accounts import receivers  # noqa: F401  (connects the sign-in signals)
+        from newsdesk.accounts.roles import ensure_roles
+
+        # After core's own post_migrate (the site and its root page): accounts comes later
+        # in INSTALLED_APPS, and the roles' page permissions hang off that root page.
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="newsdesk.ensure_roles")

@@ -24,7 +24,7 @@ from newsdesk.accounts.models import (
     BackupCodeDevice,
     code_digest,
 )
-from newsdesk.core.roles import CONTRIBUTORS
+from newsdesk.accounts.roles import CONTRIBUTORS
 
 log = logging.getLogger("newsdesk.accounts")
 

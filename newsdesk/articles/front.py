@@ -12,6 +12,9 @@ from itertools import groupby
 
 from django.utils import timezone
 
+from newsdesk.live.feed import running_with_latest
+from newsdesk.live.models import zone_label
+
 POOL_SIZE = 60
 """How far back the front page looks: enough for the lead, secondaries, the latest list and a
 few topic sections on a busy day."""
@@ -115,15 +118,12 @@ def topic_sections(pool, shown):
 def running_feeds():
     """Running live feeds, newest coverage first, each with its latest updates (not its
     pinned one, which the feed's page leads with) and its sequence: two queries."""
-    from newsdesk.live.feed import running_with_latest
-
     return running_with_latest(LIVE_FEEDS, LIVE_UPDATES)
 
 
 def front_page(home):
     """Everything the home page shows, section by section."""
     from newsdesk.articles.models import NewsIndexPage
-    from newsdesk.live.models import zone_label
 
     pool = story_pool()
     lead, secondary = top_stories(pool, home.lead_article_id)

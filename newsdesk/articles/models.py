@@ -23,6 +23,9 @@ from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.panels import DraftInlinePanel
 from newsdesk.core.prepared import PreparedQuery
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
+from newsdesk.live import parts as live_parts
+from newsdesk.live.feed import timeline
+from newsdesk.live.models import FeedSequence, LiveFeedPage
 from newsdesk.parts import store as parts
 
 PAGE_SIZE = 20
@@ -119,11 +122,15 @@ CARD_FIELDS = (
 
 
 class ArticleQuerySet(PublicPageQuerySet):
+    def for_readers(self):
+        """Articles a reader may open: published and not behind a view restriction."""
+        return self.live().public()
+
     def published(self):
         """Live articles, newest first, with what a listing card shows (the card shows no
         byline, so none is fetched)."""
         return (
-            self.live().public().order_by("-first_published_at", "-pk").select_related("hero_image")
+            self.for_readers().order_by("-first_published_at", "-pk").select_related("hero_image")
         )
 
     def cards(self):
@@ -360,6 +367,14 @@ class ArticlePage(RestrictionsOnceMixin, Page):
             return self.hero_credit
         return self.hero_image.credit if self.hero_image else ""
 
+    def listed_in(self):
+        """The cache tags of the lists this article can join or leave: every article
+        listing, its topics' and its authors' (pagecache/actions.py)."""
+        tags = {"articles"}
+        tags.update(f"topic-list:{topic.pk}" for topic in self.topics.all())
+        tags.update(f"author-list:{link.author_id}" for link in self.byline.all())
+        return tags
+
     def related_articles(self, limit=3):
         """Editors' picks first, then the latest live articles that share a topic."""
         picks = [
@@ -424,11 +439,7 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         readers can open. The feed page has the rest, a link away."""
         if self.live_feed_id is None:
             return None
-        from newsdesk.live import parts as live_parts  # the live app imports this module
-        from newsdesk.live.feed import timeline
-        from newsdesk.live.models import FeedSequence, LiveFeedPage
-
-        feed = LiveFeedPage.objects.live().public().filter(pk=self.live_feed_id).first()
+        feed = LiveFeedPage.objects.for_readers().filter(pk=self.live_feed_id).first()
         if feed is None:
             return None
         # The position before the timeline, as on the feed page: a change landing in between

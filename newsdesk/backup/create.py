@@ -29,16 +29,10 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
 from newsdesk.backup import database
-from newsdesk.backup.archive import (
-    FORMAT,
-    ArchiveError,
-    MediaFile,
-    Writer,
-    is_temporary,
-    media_files,
-)
+from newsdesk.backup.archive import FORMAT, ArchiveError, Writer
+from newsdesk.core.humanize import size as human_size
+from newsdesk.media.files import MediaFile, is_temporary, media_files
 from newsdesk.media.storage import BucketUnavailable, bucket_storage
-from newsdesk.mirror.summary import size as human_size
 
 PROGRESS_BYTES = 256 * 1024 * 1024
 PROGRESS_FILES = 2000

@@ -27,8 +27,8 @@ from django.db.migrations.loader import MigrationLoader
 
 from newsdesk.backup import database
 from newsdesk.backup.archive import ArchiveError, extract_verified, read_manifest
+from newsdesk.core.humanize import size as human_size
 from newsdesk.media.storage import BucketUnavailable
-from newsdesk.mirror.summary import size as human_size
 
 
 @dataclass

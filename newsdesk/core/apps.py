@@ -9,10 +9,8 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from newsdesk.core import restrictions, security, sites  # noqa: F401 (security's checks)
-        from newsdesk.core.roles import ensure_roles
         from newsdesk.core.sites import ensure_site
 
-        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="newsdesk.ensure_roles")
         post_migrate.connect(ensure_site, sender=self, dispatch_uid="newsdesk.ensure_site")
         restrictions.connect()
         sites.connect()

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Site
 
+from newsdesk.accounts import mfa
+from newsdesk.accounts.roles import ADMINISTRATORS
 from newsdesk.articles.models import (
     ArticleAuthor,
     ArticleCorrection,
@@ -28,7 +30,6 @@ from newsdesk.articles.models import (
     NewsIndexPage,
     Topic,
 )
-from newsdesk.core.roles import ADMINISTRATORS
 from newsdesk.core.secret import private_token, write_private
 from newsdesk.core.sites import ensure_site
 from newsdesk.demo import content, live_content
@@ -37,6 +38,7 @@ from newsdesk.demo.images import draw_portrait, draw_scene, ensure_image
 from newsdesk.live.actions import correct_update, edit_update, post_update, set_what_we_know
 from newsdesk.live.models import LiveFeedPage, LiveIndexPage, LiveUpdateChange, Verification
 from newsdesk.live.text import paragraphs
+from newsdesk.pagecache import actions as pagecache
 
 ADMIN_USERNAME = "admin"
 ADMIN_LOGIN_FILE = "demo-admin-password"
@@ -313,6 +315,8 @@ def ensure_live_feed(item, timeline, authors, now, report):
     # The desk's summary, dated like the last update it sums up.
     feed = set_what_we_know(feed, item["what_we_know"])
     LiveFeedPage.objects.filter(pk=feed.pk).update(what_we_know_at=moment(timeline[-1]["at"]))
+    # Those queryset updates sent no signal: the pages that show the feed are refreshed here.
+    pagecache.refresh_page(feed)
     report.write(f"Created {report.created['live update']} live update(s) in {feed.title!r}")
     return feed
 
@@ -378,8 +382,6 @@ def ensure_admin(stdout=None, *, show_login=True):
 def enrol_admin_mfa(user):
     """Administrators need two-step sign-in, the demo's too: give it an authenticator secret
     (once), and keep its provisioning URI beside the password so it can be found again."""
-    from newsdesk.accounts import mfa
-
     device = mfa.totp_device(user)
     if device is None:
         device = mfa.pending_device(user)
@@ -395,8 +397,6 @@ def login_details():
     """How to sign in as the demo admin, as one block that ends with the user name, the
     password and the two-step secret (a QR code for a phone above them)."""
     import segno
-
-    from newsdesk.accounts import mfa
 
     user = get_user_model().objects.get(username=ADMIN_USERNAME)
     device = mfa.totp_device(user)

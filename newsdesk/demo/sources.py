@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
+from newsdesk.sources.models import AlertRule, Source
+
 LISTED = 6
 """Slots each feed lists: older ones drop off, as in a real feed."""
 
@@ -203,8 +205,6 @@ def feed(slug, now):
 
 def ensure_sources(base_url, report):
     """The demo's sources, pointing at this site's own demo feeds, and one alert word."""
-    from newsdesk.sources.models import AlertRule, Source
-
     for source in SOURCES:
         _, created = Source.objects.get_or_create(
             name=source["name"],

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from newsdesk.articles.models import ArticlePage, NewsIndexPage
 from newsdesk.desk.forms import body_text
 from newsdesk.live.models import LiveUpdate
 from newsdesk.sources.models import AlertRule, Item, ItemUse, ItemVersion, Kind, matching_alerts
@@ -117,8 +118,6 @@ def attribution_html(item, version):
 
 def start_article(item, version, user):
     """A draft ArticlePage under the news index, with the item's text and its attribution."""
-    from newsdesk.articles.models import ArticlePage, NewsIndexPage
-
     news = NewsIndexPage.objects.first()
     if news is None:
         raise LookupError(_("There is no news section (/news/) to put an article in."))
@@ -145,8 +144,6 @@ def start_article(item, version, user):
 
 
 def permissions(user):
-    from newsdesk.articles.models import NewsIndexPage
-
     news = NewsIndexPage.objects.first()
     return {
         "can_use": user.has_perm("live.add_liveupdate"),

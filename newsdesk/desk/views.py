@@ -4,7 +4,7 @@ Server-rendered and usable without JavaScript; desk.js adds Ctrl+Enter and keeps
 in the tab if the network drops. Every write goes through newsdesk.live.actions, so sequence
 numbers, history and readers' streams behave exactly as for the API and the command line.
 
-Who may do what (newsdesk.core.roles): contributors post and edit drafts; editors also publish,
+Who may do what (newsdesk.accounts.roles): contributors post and edit drafts; editors also publish,
 edit published updates, add corrections and delete.
 """
 
@@ -33,8 +33,10 @@ from newsdesk.live.actions import (
     post_update,
     set_what_we_know,
 )
+from newsdesk.live.events import parse_sequence
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
 from newsdesk.sources.models import Item, ItemVersion, Source
+from newsdesk.sources.stream import notify, stream
 
 RECENT = 30
 SESSION_KEY = "desk_feed"
@@ -485,8 +487,6 @@ def dismiss_item(request, pk):
     if not request.user.has_perm(ADD):
         raise PermissionDenied
     if incoming.dismiss(item, request.user):
-        from newsdesk.sources.stream import notify
-
         notify()  # other open desks take it away now
         messages.success(request, _("Dismissed “%s”.") % item.headline)
     return redirect(_back_to_desk(request))
@@ -505,9 +505,6 @@ async def incoming_events(request):
     """Server-Sent Events: every new item version, resumable with Last-Event-ID."""
     from asgiref.sync import sync_to_async
     from django.http import HttpResponse, StreamingHttpResponse
-
-    from newsdesk.live.events import parse_sequence
-    from newsdesk.sources.stream import stream
 
     user = await request.auser()
     allowed = user.is_authenticated and await sync_to_async(user.has_perm)(

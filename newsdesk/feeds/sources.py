@@ -169,7 +169,7 @@ def author(slug):
 
 
 def live_feed(slug):
-    page = get_object_or_404(LiveFeedPage.objects.live().public(), slug=slug)
+    page = get_object_or_404(LiveFeedPage.objects.for_readers(), slug=slug)
     return LiveSource(
         page,
         key=("live", page.translation_key),

@@ -13,6 +13,7 @@ broken or lies (a chunk longer than the file, no end marker).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 JPEG, PNG, WEBP = "JPEG", "PNG", "WEBP"
@@ -76,7 +77,7 @@ def strip_metadata(data: bytes, kind: str) -> bytes:
 # --- JPEG ------------------------------------------------------------------------------------
 
 
-def _jpeg_segments(data: bytes):
+def _jpeg_segments(data: bytes) -> Iterator[tuple[int, int, int, bytes]]:
     """(marker, start, end, body) for every marker segment up to and including EOI.
 
     Entropy-coded data after each SOS is skipped to the next real marker (0xFF followed by
@@ -133,8 +134,9 @@ def _skip_scan(data: bytes, pos: int) -> int:
 
 
 def _jpeg(data: bytes) -> Layout:
-    width = height = None
-    metadata = []
+    width: int | None = None
+    height: int | None = None
+    metadata: list[bytes] = []
     for marker, _start, end, body in _jpeg_segments(data):
         if marker in _SOF and width is None:
             if len(body) < 5:
@@ -144,7 +146,7 @@ def _jpeg(data: bytes) -> Layout:
         elif 0xE0 <= marker <= 0xEF or marker == 0xFE:
             metadata.append(body)
         elif marker == 0xD9:
-            if width is None:
+            if width is None or height is None:
                 raise Malformed("JPEG without a frame header")
             return Layout(JPEG, width, height, end, metadata)
     raise Malformed("no JPEG end marker")  # pragma: no cover - the generator raises first
@@ -169,7 +171,7 @@ def _jpeg_keeps(marker: int, body: bytes) -> bool:
 # --- PNG -------------------------------------------------------------------------------------
 
 
-def _png_chunks(data: bytes):
+def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int, bytes]]:
     if data[:8] != PNG_SIGNATURE:
         raise Malformed("no PNG signature")
     pos, size = 8, len(data)
@@ -188,7 +190,7 @@ def _png_chunks(data: bytes):
 
 def _png(data: bytes) -> Layout:
     found = None
-    metadata = []
+    metadata: list[bytes] = []
     animated = False
     for kind, _start, end, body in _png_chunks(data):
         if found is None:
@@ -249,7 +251,7 @@ def _strip_png(data: bytes) -> bytes:
 # --- WebP ------------------------------------------------------------------------------------
 
 
-def _webp_chunks(data: bytes):
+def _webp_chunks(data: bytes) -> Iterator[tuple[bytes, int, int, bytes]]:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise Malformed("no WebP header")
     end = 8 + int.from_bytes(data[4:8], "little")
@@ -267,8 +269,9 @@ def _webp_chunks(data: bytes):
 
 
 def _webp(data: bytes) -> Layout:
-    width = height = None
-    metadata = []
+    width: int | None = None
+    height: int | None = None
+    metadata: list[bytes] = []
     animated = lossless = False
     for kind, _start, _end, body in _webp_chunks(data):
         if kind == b"VP8X" and len(body) >= 10:
@@ -291,7 +294,7 @@ def _webp(data: bytes) -> Layout:
             animated = True
         elif kind not in (b"VP8 ", b"ALPH", b"ICCP"):
             metadata.append(body)
-    if width is None:
+    if width is None or height is None:
         raise Malformed("WebP without a picture")
     end = 8 + int.from_bytes(data[4:8], "little")
     return Layout(WEBP, width, height, end, metadata, animated, lossless)

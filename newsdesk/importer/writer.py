@@ -31,6 +31,7 @@ from newsdesk.importer.models import ImportRecord
 from newsdesk.importer.textdump import MONTH_NAMES
 from newsdesk.live.actions import edit_update, post_update
 from newsdesk.live.models import LiveFeedPage, LiveIndexPage, LiveUpdate
+from newsdesk.pagecache import actions as pagecache
 
 DESK_NAME = re.compile(r"\b(desk|team|staff|newsroom|bureau|editors|editorial)\b", re.IGNORECASE)
 """Names that make an author a collective byline ("Zelenobrid news desk", "Data team")."""
@@ -197,7 +198,9 @@ class _Writer:
             revision.publish()
         if page.first_published_at != story.published:
             # Publishing keeps the stored first publication time; the source's date wins.
+            # A queryset update sends no signal: the pages showing the date are refreshed here.
             ArticlePage.objects.filter(pk=page.pk).update(first_published_at=story.published)
+            pagecache.refresh_page(page)
         self.report.object("updated", "article", page_path(page))
         return draft
 

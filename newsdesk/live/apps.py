@@ -7,4 +7,4 @@ class LiveConfig(AppConfig):
     verbose_name = "Live coverage"
 
     def ready(self):
-        from newsdesk.live import checks  # noqa: F401  (registers them)
+        from newsdesk.live import checks, receivers  # noqa: F401  (registers them)

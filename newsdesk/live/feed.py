@@ -64,8 +64,7 @@ def running_with_latest(feeds, updates):
     # The sequence is read with the feed, before its updates: a change landing in between
     # shows up in both, and the script replaces the element, rather than in neither.
     running = list(
-        LiveFeedPage.objects.live()
-        .public()
+        LiveFeedPage.objects.for_readers()
         .filter(status=LiveFeedPage.Status.LIVE)
         .select_related("sequence")
         .order_by("-coverage_start")

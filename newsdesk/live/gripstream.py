@@ -48,7 +48,7 @@ def read_answer(slug, after, grip_last):
     from newsdesk.live.rendered import cached_changes
 
     try:
-        pages = LiveFeedPage.objects.live().public().filter(slug=slug)
+        pages = LiveFeedPage.objects.for_readers().filter(slug=slug)
         feed_id = pages.values_list("pk", flat=True).first()
         if feed_id is None:
             return Answer(found=False)

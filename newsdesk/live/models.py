@@ -13,7 +13,6 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page, PageManager
 from wagtail.search import index
 
-from newsdesk.articles.models import Author
 from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin
 
@@ -34,18 +33,27 @@ class LiveIndexPage(RestrictionsOnceMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["feeds"] = (
-            LiveFeedPage.objects.live()
-            .public()
-            .order_by("-status", "-coverage_start")  # "live" > "ended"
+        context["feeds"] = LiveFeedPage.objects.for_readers().order_by(
+            "-status",  # "live" > "ended"
+            "-coverage_start",
         )
         return context
+
+
+class LiveFeedQuerySet(PublicPageQuerySet):
+    def for_readers(self):
+        """Feeds a reader may open: published and not behind a view restriction."""
+        return self.live().public()
 
 
 class LiveFeedPage(RestrictionsOnceMixin, Page):
     """A running page of updates about one event, e.g. an election night or a storm."""
 
-    objects = PageManager.from_queryset(PublicPageQuerySet)()
+    objects = PageManager.from_queryset(LiveFeedQuerySet)()
+
+    recorded_also_as = "live"
+    """A page that loads a feed is tagged "live:<id>" too, which a change to one of its
+    updates invalidates (pagecache/recorder.py)."""
 
     base_form_class = NewsdeskPageForm
 
@@ -103,6 +111,10 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
         minus sign, "-5°C", is kept)."""
         lines = (LIST_MARK.sub("", line.strip()) for line in self.what_we_know.splitlines())
         return [line for line in lines if line]
+
+    def listed_in(self):
+        """The cache tags of the lists this feed can join or leave (pagecache/actions.py)."""
+        return {f"live:{self.pk}", "live-list"}
 
     def save(self, *args, **kwargs):
         # Stamped here, whichever way the text changed (the admin, the desk, a script): the
@@ -258,7 +270,7 @@ class LiveUpdate(index.Indexed, models.Model):
         blank=True,
         help_text=_("A video or post to show with the update, e.g. on YouTube or Telegram."),
     )
-    authors = models.ManyToManyField(Author, verbose_name=_("authors"), blank=True)
+    authors = models.ManyToManyField("articles.Author", verbose_name=_("authors"), blank=True)
     published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
     is_key_event = models.BooleanField(_("key event"), default=False)
     is_pinned = models.BooleanField(_("pinned"), default=False)

@@ -154,7 +154,7 @@ def _live_feed_id(slug):
 
     try:
         return (
-            LiveFeedPage.objects.live().public().filter(slug=slug).values_list("pk", flat=True)
+            LiveFeedPage.objects.for_readers().filter(slug=slug).values_list("pk", flat=True)
         ).first()
     finally:
         connection.close()

@@ -5,6 +5,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from newsdesk.core.plaintext import html_to_text
+from newsdesk.core.structured_data import iso, publisher
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.live.events import parse_sequence
 from newsdesk.live.models import FeedSequence, LiveFeedPage, LiveUpdate
@@ -14,7 +15,7 @@ POLL_LIMIT = 100
 
 
 def _feed_or_404(slug):
-    return get_object_or_404(LiveFeedPage.objects.live().public(), slug=slug)
+    return get_object_or_404(LiveFeedPage.objects.for_readers(), slug=slug)
 
 
 @require_GET
@@ -55,8 +56,6 @@ def update_detail(request, slug, update_id):
 def structured_data(feed, entries):
     """The page's LiveBlogPosting; `entries` are its updates' own (update_structured_data,
     stored per version: live/parts.py)."""
-    from newsdesk.articles.structured_data import iso, publisher
-
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -84,8 +83,6 @@ def structured_data(feed, entries):
 
 
 def update_structured_data(update):
-    from newsdesk.articles.structured_data import iso
-
     entry = {
         "@type": "BlogPosting",
         "headline": update.headline,

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk.backup.archive import media_files
-from newsdesk.mirror.summary import size as human_size
+from newsdesk.core.humanize import size as human_size
+from newsdesk.media.files import media_files
 
 PROGRESS_SECONDS = 2.0
 CHUNK = 1024 * 1024

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsdesk.core.humanize import size
+
 
 class MirrorError(Exception):
     def __init__(self, message: str, broken: list[tuple[str, str]] | None = None):
@@ -71,14 +73,3 @@ def address_lines(base_url: str, is_default: bool, served_at: str | None) -> lis
     if served_at and served_at != base_url:
         lines.append(f"  (The site was last served at {served_at}.)")
     return lines
-
-
-def size(count: int) -> str:
-    if count < 1024:
-        return f"{count:,} bytes"
-    value = count / 1024
-    for unit in ("KB", "MB"):
-        if value < 1024:
-            return f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{value:,.1f} GB"

@@ -22,12 +22,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from newsdesk.articles.models import ArticlePage
 from newsdesk.core.storage_errors import is_disk_full
+from newsdesk.live.models import LiveFeedPage, LiveUpdate
 from newsdesk.media.storage import bucket_storage
 from newsdesk.narration import audio, script
 from newsdesk.narration.engine import VoiceError
 from newsdesk.narration.models import AudioStatus, LexiconEntry, LiveBriefing, Narration
-from newsdesk.narration.voice import current_voice, length_scale
+from newsdesk.narration.voice import cache_dir, current_voice, length_scale
+from newsdesk.pagecache import actions as pagecache
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +49,6 @@ class NotNarratable(Exception):
 
 
 def article_parts(narration, lexicon):
-    from newsdesk.articles.models import ArticlePage
-
     article = ArticlePage.objects.live().filter(pk=narration.article_id).first()
     if article is None:
         raise NotNarratable("The article is not published, so there is nothing to narrate.")
@@ -55,8 +56,6 @@ def article_parts(narration, lexicon):
 
 
 def briefing_parts(briefing, lexicon):
-    from newsdesk.live.models import LiveFeedPage
-
     feed = LiveFeedPage.objects.live().filter(pk=briefing.feed_id).first()
     if feed is None:
         raise NotNarratable("The live feed is not published, so there is nothing to read.")
@@ -67,8 +66,6 @@ def briefing_parts(briefing, lexicon):
 
 
 def key_updates_for_briefing(feed):
-    from newsdesk.live.models import LiveUpdate
-
     latest = (
         LiveUpdate.objects.filter(feed=feed, is_key_event=True)
         .visible()
@@ -97,8 +94,6 @@ def request_narration(article, *, force=False):
 
 
 def request_narration_by_id(article_id):
-    from newsdesk.articles.models import ArticlePage
-
     article = ArticlePage.objects.live().filter(pk=article_id).first()
     if article is not None:
         request_narration(article)
@@ -106,8 +101,6 @@ def request_narration_by_id(article_id):
 
 def request_briefing_if_key(update_id):
     """After a live change: refresh the briefing when the feed's key events read differently."""
-    from newsdesk.live.models import LiveUpdate
-
     update = LiveUpdate.objects.filter(pk=update_id).only("feed_id", "is_key_event").first()
     if update is None:
         return
@@ -249,8 +242,6 @@ def record_audio(row, started, **audio):
     A queryset update sends no signal, so the pages that show the audio are refreshed here, in
     the same transaction: they cannot keep serving the page without it.
     """
-    from newsdesk.pagecache import actions as pagecache
-
     now = timezone.now()
     model = type(row)
     with transaction.atomic():
@@ -309,11 +300,6 @@ def _retry_or_fail(row, error, started):
 def audio_root():
     """Where narration files are on disk (local media only)."""
     return Path(settings.MEDIA_ROOT) / AUDIO_DIR
-
-
-def cache_dir():
-    """The paragraph synthesis cache: per host even when media is in a bucket (a cache)."""
-    return Path(settings.DATA_DIR) / "cache" / "narration"
 
 
 def publish_file(rendering):
@@ -424,8 +410,6 @@ def remove_abandoned_files():
 
 def backfill_missing(limit=100):
     """Queue narration for published articles that never had any (older data, a lost signal)."""
-    from newsdesk.articles.models import ArticlePage
-
     missing = (
         ArticlePage.objects.live()
         .filter(narration__isnull=True)

@@ -1,7 +1,5 @@
 """The narration screens in the Wagtail admin: job status, "regenerate", lexicon preview."""
 
-import base64
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -15,10 +13,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from newsdesk.narration import actions, audio
+from newsdesk.narration import actions
 from newsdesk.narration.models import AudioStatus, LiveBriefing, Narration
-from newsdesk.narration.speech import speech_text
-from newsdesk.narration.voice import current_voice, length_scale
 
 
 def minutes_and_seconds(seconds):
@@ -150,13 +146,3 @@ class LiveBriefingViewSet(JobViewSet):
     model = LiveBriefing
     menu_label = gettext_lazy("Live briefings")
     list_display = ["feed", StatusColumn("status", label=gettext_lazy("Status")), "finished_at"]
-
-
-def listen(text, lexicon=None):
-    """A short MP3 of `text` as the narrator reads it, as a data: URL for the preview."""
-    voice = current_voice()
-    spoken = speech_text(text, lexicon)
-    rendering = audio.render(
-        [audio.Segment(spoken, pause_after=0.2)], voice, length_scale(), actions.cache_dir()
-    )
-    return "data:audio/mpeg;base64," + base64.b64encode(rendering.mp3).decode()

@@ -161,8 +161,10 @@ class LexiconEntry(PreviewableMixin, index.Indexed, models.Model):
 
     def get_preview_context(self, request, mode_name):
         """The preview plays the term as the narrator will say it, with this entry applied."""
-        from newsdesk.narration.admin_views import listen
+        # Here, not at the top: the voice engine (onnxruntime, Piper) loads only when an
+        # editor previews an entry, not in every process that loads the models.
         from newsdesk.narration.engine import VoiceError
+        from newsdesk.narration.preview import listen
         from newsdesk.narration.speech import speech_text
 
         context = super().get_preview_context(request, mode_name)

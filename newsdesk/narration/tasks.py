@@ -1,7 +1,11 @@
 from django_tasks import task
 
 from newsdesk.narration import actions
-from newsdesk.server.taskloops import NARRATION_PRIORITY, NARRATION_QUEUE
+
+NARRATION_QUEUE = "narration"
+"""Served by a task loop of its own (newsdesk/server/taskloops.py)."""
+NARRATION_PRIORITY = -10
+"""Below the default (0): a loop that serves every queue takes everything else first."""
 
 
 # A queue of its own and a low priority: a narration takes seconds to minutes, and search

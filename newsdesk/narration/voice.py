@@ -1,6 +1,7 @@
 """The configured voice and pace, loaded once per process."""
 
 import threading
+from pathlib import Path
 
 from django.conf import settings
 
@@ -22,3 +23,8 @@ def current_voice():
 
 def length_scale():
     return length_scale_for(settings.NEWSDESK_NARRATION_WPM)
+
+
+def cache_dir():
+    """The paragraph synthesis cache: per host even when media is in a bucket (a cache)."""
+    return Path(settings.DATA_DIR) / "cache" / "narration"

@@ -11,6 +11,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from newsdesk.pagecache import cache, channel, purge, shared
@@ -21,6 +22,11 @@ logger = logging.getLogger(__name__)
 
 KEEP = timedelta(minutes=10)
 """Invalidation rows older than this are deleted: every process has long applied them."""
+
+invalidating = Signal()
+"""Sent with `tags` inside the transaction of every invalidation, whatever NEWSDESK_CACHE
+says: stored parts (parts/apps.py) are dropped with the change. A signal, not an import, so
+that the page cache depends on no app built on it."""
 
 
 def refresh_page(page):
@@ -65,32 +71,25 @@ def refresh_everything():
 
 
 def page_tags(page):
-    """Pages that loaded this one, and the lists it can join or leave."""
-    from newsdesk.articles.models import ArticlePage
-    from newsdesk.live.models import LiveFeedPage
-
+    """Pages that loaded this one, and the lists it can join or leave: a page model names
+    those in its `listed_in()` (ArticlePage, LiveFeedPage), so that this app imports none."""
     page = page.specific  # a move sends the plain Page
     tags = {f"page:{page.pk}"}
-    if isinstance(page, ArticlePage):
-        tags.add("articles")
-        tags.update(f"topic-list:{topic.pk}" for topic in page.topics.all())
-        tags.update(f"author-list:{link.author_id}" for link in page.byline.all())
-    elif isinstance(page, LiveFeedPage):
-        tags.update({f"live:{page.pk}", "live-list"})
+    listed_in = getattr(page, "listed_in", None)
+    if listed_in is not None:
+        tags.update(listed_in())
     return tags
 
 
 def invalidate(tags):
     """Record the invalidation with the change; apply and announce it after commit."""
-    from newsdesk.parts import store as parts
-
     tags = sorted(set(tags))
     if not tags:
         return
     with transaction.atomic():
         # Stored parts live in the database, shared by every process: dropped here, with
         # the change, even when the page cache is off (parts/store.py).
-        parts.drop(tags)
+        invalidating.send(sender=None, tags=tags)
         if not settings.NEWSDESK_CACHE:
             return
         row = Invalidation.objects.create(tags=tags)

@@ -46,8 +46,11 @@ _classes = {}
 
 def tags_of(instance):
     if isinstance(instance, _classes["page"]):
-        if isinstance(instance, _classes["live"]):
-            return (("page", instance.pk), ("live", instance.pk))
+        # A page model may name a second tag for itself (LiveFeedPage: "live"), which a
+        # change to one of its rows (a live update) invalidates without touching the page.
+        also = getattr(instance, "recorded_also_as", None)
+        if also is not None:
+            return (("page", instance.pk), (also, instance.pk))
         return (("page", instance.pk),)
     if isinstance(instance, _classes["image"]):
         return (("image", instance.pk),)
@@ -123,7 +126,5 @@ def connect():
     from wagtail.images.models import AbstractImage, AbstractRendition
     from wagtail.models import Page
 
-    from newsdesk.live.models import LiveFeedPage
-
-    _classes.update(page=Page, live=LiveFeedPage, image=AbstractImage, rendition=AbstractRendition)
+    _classes.update(page=Page, image=AbstractImage, rendition=AbstractRendition)
     post_init.connect(_record, dispatch_uid="pagecache-recorder")

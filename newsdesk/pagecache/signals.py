@@ -6,9 +6,10 @@ from wagtail.images import get_image_model
 from wagtail.models import PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from newsdesk.articles.models import Author, Topic
-from newsdesk.live.models import LiveUpdateChange
 from newsdesk.pagecache import actions
+
+# The apps built on the page cache connect their own models' changes: articles/receivers.py
+# (authors, topics), live/receivers.py (live updates). This app imports none of them.
 
 
 # Wagtail sends page_unpublished when a live page is deleted, and page_published when a
@@ -18,24 +19,6 @@ from newsdesk.pagecache import actions
 @receiver(post_page_move)
 def refresh_page(sender, instance, **kwargs):
     actions.refresh_page(instance)
-
-
-# Every change to a live update (post, edit, correction, deletion) records one of these.
-@receiver(post_save, sender=LiveUpdateChange)
-def refresh_live_feed(sender, instance, **kwargs):
-    actions.refresh_live_feed(instance.update.feed_id)
-
-
-@receiver(post_save, sender=Author)
-@receiver(post_delete, sender=Author)
-def refresh_author(sender, instance, **kwargs):
-    actions.refresh_author(instance)
-
-
-@receiver(post_save, sender=Topic)
-@receiver(post_delete, sender=Topic)
-def refresh_topic(sender, instance, **kwargs):
-    actions.refresh_topic(instance)
 
 
 @receiver(post_save, sender=get_image_model())

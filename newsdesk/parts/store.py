@@ -294,6 +294,11 @@ def drop_other_code(now=None):
     return by_model.get(Part._meta.label, 0)
 
 
+def drop_invalidated(sender, tags, **kwargs):
+    """The page cache's `invalidating` signal: sent inside the change's transaction."""
+    drop(tags)
+
+
 def drop_all():
     """Forget every part (a command for operators; parts rebuild on the next misses)."""
     with transaction.atomic():

@@ -37,8 +37,8 @@ def entries():
     path_of = _paths()
     found = []
     for kind, queryset, text_field in (
-        (LIVE_FEED, LiveFeedPage.objects.live().public(), "summary"),
-        (ARTICLE, ArticlePage.objects.live().public(), "standfirst"),
+        (LIVE_FEED, LiveFeedPage.objects.for_readers(), "summary"),
+        (ARTICLE, ArticlePage.objects.for_readers(), "standfirst"),
     ):
         rows = queryset.order_by("-first_published_at", "-pk").values_list(
             "url_path", "title", text_field, "first_published_at"

@@ -70,12 +70,12 @@ class Results:
 
 
 def article_queryset():
-    return ArticlePage.objects.live().public()
+    return ArticlePage.objects.for_readers()
 
 
 def live_update_queryset():
     """Updates readers see, on feeds readers can open (running or ended)."""
-    feeds = LiveFeedPage.objects.live().public().values("pk")
+    feeds = LiveFeedPage.objects.for_readers().values("pk")
     return LiveUpdate.objects.visible().filter(feed__in=feeds)
 
 
@@ -86,7 +86,7 @@ def hidden_articles():
 
 def hidden_live_updates():
     """Every update live_update_queryset() leaves out."""
-    feeds = LiveFeedPage.objects.live().public().values("pk")
+    feeds = LiveFeedPage.objects.for_readers().values("pk")
     return LiveUpdate.objects.filter(
         Q(is_published=False) | Q(deleted_at__isnull=False) | ~Q(feed__in=feeds)
     )

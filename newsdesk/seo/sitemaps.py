@@ -106,8 +106,7 @@ class ArticleSitemap(PageSitemap):
     def items(self):
         # Oldest first, so a file's contents stay put as new articles are added at the end.
         return (
-            ArticlePage.objects.live()
-            .public()
+            ArticlePage.objects.for_readers()
             .order_by("pk")
             .values("pk", "url_path", "first_published_at", "last_substantive_update")
         )
@@ -132,8 +131,7 @@ class ArticleSitemap(PageSitemap):
 class LiveFeedSitemap(PageSitemap):
     def items(self):
         return (
-            LiveFeedPage.objects.live()
-            .public()
+            LiveFeedPage.objects.for_readers()
             .annotate(last_update=Max("updates__updated_at", filter=Q(updates__is_published=True)))
             .order_by("pk")
         )

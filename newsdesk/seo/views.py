@@ -75,8 +75,7 @@ def news_sitemap(request):
     """Articles of the last 48 hours in the Google News sitemap format, newest first."""
     since = timezone.now() - NEWS_WINDOW
     articles = (
-        ArticlePage.objects.live()
-        .public()
+        ArticlePage.objects.for_readers()
         .filter(first_published_at__gte=since)
         .defer_streamfields()
         .order_by("-first_published_at", "-pk")[:NEWS_LIMIT]

@@ -6,6 +6,9 @@ import time
 
 from django.db import close_old_connections
 
+from newsdesk.narration.actions import backfill_missing, recover_stalled, remove_abandoned_files
+from newsdesk.parts.store import drop_other_code
+
 logger = logging.getLogger(__name__)
 
 SCHEDULE_INTERVAL_SECONDS = 30
@@ -23,12 +26,6 @@ def publish_due_pages():
 def recover_narration():
     """Queue again the narration jobs a dead worker left behind, and articles never narrated
     (published before narration existed); see newsdesk/narration/actions.py."""
-    from newsdesk.narration.actions import (
-        backfill_missing,
-        recover_stalled,
-        remove_abandoned_files,
-    )
-
     recover_stalled()
     remove_abandoned_files()
     backfill_missing()
@@ -51,8 +48,6 @@ def drop_parts_of_old_code():
     now = time.monotonic()
     if _parts_cleaned_at is not None and now - _parts_cleaned_at < PARTS_CLEANUP_INTERVAL_SECONDS:
         return
-    from newsdesk.parts.store import drop_other_code
-
     deleted = drop_other_code()
     _parts_cleaned_at = now
     if deleted:

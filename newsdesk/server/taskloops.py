@@ -22,12 +22,10 @@ from django.db import DatabaseError, connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from newsdesk.core.storage_errors import is_disk_full
+from newsdesk.narration.tasks import NARRATION_PRIORITY, NARRATION_QUEUE  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-NARRATION_QUEUE = "narration"
-NARRATION_PRIORITY = -10
-"""Below the default (0): a loop that serves every queue takes everything else first."""
 DISK_FULL_PAUSE_SECONDS = 15
 """How long a loop waits before trying again when the disk holding its database is full."""
 

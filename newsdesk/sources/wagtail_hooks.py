@@ -1,5 +1,5 @@
 """Sources in the Wagtail admin: editors see each one's status row in plain words; editors
-and administrators add and change them (core/roles.py); items are read, never edited."""
+and administrators add and change them (accounts/roles.py); items are read, never edited."""
 
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column
