@@ -10,9 +10,10 @@ from bs4 import BeautifulSoup
 
 from newsdesk.accounts import roles
 from newsdesk.articles.models import ArticlePage
+from newsdesk.desk import incoming_stream
 from newsdesk.live.models import LiveUpdate
-from newsdesk.sources import stream as incoming_stream
 from newsdesk.sources.models import AlertRule, Item, ItemUse, Source, ago
+from newsdesk.sources.notify import notify
 from newsdesk.sources.parsers import Entry, Parsed
 from newsdesk.sources.store import store
 from tests.factories import make_live_feed, make_source
@@ -276,6 +277,7 @@ def dismiss_elsewhere(item):
 
     try:
         incoming.dismiss(item, None)
-        incoming_stream.notify()
+        notify()
+        incoming_stream.broker.wake()
     finally:
         connection.close()

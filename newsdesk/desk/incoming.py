@@ -2,7 +2,7 @@
 with them: use one in a live update, start an article from one, dismiss one.
 
 Plain functions over the models, so the views stay thin and the stream
-(sources/stream.py) renders the same card the page does.
+(desk/incoming_stream.py) renders the same card the page does.
 """
 
 from django.db import transaction

@@ -26,6 +26,8 @@ from django.views.decorators.http import require_POST
 
 from newsdesk.desk import incoming
 from newsdesk.desk.forms import CorrectionForm, EditForm, PostForm, WhatWeKnowForm, body_text
+from newsdesk.desk.incoming_stream import broker as incoming_broker
+from newsdesk.desk.incoming_stream import stream
 from newsdesk.live.actions import (
     correct_update,
     delete_update,
@@ -36,7 +38,7 @@ from newsdesk.live.actions import (
 from newsdesk.live.events import parse_sequence
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
 from newsdesk.sources.models import Item, ItemVersion, Source
-from newsdesk.sources.stream import notify, stream
+from newsdesk.sources.notify import notify
 
 RECENT = 30
 SESSION_KEY = "desk_feed"
@@ -488,6 +490,7 @@ def dismiss_item(request, pk):
         raise PermissionDenied
     if incoming.dismiss(item, request.user):
         notify()  # other open desks take it away now
+        incoming_broker.wake()
         messages.success(request, _("Dismissed “%s”.") % item.headline)
     return redirect(_back_to_desk(request))
 

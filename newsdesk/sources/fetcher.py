@@ -72,7 +72,7 @@ def fetch_source(source: Source) -> Result:
     result = _fetch_folder(source) if source.kind == Kind.FOLDER else _fetch_url(source)
     _record(source, result, started)
     if result.outcome.new or result.outcome.changed:
-        from newsdesk.sources.stream import notify
+        from newsdesk.sources.notify import notify
 
         notify()  # committed: open desks show the items now (the Incoming column)
     return result

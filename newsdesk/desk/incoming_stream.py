@@ -20,23 +20,14 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from newsdesk.live.broker import (
-    FALLBACK,
-    SAFETY_POLL_SECONDS,
-    Link,
-    _redis_client,
-    pubsub_kind,
-    wait_for_event,
-    wake_on_postgresql,
-    wake_on_redis,
-)
+from newsdesk.core.pubsub import WakeAndPoll
+from newsdesk.desk.incoming import card_context
 from newsdesk.live.events import sse_comment, sse_event, sse_retry
+from newsdesk.sources.models import AlertRule, Item, ItemVersion
+from newsdesk.sources.notify import CHANNEL
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "newsdesk_sources"
-POLL_SECONDS = 0.5
-"""Without pub/sub (or while it is down): how often an open desk's process looks."""
 HEARTBEAT_SECONDS = 15
 MAX_REPLAY = 200
 """A desk further behind than this is told to reload (the page lists the newest anyway)."""
@@ -59,8 +50,6 @@ class Arrival:
 def arrivals_after(version_id, limit=MAX_REPLAY + 1):
     """Arrivals for the versions stored after `version_id`, oldest first; dismissed items
     are left out. Renders each card once, for every desk in this process."""
-    from newsdesk.desk.incoming import card_context
-    from newsdesk.sources.models import AlertRule, ItemVersion
 
     versions = list(
         ItemVersion.objects.filter(pk__gt=version_id)
@@ -111,7 +100,6 @@ class Dismissal:
 
 def dismissed_after(moment):
     """(ids of the items dismissed after `moment`, the latest such time, else `moment`)."""
-    from newsdesk.sources.models import Item
 
     rows = list(
         Item.objects.filter(dismissed_at__gt=moment).values_list("pk", "dismissed_at")[:500]
@@ -124,8 +112,6 @@ def _changes(position, dismissed_mark):
 
 
 def last_version_id():
-    from newsdesk.sources.models import ItemVersion
-
     return ItemVersion.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
@@ -139,19 +125,24 @@ def _closing(function):
     return run
 
 
-class IncomingBroker:
-    """Fan-out of new item versions to the desks open in this process."""
+class IncomingBroker(WakeAndPoll):
+    """Fan-out of new item versions to the desks open in this process: the live broker's
+    wake-and-poll loop (core/pubsub.py) on the sources' channel."""
+
+    channel = CHANNEL
+    label = "Sources"
+    where = "the desk's incoming items"
 
     def __init__(self):
-        self.loop = None
-        self.wake_event = None
+        super().__init__(logger)
         self.subscribers = set()
         self.position = None
         self.dismissed_mark = None
-        self.link = Link("Sources", "pub/sub")
 
     async def subscribe(self):
-        self._start()
+        if self.start():  # a new event loop: the desks of an earlier one are gone
+            self.subscribers.clear()
+            self.position = None
         if self.position is None:
             self.dismissed_mark = timezone.now()
             self.position = await sync_to_async(_closing(last_version_id), thread_sensitive=False)()
@@ -164,61 +155,27 @@ class IncomingBroker:
         if not self.subscribers:
             self.position = self.dismissed_mark = None
 
-    def wake(self):
-        loop, event = self.loop, self.wake_event
-        if loop is not None and event is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(event.set)
-
-    def _start(self):
-        if self.loop is asyncio.get_running_loop():
+    async def work(self):
+        if not self.subscribers or self.position is None:
             return
-        self.loop = asyncio.get_running_loop()
-        self.wake_event = asyncio.Event()
-        self.subscribers.clear()
-        self.position = None
-        kind = pubsub_kind()
-        self.tasks = [self.loop.create_task(self._fan_out(kind))]
-        if kind == "redis":
-            self.link.what = "Redis pub/sub"
-            self.tasks.append(
-                self.loop.create_task(wake_on_redis(CHANNEL, self.wake_event, self.link))
-            )
-        elif kind == "postgresql":
-            self.link.what = "PostgreSQL LISTEN"
-            self.tasks.append(
-                self.loop.create_task(wake_on_postgresql(CHANNEL, self.wake_event, self.link))
-            )
-
-    async def _fan_out(self, kind):
-        while True:
-            interval = SAFETY_POLL_SECONDS if kind and self.link.up else POLL_SECONDS
-            await wait_for_event(self.wake_event, interval)
-            self.wake_event.clear()
-            if not self.subscribers or self.position is None:
+        arrivals, dismissed, mark = await sync_to_async(_closing(_changes), thread_sensitive=False)(
+            self.position, self.dismissed_mark
+        )
+        changes = list(arrivals)
+        if dismissed:
+            changes.append(Dismissal(dismissed))
+        if not changes or self.position is None:
+            return  # nothing new, or every desk left while this was read
+        for queue in list(self.subscribers):
+            if queue.qsize() >= LAG_LIMIT:
+                self.subscribers.discard(queue)
+                queue.put_nowait(RESYNC)
                 continue
-            try:
-                arrivals, dismissed, mark = await sync_to_async(
-                    _closing(_changes), thread_sensitive=False
-                )(self.position, self.dismissed_mark)
-            except Exception:
-                logger.exception("Reading incoming items failed; retrying")
-                await asyncio.sleep(POLL_SECONDS)
-                continue
-            changes = list(arrivals)
-            if dismissed:
-                changes.append(Dismissal(dismissed))
-            if not changes or self.position is None:
-                continue  # nothing new, or every desk left while this was read
-            for queue in list(self.subscribers):
-                if queue.qsize() >= LAG_LIMIT:
-                    self.subscribers.discard(queue)
-                    queue.put_nowait(RESYNC)
-                    continue
-                for change in changes:
-                    queue.put_nowait(change)
-            if arrivals:
-                self.position = max(self.position, arrivals[-1].version_id)
-            self.dismissed_mark = max(self.dismissed_mark, mark)
+            for change in changes:
+                queue.put_nowait(change)
+        if arrivals:
+            self.position = max(self.position, arrivals[-1].version_id)
+        self.dismissed_mark = max(self.dismissed_mark, mark)
 
 
 broker = IncomingBroker()
@@ -258,23 +215,3 @@ async def stream(after):
                 sent = arrival.version_id
     finally:
         broker.unsubscribe(queue)
-
-
-def notify():
-    """Tell every process's desks that items were stored. Called after the commit."""
-    broker.wake()
-    kind = pubsub_kind()
-    try:
-        if kind == "redis":
-            _redis_client().publish(CHANNEL, "items")
-        elif kind == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, "items"])
-    except Exception as error:
-        # Stored all the same: open desks find the items at their next look.
-        publish_link.lost(error, FALLBACK)
-    else:
-        publish_link.restored()
-
-
-publish_link = Link("Sources", "publishing wake-ups")
