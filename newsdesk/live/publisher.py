@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from django.db import connection
 
+from newsdesk.core.db_errors import is_database_unavailable, outage
 from newsdesk.core.pubsub import Outage
 from newsdesk.live import grip
 
@@ -213,7 +214,6 @@ class Publisher:
 
     def items(self, pending):
         """Publish items for {feed: sequences}, in order, read and rendered once."""
-        from newsdesk.core.db_errors import is_database_unavailable, outage
         from newsdesk.live.rendered import cached_changes
 
         for wait in (*READ_RETRY_SECONDS, None):
