@@ -17,7 +17,8 @@ from django.db.utils import ConnectionHandler
 from django.test import RequestFactory
 from wagtail.models import APIToken
 
-from newsdesk.core import db_errors, roles
+from newsdesk.accounts import roles
+from newsdesk.core import db_errors
 from newsdesk.core.pubsub import Outage
 from newsdesk.live.models import LiveUpdate
 from tests.factories import make_live_feed, make_user
