@@ -413,3 +413,72 @@ def test_token_command_refuses_unknown_users_and_ids():
         run("list", "ghost")
     with pytest.raises(CommandError, match="No token with id 99"):
         run("revoke", "99")
+
+
+def picture_bytes(size=(800, 500), colour=(30, 90, 160)):
+    from PIL import Image as PillowImage
+
+    out = io.BytesIO()
+    PillowImage.new("RGB", size, colour).save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+def upload(client, token, files, **fields):
+    return client.post(
+        "/api/live/images",
+        data={**fields, **files},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def test_a_bot_uploads_a_picture_then_posts_an_update_with_it(client, feed):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.images import get_image_model
+
+    token = token_for(roles.EDITORS)
+    sent = SimpleUploadedFile("flood.jpg", picture_bytes(), content_type="image/jpeg")
+    response = upload(client, token, {"file": sent}, title="Flooded square", credit="Bot photo")
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    image = get_image_model().objects.get(pk=answer["id"])
+    assert (image.title, image.credit, image.width, image.height) == (
+        "Flooded square",
+        "Bot photo",
+        800,
+        500,
+    )
+    assert answer == {"id": image.pk, "title": "Flooded square", "width": 800, "height": 500}
+    payload = {"headline": "Water rising", "image": {"id": image.pk, "alt": "A flooded square"}}
+    assert send(client, feed.slug, payload, token).status_code == 201
+    page = client.get(feed.url).content.decode()
+    assert "A flooded square" in page and "Bot photo" in page
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "words"),
+    [
+        (b"not a picture at all", "notes.jpg", "image"),
+        (picture_bytes()[:300], "cut.jpg", "image"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.svg", "image"),
+    ],
+)
+def test_a_refused_upload_says_why_and_stores_nothing(client, content, name, words):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.images import get_image_model
+
+    before = get_image_model().objects.count()
+    sent = SimpleUploadedFile(name, content, content_type="image/jpeg")
+    response = upload(client, token_for(roles.EDITORS), {"file": sent})
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert words in errors and errors[words][0]
+    assert get_image_model().objects.count() == before
+
+
+def test_uploading_needs_a_token_that_may_post(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sent = SimpleUploadedFile("flood.jpg", picture_bytes(), content_type="image/jpeg")
+    assert client.post("/api/live/images", data={"file": sent}).status_code == 401
+    sent.seek(0)
+    assert upload(client, token_for(None, "reader-bot"), {"file": sent}).status_code == 403

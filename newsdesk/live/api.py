@@ -30,9 +30,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, Validati
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
-from ninja import Field, NinjaAPI, Schema, Status
+from ninja import Field, File, Form, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestInvalid
+from ninja.files import UploadedFile
 from ninja.parser import Parser
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, StrictBool, Tag
 from pydantic_core import PydanticCustomError
@@ -705,6 +706,43 @@ def post_live_update(request, response: HttpResponse, slug: str, payload: LiveUp
 def other_methods(request, slug: str):
     """Any other method: our 405 answer, with a body like every other refusal."""
     raise _refused("Use POST.", 405, Allow="POST")
+
+
+class LibraryImage(Schema):
+    id: int = Field(description="The image's id: give it as `image.id` in an update.")
+    title: str
+    width: int
+    height: int
+
+
+@api.post(
+    "/images",
+    auth=TokenAuth(),
+    url_name="images",
+    operation_id="uploadImage",
+    summary="Add a picture to the image library",
+    description=(
+        "Stores a JPEG, PNG or WebP file in the image library through the same checks as an "
+        "editor's upload (type read from the bytes, size and pixel limits, metadata removed, "
+        "re-encoded). Returns its id, for the `image` of an update."
+    ),
+    tags=["live"],
+    response={201: LibraryImage, frozenset({400, 401, 403, 413, 429, 503}): Errors},
+)
+def upload_image(
+    request,
+    file: File[UploadedFile],
+    title: Form[str] = "",
+    credit: Form[str] = "",
+):
+    """One picture into the library, as the token's user."""
+    try:
+        image = media.add_to_library(file, title=title, credit=credit, user=request.auth.user)
+    except ValidationError as error:
+        raise Refused(400, error.message_dict) from None
+    return Status(
+        201, {"id": image.pk, "title": image.title, "width": image.width, "height": image.height}
+    )
 
 
 @api.get(

@@ -185,6 +185,31 @@ ALT_REQUIRED = _(
 )
 
 
+def add_to_library(upload, *, title="", credit="", user=None):
+    """A new library image from an uploaded file, through the article images' checks (the
+    posting API's `POST /api/live/images`); ValidationError on `image`, `title` or `credit`
+    says what is wrong, and nothing is stored then."""
+    errors = {}
+    title, credit = (title or "").strip(), (credit or "").strip()
+    if len(title) > 255:
+        errors["title"] = [_("At most 255 characters.")]
+    if len(credit) > 255:
+        errors["credit"] = [_("At most 255 characters.")]
+    try:
+        cleaned = _clean_upload(upload)
+    except uploads.ImageRefused as refused:
+        errors["image"] = [refused.text]
+    if errors:
+        raise ValidationError(errors)
+    name = getattr(upload, "name", "") or ""
+    values = {
+        "image_caption": title or name.rsplit("/", 1)[-1],
+        "image_alt": "",
+        "image_credit": credit,
+    }
+    return _store(cleaned, values, user)
+
+
 def detach_image(update):
     """Take the picture off the update (not saved); the image stays in the library."""
     values = {"image": None, "image_alt": "", "image_caption": "", "image_credit": ""}

@@ -99,6 +99,8 @@ NOT_CACHED = frozenset(
         "healthz",
         "search-api",
         "live-updates-json",
+        # The demo's own source feeds (debug only): the worker polls them, each poll fresh.
+        "demo-source-feed",
         # Wagtail's sign-in forms for private pages: they set a CSRF cookie anyway.
         "wagtailcore_login",
         "wagtailcore_authenticate_with_password",
