@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import newsdesk
+from tests import source_trees
 
 PACKAGE = Path(newsdesk.__file__).parent
 APPS = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
@@ -59,7 +60,7 @@ def cross_app_imports():
         parts = module_parts(path)
         if len(parts) < 2 or parts[1] not in APPS:
             continue
-        tree = ast.parse(path.read_text(), filename=str(path))
+        tree = source_trees.parse(path)
         found.extend(_walk(tree, path, parts[1], deferred=False))
     return found
 

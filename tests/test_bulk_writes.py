@@ -26,6 +26,7 @@ import pytest
 from django.apps import apps
 
 import newsdesk
+from tests import source_trees
 
 PACKAGE = Path(newsdesk.__file__).parent
 
@@ -138,7 +139,7 @@ def bulk_writes():
         if "migrations" in path.parts:
             continue
         relative = path.relative_to(PACKAGE.parent).as_posix()
-        tree = ast.parse(path.read_text(), filename=str(path))
+        tree = source_trees.parse(path)
         for function in [tree, *ast.walk(tree)]:
             if function is not tree and not isinstance(
                 function, ast.FunctionDef | ast.AsyncFunctionDef

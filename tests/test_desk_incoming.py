@@ -281,3 +281,12 @@ def dismiss_elsewhere(item):
         incoming_stream.broker.wake()
     finally:
         connection.close()
+
+
+def test_the_stream_is_refused_without_the_asgi_server(client_for):
+    """Under WSGI Django would read the endless stream to its end first: a thread held for
+    ever (a test's live server never shut down). 204 tells EventSource to stop."""
+    client, _ = client_for(roles.EDITORS)
+    response = client.get("/desk/incoming/events/")
+    assert response.status_code == 204
+    assert client_for(None)[0].get("/desk/incoming/events/").status_code == 403

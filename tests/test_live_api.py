@@ -459,7 +459,11 @@ def test_a_bot_uploads_a_picture_then_posts_an_update_with_it(client, feed):
     [
         (b"not a picture at all", "notes.jpg", "image"),
         (picture_bytes()[:300], "cut.jpg", "image"),
-        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.svg", "image"),
+        (
+            b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+            "x.svg",
+            "image",
+        ),
     ],
 )
 def test_a_refused_upload_says_why_and_stores_nothing(client, content, name, words):

@@ -507,6 +507,7 @@ def _back_to_desk(request):
 async def incoming_events(request):
     """Server-Sent Events: every new item version, resumable with Last-Event-ID."""
     from asgiref.sync import sync_to_async
+    from django.core.handlers.asgi import ASGIRequest
     from django.http import HttpResponse, StreamingHttpResponse
 
     user = await request.auser()
@@ -515,6 +516,11 @@ async def incoming_events(request):
     )
     if not allowed:
         return HttpResponse(status=403)
+    if not isinstance(request, ASGIRequest):
+        # Under WSGI (runserver, a test's live server) Django would read the endless stream
+        # to its end before sending a byte, holding a thread for ever. 204 tells EventSource
+        # not to reconnect; the column still lists what was there when the page loaded.
+        return HttpResponse(status=204)
     after = parse_sequence(request.headers.get("Last-Event-ID"))
     if after is None:
         after = parse_sequence(request.GET.get("after"))
