@@ -184,6 +184,8 @@ class HomePage(RestrictionsOnceMixin, Page):
         levels, each a child look-up and its specific row): the article whose URL path, which
         Wagtail keeps in step with the tree, is this one, then its narration, which every
         article page shows. Any other path walks the tree."""
+        if len(path_components) == 1 and (index := self.news_index_at(path_components[0])):
+            return index.route(request, [])
         if len(path_components) == 2:
             article = ARTICLE_AT_URL_PATH.first(
                 path_components[1],
@@ -199,11 +201,16 @@ class HomePage(RestrictionsOnceMixin, Page):
                 return article.route(request, [])
         return super().route(request, path_components)
 
+    def news_index_at(self, slug):
+        """/news/ (the news index, if this is its slug) in one prepared query, instead of a
+        child look-up and its specific row compiled on every request."""
+        return NEWS_INDEX_AT_URL_PATH.first(slug, self.depth + 1, f"{self.url_path}{slug}/")
+
     def get_context(self, request, *args, **kwargs):
-        from newsdesk.articles.front import front_page
+        from newsdesk.articles.front import regions
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(front_page(self))
+        context.update(regions(self))
         return context
 
 
@@ -221,8 +228,17 @@ class NewsIndexPage(RestrictionsOnceMixin, Page):
         verbose_name = _("news index")
 
     def get_context(self, request, *args, **kwargs):
+        from newsdesk.articles.listings import listing
+
         context = super().get_context(request, *args, **kwargs)
-        context["articles"] = paginate(request, ArticlePage.objects.cards())
+        context["listing"] = listing(
+            request,
+            self,
+            ArticlePage.objects.cards,
+            "articles/news_listing.html",
+            {"page": self},
+            "articles",
+        )
         return context
 
 
@@ -501,4 +517,10 @@ ARTICLE_AT_URL_PATH = PreparedQuery(
 NARRATION_OF_ARTICLE = PreparedQuery(
     "narration.Narration",
     lambda model, article_id: model.objects.filter(article_id=article_id).order_by()[:1],
+)
+NEWS_INDEX_AT_URL_PATH = PreparedQuery(
+    NewsIndexPage,
+    lambda model, slug, depth, url_path: model.objects.filter(
+        slug=slug, depth=depth, url_path=url_path
+    ).order_by()[:1],
 )
