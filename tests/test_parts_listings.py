@@ -168,3 +168,21 @@ def test_the_news_index_route_reads_every_field_as_the_orm_does(client):
     index.unpublish()
     assert client.get("/news/").status_code == 404
     assert client.get("/live/").status_code == 200  # another section: the tree's own route
+
+
+def test_a_region_built_after_another_carries_what_they_both_read(client):
+    """The front page's regions share one read of the newest stories (front.Shared): the
+    topic sections, built after the lead, must still go when a topic shown there changes."""
+    energy, sport = make_topic("Energy"), make_topic("Sport")
+    for number in range(10):
+        make_article(f"Story {number}", topics=[(energy, sport)[number % 2]], hero=False)
+    page = BeautifulSoup(html_of(client, "/"), "html.parser")
+    assert [h.get_text(strip=True) for h in page.select(".topic-section h2")]
+    for region in ("lead", "stories", "topics"):
+        part = Part.objects.get(key__contains=":front:articles.homepage.", key__endswith=region)
+        assert f"articles.topic:{energy.pk}" in part.tags, region
+    energy.name = "Power grid"
+    energy.save()
+    page = BeautifulSoup(html_of(client, "/"), "html.parser")
+    headings = [h.get_text(strip=True) for h in page.select(".topic-section h2")]
+    assert "Power grid" in headings and "Energy" not in headings
