@@ -5,6 +5,7 @@ on it appears at once (docs/caching.md#listings-and-the-front-page)."""
 import pytest
 from bs4 import BeautifulSoup
 
+from newsdesk.articles.models import ArticleAuthor, ArticlePage
 from newsdesk.parts.models import Part
 from tests.factories import make_article, make_author, make_live_feed, make_topic, post
 
@@ -186,3 +187,22 @@ def test_a_region_built_after_another_carries_what_they_both_read(client):
     page = BeautifulSoup(html_of(client, "/"), "html.parser")
     headings = [h.get_text(strip=True) for h in page.select(".topic-section h2")]
     assert "Power grid" in headings and "Energy" not in headings
+
+
+@pytest.mark.parametrize("kind", ["topic", "author"])
+def test_an_article_leaving_a_list_shifts_its_later_pages(client, kind):
+    """Page 2 never showed the newest article; when that article leaves the topic (or the
+    author's byline), page 2's first story moves up to page 1 all the same."""
+    topic, author, other = make_topic("Energy"), make_author("Maria Lysenko"), make_author()
+    for number in range(22):
+        make_article(f"Energy {number}", topics=[topic], authors=[author], hero=False)
+    url = (topic if kind == "topic" else author).get_absolute_url()
+    assert len(cards(html_of(client, f"{url}?page=2"))) == 2
+    newest = ArticlePage.objects.get(title="Energy 21")
+    if kind == "topic":
+        newest.topics.set([])
+    else:
+        newest.byline.remove(*newest.byline.all())  # in the page's cluster, as the editor does
+        newest.byline.add(ArticleAuthor(author=other))
+    newest.save_revision().publish()
+    assert len(cards(html_of(client, f"{url}?page=2"))) == 1
