@@ -206,3 +206,23 @@ def test_an_article_leaving_a_list_shifts_its_later_pages(client, kind):
         newest.byline.add(ArticleAuthor(author=other))
     newest.save_revision().publish()
     assert len(cards(html_of(client, f"{url}?page=2"))) == 1
+
+
+def test_a_shared_read_is_read_again_for_a_region_begun_after_an_invalidation():
+    """A region is stored only if nothing was invalidated since its build began; the story
+    pool a region built earlier read is older than that, so it is read again when an
+    invalidation has committed since it was read."""
+    from newsdesk.articles.front import Shared
+    from newsdesk.pagecache import recorder
+    from newsdesk.parts import store
+
+    reads = []
+    shared = Shared(lambda: reads.append(len(reads) + 1) or len(reads))
+    with recorder.nested():  # the lead region's build
+        assert shared.value == 1 and shared.value == 1
+    with recorder.nested():  # the next region: nothing changed, the same read
+        assert shared.value == 1
+    store.drop({"articles"})  # an article published meanwhile
+    with recorder.nested():
+        assert shared.value == 2
+    assert reads == [1, 2]

@@ -130,21 +130,32 @@ class Shared:
 
     Each part is tagged by what was loaded while it was built (parts/store.py), so the
     objects loaded for the first part are added to the recording of every part that reads
-    them later: a region built second is dropped by the same changes as the first."""
+    them later: a region built second is dropped by the same changes as the first.
+
+    A part is stored only if no invalidation committed since its build began (the
+    generation it read first); a region built second began after this was read, so it is
+    read again if an invalidation has committed since (one small query, on builds only)."""
 
     def __init__(self, read):
         self._read = read
         self._value = None
         self._recorded = None
+        self._generation = None
+        self._read_for = []  # the recordings (parts being built) that read it
 
     @property
     def value(self):
-        if self._recorded is None:
+        current = recorder.current()
+        first = not any(current is seen for seen in self._read_for)
+        if self._recorded is None or (
+            current is not None and first and store.current_generation() != self._generation
+        ):
+            self._generation = store.current_generation()
             with recorder.nested() as recorded:
                 self._value = self._read()
             self._recorded = recorded
-        current = recorder.current()
-        if current is not None:
+        if current is not None and first:
+            self._read_for.append(current)
             recorder.merge_recorded(current, self._recorded)
         return self._value
 
