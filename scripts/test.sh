@@ -91,29 +91,67 @@ case $? in
   *) failed=1 ;;
 esac
 
-# The runs share nothing (data directories, databases and Redis database numbers of their
-# own), so the SQLite suite goes on in the background, as two shards of whole test files
-# (NEWSDESK_TEST_SHARD, tests/conftest.py), while the PostgreSQL run shows its progress. Most
-# of a test's time is spent waiting on servers, workers and browsers it starts, so three runs
-# on 2 cores finish well before one after the other would (CI once took 33 minutes with the
-# SQLite suite as one run).
-sqlite_logs=()
-sqlite_pids=()
+# Four pytest runs go side by side, sharing nothing (data directories, temporary roots,
+# databases and Redis database numbers of their own): the SQLite suite and the PostgreSQL run
+# each as two shards of whole test files (NEWSDESK_TEST_SHARD, tests/conftest.py, evened by
+# tests/durations.json). Most of a test's time is spent waiting on the servers, workers and
+# browsers it starts, so on 2 cores they end far sooner than one after the other (CI took 33
+# minutes with one SQLite run beside one PostgreSQL run). The first PostgreSQL shard shows its
+# progress; the other runs' output follows when they end.
+logs=()
+pids=()
+in_background() {  # label, then the command
+  local label=$1; shift
+  logs+=("$(mktemp)")
+  step "$label: in the background, its output follows"
+  "$@" >"${logs[-1]}" 2>&1 &
+  pids+=($!)
+}
+
+sqlite_shard() {  # shard number, then pytest arguments
+  local shard=$1; shift
+  export NEWSDESK_TEST_SHARD=$shard/2
+  # Tests that need a Redis database of their own: shard 1 keeps their defaults (5 and 2).
+  if [ "$shard" = 2 ]; then
+    export NEWSDESK_TEST_REDIS_PAGECACHE_URL=redis://127.0.0.1:6379/8
+    export NEWSDESK_TEST_REDIS_MULTIPROCESS_URL=redis://127.0.0.1:6379/9
+  fi
+  run_pytest "SQLite, shard $shard of 2" "$@"
+}
 for shard in 1 2; do
-  sqlite_logs+=("$(mktemp)")
-  step "pytest on SQLite, shard $shard of 2: in the background, its output follows"
-  (
-    export NEWSDESK_TEST_SHARD=$shard/2
-    # The tests that need a Redis database of their own get one per shard: the first shard
-    # keeps the tests' defaults (5 and 2), the second takes 8 and 9.
-    if [ "$shard" = 2 ]; then
-      export NEWSDESK_TEST_REDIS_PAGECACHE_URL=redis://127.0.0.1:6379/8
-      export NEWSDESK_TEST_REDIS_MULTIPROCESS_URL=redis://127.0.0.1:6379/9
-    fi
-    run_pytest "SQLite, shard $shard of 2" "$@"
-  ) >"${sqlite_logs[-1]}" 2>&1 &
-  sqlite_pids+=($!)
+  in_background "pytest on SQLite, shard $shard of 2" sqlite_shard "$shard" "$@"
 done
+
+postgresql_shard() {  # shard number, label, then pytest arguments
+  local shard=$1 label=$2; shift 2
+  export NEWSDESK_TEST_SHARD=$shard/2
+  # The second shard's own database (pytest-django creates test_<name> beside it) and Redis
+  # numbers; the first keeps the configured ones.
+  local database=$PG_URL redis_cache=1 redis_pagecache=6 redis_multiprocess=7
+  if [ "$shard" = 2 ]; then
+    database="${PG_URL}_2"
+    redis_cache=13 redis_pagecache=14 redis_multiprocess=15
+    "$BIN/python" - "$PG_URL" "${PG_URL##*/}_2" <<'PY' || return 1
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True, connect_timeout=3) as connection:
+    if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [sys.argv[2]]).fetchone():
+        connection.execute(f'CREATE DATABASE "{sys.argv[2]}"')
+PY
+  fi
+  export DATABASE_URL=$database
+  [[ "$label" == "PostgreSQL + Redis"* ]] && export REDIS_URL="${REDIS_TEST_URL%/*}/$redis_cache"
+  eval "$s3_env"
+  export NEWSDESK_TEST_REDIS_PAGECACHE_URL=redis://127.0.0.1:6379/$redis_pagecache
+  export NEWSDESK_TEST_REDIS_MULTIPROCESS_URL=redis://127.0.0.1:6379/$redis_multiprocess
+  # SQLite has run everything; this run repeats what the database can change. Left out by
+  # marker (tests/conftest.py, pyproject.toml): tests that touch no database (`no_database`,
+  # set on collection, so a database test added to any file runs here too), the browser
+  # tests (`browser`: they look at pages the SQLite run rendered; live delivery between
+  # processes over PostgreSQL and Redis has tests of its own that need no browser), and
+  # the ones that use a database only as any backend would (`same_on_every_database`).
+  run_pytest "$label, shard $shard of 2" \
+    -m "not no_database and not browser and not same_on_every_database" "$@"
+}
 
 if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).close()"; then
   label="PostgreSQL"
@@ -125,8 +163,9 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
     echo "Redis does not answer at $REDIS_TEST_URL: the PostgreSQL run uses the local cache."
   fi
   # Media in object storage for this run (DESIGN §4: the same suite on each topology): a
-  # SeaweedFS of its own, started here (about 10 s, beside the SQLite run's start) and stopped
-  # when the run ends. The SQLite run keeps local files.
+  # SeaweedFS of its own, started here (about 10 s, beside the SQLite runs' start) and stopped
+  # when the run ends; each test keeps its files under a key prefix of its own. The SQLite
+  # runs keep local files.
   s3_dir=$(mktemp -d)
   trap '"$BIN/python" -m devservers.seaweedfs stop "$s3_dir" >/dev/null 2>&1; rm -rf "$s3_dir"' EXIT
   if s3_env=$("$BIN/python" -m devservers.seaweedfs start "$s3_dir" --media-url /media/); then
@@ -136,22 +175,8 @@ if reachable "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).clos
     [ -n "$CI" ] && failed=1
     s3_env=""
   fi
-  (
-    export DATABASE_URL="$PG_URL"
-    [[ "$label" == "PostgreSQL + Redis"* ]] && export REDIS_URL="$REDIS_TEST_URL"
-    eval "$s3_env"
-    # Other Redis database numbers than the SQLite run's for the tests that use their own.
-    export NEWSDESK_TEST_REDIS_PAGECACHE_URL=redis://127.0.0.1:6379/6
-    export NEWSDESK_TEST_REDIS_MULTIPROCESS_URL=redis://127.0.0.1:6379/7
-    # SQLite has run everything; this run repeats what the database can change. Left out by
-    # marker (tests/conftest.py, pyproject.toml): tests that touch no database (`no_database`,
-    # set on collection, so a database test added to any file runs here too), the browser
-    # tests (`browser`: they look at pages the SQLite run rendered; live delivery between
-    # processes over PostgreSQL and Redis has tests of its own that need no browser), and
-    # the few that use a database only as any backend would (`same_on_every_database`).
-    run_pytest "$label" -m "not no_database and not browser and not same_on_every_database" \
-      "$@"
-  ) || failed=1
+  in_background "pytest on $label, shard 2 of 2" postgresql_shard 2 "$label" "$@"
+  (postgresql_shard 1 "$label" "$@") || failed=1
 elif [ -n "$CI" ]; then
   echo "CI=true but PostgreSQL does not answer at $PG_URL: failing."
   failed=1
@@ -159,10 +184,10 @@ else
   step "PostgreSQL run SKIPPED: no server answers at $PG_URL (set NEWSDESK_TEST_PG_URL to use another)"
 fi
 
-for index in 0 1; do
-  wait "${sqlite_pids[$index]}" || failed=1
-  cat "${sqlite_logs[$index]}"
-  rm -f "${sqlite_logs[$index]}"
+for index in "${!pids[@]}"; do
+  wait "${pids[$index]}" || failed=1
+  cat "${logs[$index]}"
+  rm -f "${logs[$index]}"
 done
 
 if [ $failed -ne 0 ]; then

@@ -169,10 +169,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 DURATIONS_FILE = Path(__file__).with_name("durations.json")
-"""Seconds each test file took on SQLite, to split the suite into shards of about equal
-time. Refresh it after big changes to the slow tests:
-`NEWSDESK_TEST_RECORD_DURATIONS=tests/durations.json .venv/bin/pytest` (a stale or missing
-entry only makes the shards less even: every file still runs in exactly one)."""
+"""Seconds each test file took, per database ("sqlite", "postgresql": the PostgreSQL run
+leaves many tests out and pays more for others), to split a run into shards of about equal
+time. Refresh it after big changes to the slow tests, once per database:
+`NEWSDESK_TEST_RECORD_DURATIONS=tests/durations.json .venv/bin/pytest [-m ...]` (a stale or
+missing entry only makes the shards less even: every file still runs in exactly one)."""
 UNKNOWN_FILE_SECONDS = 5.0
 
 
@@ -182,7 +183,7 @@ def shard_files(file_names, shard):
     number, _, count = shard.partition("/")
     if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
         raise pytest.UsageError(f"NEWSDESK_TEST_SHARD={shard!r}: expected K/N, as 1/2")
-    known = json.loads(DURATIONS_FILE.read_text()) if DURATIONS_FILE.exists() else {}
+    known = read_durations(DURATIONS_FILE).get(database_kind(), {})
     by_time = sorted(file_names, key=lambda name: (-known.get(name, UNKNOWN_FILE_SECONDS), name))
     totals = [0.0] * int(count)
     members = [set() for _ in totals]
@@ -191,6 +192,14 @@ def shard_files(file_names, shard):
         totals[lightest] += known.get(name, UNKNOWN_FILE_SECONDS)
         members[lightest].add(name)
     return members[int(number) - 1]
+
+
+def database_kind():
+    return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+
+
+def read_durations(path):
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 _recorded: dict[str, float] = {}
@@ -209,6 +218,8 @@ def pytest_sessionfinish(session):
     target = os.environ.get("NEWSDESK_TEST_RECORD_DURATIONS")
     if target and _recorded:
         path = Path(target)
-        durations = json.loads(path.read_text()) if path.exists() else {}
-        durations.update({name: round(seconds, 1) for name, seconds in _recorded.items()})
+        durations = read_durations(path)
+        ours = durations.setdefault(database_kind(), {})
+        ours.update({name: round(seconds, 1) for name, seconds in _recorded.items()})
+        durations[database_kind()] = dict(sorted(ours.items()))
         path.write_text(json.dumps(dict(sorted(durations.items())), indent=1) + "\n")

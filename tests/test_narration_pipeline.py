@@ -331,6 +331,7 @@ def test_narrate_waits_and_summarises():
         call_command("narrate", "--slug", "nope")
 
 
+@pytest.mark.same_on_every_database  # its workers use a SQLite site of their own
 def test_a_worker_killed_mid_job_leaves_the_job_to_run_again(tmp_path):
     """Two real worker processes: the first is killed while narrating, the second finishes."""
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "site"), "DATABASE_URL": ""}

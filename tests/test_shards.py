@@ -21,7 +21,8 @@ def test_the_split_is_the_same_in_every_process_and_order():
 
 def test_known_slow_files_are_spread_over_the_shards(monkeypatch, tmp_path):
     durations = tmp_path / "durations.json"
-    durations.write_text('{"test_a.py": 100, "test_b.py": 90, "test_c.py": 20}')
+    durations.write_text('{"sqlite": {"test_a.py": 100, "test_b.py": 90, "test_c.py": 20}}')
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setattr("tests.conftest.DURATIONS_FILE", durations)
     first, second = shard_files(FILES, "1/2"), shard_files(FILES, "2/2")
     assert "test_a.py" in first and "test_b.py" in second
@@ -39,5 +40,7 @@ def test_a_malformed_shard_is_refused(shard):
 def test_the_recorded_durations_name_existing_test_files():
     names = {path.name for path in DURATIONS_FILE.parent.glob("test_*.py")}
     assert DURATIONS_FILE.exists(), "tests/durations.json evens the shards: see tests/conftest.py"
-    stale = set(json.loads(DURATIONS_FILE.read_text())) - names
+    recorded = json.loads(DURATIONS_FILE.read_text())
+    assert set(recorded) == {"sqlite", "postgresql"}
+    stale = {name for files in recorded.values() for name in files} - names
     assert not stale, f"tests/durations.json names files that are gone: {sorted(stale)}"
