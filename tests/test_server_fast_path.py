@@ -290,3 +290,28 @@ def test_an_access_log_line_for_each_hit(site, monkeypatch):
     assert f'"GET {story.url}?q=%22x HTTP/1.1" 304 0B ' in lines[0]
     assert lines[0].endswith(" hit") and lines[0].split(" access ")[1].startswith("127.0.0.1 ")
     assert f'"GET {story.url} HTTP/1.1" 200 ' in lines[1]
+
+
+def test_pipelined_requests_are_answered_in_order(site):
+    stored = make_article("Grid repaired")
+    other = make_article("Bridge closed")
+    site.request(stored.url)
+    protocol, transport = site.connect()
+    requests = b"".join(
+        f"GET {path} HTTP/1.1\r\nhost: localhost\r\n\r\n".encode()
+        for path in (stored.url, other.url, stored.url)  # a hit, a miss, a hit behind it
+    )
+    transport.written.clear()
+    site.loop.call_soon(protocol.data_received, requests)
+
+    def answers():
+        found, rest = [], bytes(transport.written)
+        while (parsed := parse(rest, "GET")) is not None:
+            found.append(parsed)
+            rest = parsed[3]
+        return found
+
+    site.run_until(lambda: len(answers()) == 3)
+    texts = [body.decode() for _, _, body, _ in answers()]
+    assert "Grid repaired" in texts[0] and "Grid repaired" in texts[2]
+    assert "Bridge closed" in texts[1]
