@@ -1,4 +1,6 @@
+import json
 import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import caches
@@ -145,13 +147,68 @@ DATABASE_FIXTURES = {
 }
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Marks every test that touches no database `no_database`, so the PostgreSQL run can
     leave out by marker what SQLite already proved (scripts/test.sh), and a database test
-    added anywhere still runs on both."""
+    added anywhere still runs on both. With NEWSDESK_TEST_SHARD=K/N, keeps only shard K of N
+    (whole files: module fixtures start servers once; tests/durations.json evens them)."""
     for item in items:
         uses_database = item.get_closest_marker("django_db") is not None or bool(
             DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         )
         if not uses_database:
             item.add_marker(pytest.mark.no_database)
+    shard = os.environ.get("NEWSDESK_TEST_SHARD")
+    if shard:
+        files = shard_files(sorted({item.path.name for item in items}), shard)
+        kept, left = [], []
+        for item in items:
+            (kept if item.path.name in files else left).append(item)
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
+DURATIONS_FILE = Path(__file__).with_name("durations.json")
+"""Seconds each test file took on SQLite, to split the suite into shards of about equal
+time. Refresh it after big changes to the slow tests:
+`NEWSDESK_TEST_RECORD_DURATIONS=tests/durations.json .venv/bin/pytest` (a stale or missing
+entry only makes the shards less even: every file still runs in exactly one)."""
+UNKNOWN_FILE_SECONDS = 5.0
+
+
+def shard_files(file_names, shard):
+    """The test files of shard "K/N": the longest first, each to the shard with the least
+    time so far (the same answer in every shard's process, as they collect the same files)."""
+    number, _, count = shard.partition("/")
+    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
+        raise pytest.UsageError(f"NEWSDESK_TEST_SHARD={shard!r}: expected K/N, as 1/2")
+    known = json.loads(DURATIONS_FILE.read_text()) if DURATIONS_FILE.exists() else {}
+    by_time = sorted(file_names, key=lambda name: (-known.get(name, UNKNOWN_FILE_SECONDS), name))
+    totals = [0.0] * int(count)
+    members = [set() for _ in totals]
+    for name in by_time:
+        lightest = totals.index(min(totals))
+        totals[lightest] += known.get(name, UNKNOWN_FILE_SECONDS)
+        members[lightest].add(name)
+    return members[int(number) - 1]
+
+
+_recorded: dict[str, float] = {}
+"""Seconds spent per test file in this session (setup, call and teardown)."""
+
+
+def pytest_runtest_logreport(report):
+    if os.environ.get("NEWSDESK_TEST_RECORD_DURATIONS"):
+        name = Path(report.fspath).name
+        _recorded[name] = _recorded.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    """Writes the files' times (NEWSDESK_TEST_RECORD_DURATIONS=path), keeping the entries of
+    files this session did not run."""
+    target = os.environ.get("NEWSDESK_TEST_RECORD_DURATIONS")
+    if target and _recorded:
+        path = Path(target)
+        durations = json.loads(path.read_text()) if path.exists() else {}
+        durations.update({name: round(seconds, 1) for name, seconds in _recorded.items()})
+        path.write_text(json.dumps(dict(sorted(durations.items())), indent=1) + "\n")

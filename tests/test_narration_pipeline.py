@@ -340,7 +340,7 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_run_again(tmp_path):
     create = (
         "from tests.factories import make_article, paragraphs;"
         "make_article('Long night on the river', slug='long-night', "
-        f"body=paragraphs(*['{long_body}'] * 6))"
+        f"body=paragraphs(*['{long_body}'] * 3))"
     )
     assert newsdesk("shell", "-c", create, env=env, cwd=Path(__file__).parents[1]).wait(120) == 0
     first = newsdesk("worker", env=env)

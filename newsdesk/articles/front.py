@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from newsdesk.live.feed import running_with_latest
 from newsdesk.live.models import zone_label
+from newsdesk.pagecache import recorder
+from newsdesk.parts import store
 
 POOL_SIZE = 60
 """How far back the front page looks: enough for the lead, secondaries, the latest list and a
@@ -121,8 +123,65 @@ def running_feeds():
     return running_with_latest(LIVE_FEEDS, LIVE_UPDATES)
 
 
+class Shared:
+    """What several stored parts of the front page show (the story pool's sections, the
+    running live feeds), read once, when the first of them is built; None of it is read when
+    they are all stored.
+
+    Each part is tagged by what was loaded while it was built (parts/store.py), so the
+    objects loaded for the first part are added to the recording of every part that reads
+    them later: a region built second is dropped by the same changes as the first.
+
+    A part is stored only if no invalidation committed since its build began (the
+    generation it read first); a region built second began after this was read, so it is
+    read again if an invalidation has committed since (one small query, on builds only)."""
+
+    def __init__(self, read):
+        self._read = read
+        self._value = None
+        self._recorded = None
+        self._generation = None
+        self._read_for = []  # the recordings (parts being built) that read it
+
+    @property
+    def value(self):
+        current = recorder.current()
+        first = not any(current is seen for seen in self._read_for)
+        if self._recorded is None or (
+            current is not None and first and store.current_generation() != self._generation
+        ):
+            self._generation = store.current_generation()
+            with recorder.nested() as recorded:
+                self._value = self._read()
+            self._recorded = recorded
+        if current is not None and first:
+            self._read_for.append(current)
+            recorder.merge_recorded(current, self._recorded)
+        return self._value
+
+    def __getitem__(self, name):  # {{ front.lead }} in a template
+        return self.value[name]
+
+    def __iter__(self):  # {% for feed in live_feeds %}
+        return iter(self.value)
+
+    def __bool__(self):
+        return bool(self.value)
+
+
+def regions(home):
+    """The home page's context: the story sections and the running live feeds, each read
+    only when a stored part of the page is built (templates articles/front/*.html)."""
+    store.prefetch("front", [home])
+    return {
+        "front": Shared(lambda: front_page(home)),
+        "live_feeds": Shared(running_feeds),
+        "live_updates_shown": LIVE_UPDATES,  # and kept at that by live.js
+    }
+
+
 def front_page(home):
-    """Everything the home page shows, section by section."""
+    """Everything the home page shows but its live feeds, section by section."""
     from newsdesk.articles.models import NewsIndexPage
 
     pool = story_pool()
@@ -140,8 +199,6 @@ def front_page(home):
             *secondary,
             *(article for section in sections for article in section.articles),
         ],
-        "live_feeds": running_feeds(),
-        "live_updates_shown": LIVE_UPDATES,  # and kept at that by live.js
         "news_index": NewsIndexPage.objects.live().first(),
         # The offset of the times shown, not today's: summer stories show summer times.
         "zone_label": zone_label(pool[0].first_published_at if pool else None),

@@ -184,6 +184,8 @@ class HomePage(RestrictionsOnceMixin, Page):
         levels, each a child look-up and its specific row): the article whose URL path, which
         Wagtail keeps in step with the tree, is this one, then its narration, which every
         article page shows. Any other path walks the tree."""
+        if len(path_components) == 1 and path_components[0] not in _NOT_NEWS_INDEX:
+            return self.route_news_index(request, path_components[0])
         if len(path_components) == 2:
             article = ARTICLE_AT_URL_PATH.first(
                 path_components[1],
@@ -199,11 +201,24 @@ class HomePage(RestrictionsOnceMixin, Page):
                 return article.route(request, [])
         return super().route(request, path_components)
 
+    def route_news_index(self, request, slug):
+        """/news/ in one prepared query, instead of a child look-up and its specific row
+        compiled on every request. Another page found at that slug by the tree (/live/) is
+        remembered, in this process, as not the news index, and routed by the tree from then
+        on without the look-up: as it would be anyway, so the memo never routes wrongly."""
+        index = NEWS_INDEX_AT_URL_PATH.first(slug, self.depth + 1, f"{self.url_path}{slug}/")
+        if index is not None:
+            return index.route(request, [])
+        found = super().route(request, [slug])
+        if len(_NOT_NEWS_INDEX) < 100:
+            _NOT_NEWS_INDEX.add(slug)
+        return found
+
     def get_context(self, request, *args, **kwargs):
-        from newsdesk.articles.front import front_page
+        from newsdesk.articles.front import regions
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(front_page(self))
+        context.update(regions(self))
         return context
 
 
@@ -221,8 +236,17 @@ class NewsIndexPage(RestrictionsOnceMixin, Page):
         verbose_name = _("news index")
 
     def get_context(self, request, *args, **kwargs):
+        from newsdesk.articles.listings import listing
+
         context = super().get_context(request, *args, **kwargs)
-        context["articles"] = paginate(request, ArticlePage.objects.cards())
+        context["listing"] = listing(
+            request,
+            self,
+            ArticlePage.objects.cards,
+            "articles/news_listing.html",
+            {"page": self},
+            "articles",
+        )
         return context
 
 
@@ -350,7 +374,21 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         # set it: a typed figure would go stale as the text changes, so it is the exception.
         self.word_count = count_words(readable_text(self.body))
         self.reading_minutes = self.reading_minutes_override or reading_minutes(self.word_count)
+        if self.pk and self.live and kwargs.get("update_fields") is None:
+            # A publish (not a draft's save, which names its fields): the lists the article
+            # is in before the new revision's topics and byline are written, which it may
+            # leave; the stored pages of those lists are dropped with it (listed_in).
+            self._listed_before = self.lists_in_database()
         return super().save(*args, **kwargs)
+
+    def lists_in_database(self):
+        """The list tags of the topics and authors the database links this article to."""
+        topics = ArticlePage.topics.through.objects.filter(articlepage_id=self.pk)
+        authors = ArticleAuthor.objects.filter(article_id=self.pk)
+        return {
+            *(f"topic-list:{pk}" for pk in topics.values_list("topic_id", flat=True)),
+            *(f"author-list:{pk}" for pk in authors.values_list("author_id", flat=True)),
+        }
 
     @cached_property
     def authors(self):
@@ -373,6 +411,10 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         tags = {"articles"}
         tags.update(f"topic-list:{topic.pk}" for topic in self.topics.all())
         tags.update(f"author-list:{link.author_id}" for link in self.byline.all())
+        # Those it was in before this publish, too: an article that leaves a topic shifts
+        # the topic's later pages, which never showed it (a stored page is kept until its
+        # list changes: articles/listings.py).
+        tags.update(getattr(self, "_listed_before", ()))
         return tags
 
     def related_articles(self, limit=3):
@@ -501,4 +543,11 @@ ARTICLE_AT_URL_PATH = PreparedQuery(
 NARRATION_OF_ARTICLE = PreparedQuery(
     "narration.Narration",
     lambda model, article_id: model.objects.filter(article_id=article_id).order_by()[:1],
+)
+_NOT_NEWS_INDEX = set()
+NEWS_INDEX_AT_URL_PATH = PreparedQuery(
+    NewsIndexPage,
+    lambda model, slug, depth, url_path: model.objects.filter(
+        slug=slug, depth=depth, url_path=url_path
+    ).order_by()[:1],
 )

@@ -1,15 +1,30 @@
 from django.shortcuts import get_object_or_404, render
 
-from newsdesk.articles.models import ArticlePage, Author, Topic, paginate
+from newsdesk.articles.listings import listing
+from newsdesk.articles.models import ArticlePage, Author, Topic
 
 
 def author_detail(request, slug):
     author = get_object_or_404(Author.objects.select_related("photo"), slug=slug)
-    articles = paginate(request, ArticlePage.objects.by_author(author).as_cards())
-    return render(request, "articles/author.html", {"author": author, "articles": articles})
+    articles = listing(
+        request,
+        author,
+        lambda: ArticlePage.objects.by_author(author).as_cards(),
+        "articles/author_listing.html",
+        {"author": author},
+        f"author-list:{author.pk}",
+    )
+    return render(request, "articles/author.html", {"author": author, "listing": articles})
 
 
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    articles = paginate(request, ArticlePage.objects.on_topic(topic).as_cards())
-    return render(request, "articles/topic.html", {"topic": topic, "articles": articles})
+    articles = listing(
+        request,
+        topic,
+        lambda: ArticlePage.objects.on_topic(topic).as_cards(),
+        "articles/topic_listing.html",
+        {"topic": topic},
+        f"topic-list:{topic.pk}",
+    )
+    return render(request, "articles/topic.html", {"topic": topic, "listing": articles})

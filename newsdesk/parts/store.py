@@ -303,3 +303,38 @@ def drop_all():
     """Forget every part (a command for operators; parts rebuild on the next misses)."""
     with transaction.atomic():
         drop({EVERY_PAGE})
+
+
+# A listing's page reads its stored part before it builds anything, and keeps a build only
+# when the build says so (articles/listings.py: a page number past the end shows the last
+# page, which is not kept under the number asked for). use() in three steps:
+
+
+def usable(request):
+    """Whether parts are read and kept for this request: a reader's request through the
+    middleware, not a preview (previews show drafts)."""
+    return in_request() and not getattr(request, "is_preview", False)
+
+
+def stored(part_key, part_subject):
+    """The stored part's HTML, its tags added to the page's as use() adds them; or None."""
+    found = get(part_key, part_subject)
+    if found is None:
+        return None
+    html, tags = found
+    outer = recorder.current()
+    if outer is not None:
+        recorder.merge(outer, tags)
+    return html
+
+
+def recorded_build(build, objects=(), lists=()):
+    """(what build() returns, the part's tags, the generation read before it ran): for keep(),
+    if the caller keeps it. The build's loads count for the page too, as in use()."""
+    started = current_generation()
+    outer = recorder.current()
+    with recorder.nested() as recorded:
+        result = build()
+    if outer is not None:
+        recorder.merge_recorded(outer, recorded)
+    return result, tags_of_build(recorded, objects, lists), started
