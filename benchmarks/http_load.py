@@ -1367,7 +1367,21 @@ def run(settings=None, plot_to=PLOT):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="a few articles, 1-second runs")
+    parser.add_argument(
+        "--quick",
+        type=int,
+        metavar="ROUNDS",
+        help="only the cached article against nginx, ROUNDS interleaved rounds "
+        "(benchmarks/http_quick.py)",
+    )
+    parser.add_argument("--before", metavar="TREE", help="with --quick: also serve from TREE")
+    parser.add_argument("--seconds", type=int, help="with --quick: seconds a run (default 5)")
     options = parser.parse_args()
+    if options.quick:
+        from benchmarks import http_quick
+
+        print(http_quick.run(options.quick, options.before, options.seconds))
+        return 0
     section, lines = run(TINY if options.tiny else Settings(), None if options.tiny else PLOT)
     print("\n" + section)
     print("\n".join(lines))

@@ -29,7 +29,17 @@ async def site(scope, receive, send):
     return await cached(scope, receive, send)
 
 
+def stored_answer(scope):
+    """A page the page cache holds, for the server's protocol to send before any ASGI
+    (newsdesk/server/protocol.py): None for event streams and whatever the store cannot answer."""
+    if stream_app.stream_slug(scope) is not None:
+        return None
+    return pagecache.stored_answer(scope)
+
+
 application = site
 # One line per request, in batches (`newsdesk serve` turns the ASGI server's own log off).
 if settings.NEWSDESK_ACCESS_LOG:
     application = accesslog.wrap(application)
+application.stored_answer = stored_answer
+application.logs_access = settings.NEWSDESK_ACCESS_LOG

@@ -1,7 +1,9 @@
 """The three request pipelines answer alike: Django's middleware, the page cache in front of it
 and the event-stream app beside it all take the allowed-hosts check, the HTTPS redirect and the
 security headers from one place (newsdesk/core/security.py), so a header added there reaches
-every response. Driven through the site's ASGI application, as a server would."""
+every response. Driven through the site's ASGI application, as a server would, and through the
+server's protocol as `newsdesk serve` runs it, which answers stored pages before any ASGI
+(tests/test_server_fast_path.py)."""
 
 import pytest
 
@@ -9,15 +11,16 @@ from newsdesk.core import security
 from newsdesk.pagecache import cache, shared
 from tests.factories import ensure_site_structure, make_live_feed, post
 from tests.test_pagecache import Site
+from tests.test_server_fast_path import ServerSite
 
 pytestmark = pytest.mark.django_db(transaction=True)  # Django renders in its own thread
 
 
-@pytest.fixture
-def site():
+@pytest.fixture(params=["asgi", "server"])
+def site(request):
     ensure_site_structure()
     cache.store.clear()
-    server = Site()
+    server = Site() if request.param == "asgi" else ServerSite()
     server.warm()
     yield server
     server.close()
@@ -60,8 +63,11 @@ def test_each_pipeline_sends_the_same_security_headers(site, paths):
     through_proxy = [(b"x-forwarded-proto", b"https")]
     for pipeline, path in paths.items():
         for request in ({"scheme": "https"}, {"scheme": "http", "headers": through_proxy}):
+            asgi_calls = getattr(site, "asgi_calls", 0)
             response = answer(site, path, **request)
             assert response.status == 200, (pipeline, request, response.status)
+            if pipeline == "page cache":  # the server's protocol answered it, before any ASGI
+                assert getattr(site, "asgi_calls", 0) == asgi_calls, request
             assert security_part(response) == expected[True], (pipeline, request)
 
 

@@ -121,38 +121,77 @@ def _forget_settings(**kwargs):
     _config = None
 
 
+def _checked(scope, conf):
+    """What the page cache needs to answer this request from its store: (kind, secure,
+    If-None-Match, If-Modified-Since), or None when Django must answer it (not GET or HEAD,
+    not a reader page, credentials or an editor's session, a Host header to refuse, plain
+    HTTP to redirect). The one set of rules for both ways in: the ASGI application below and
+    `stored_answer`, which the server's protocol asks before any ASGI (server/protocol.py)."""
+    if scope["method"] not in SAFE or not conf.enabled:
+        return None
+    kind = kind_of(scope["path"])
+    if kind is None:
+        return None
+    host = cookie = if_none_match = if_modified_since = forwarded_proto = None
+    proxy_header = conf.proxy_header
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+        elif name == b"cookie":
+            cookie = value
+        elif name == b"if-none-match":
+            if_none_match = value
+        elif name == b"if-modified-since":
+            if_modified_since = value
+        elif name == b"authorization":
+            return None
+        elif name == proxy_header:
+            forwarded_proto = value
+    if cookie is not None and conf.session_cookie in cookie:
+        return None  # an editor: never cached
+    if host is None or not security.host_allowed(host.decode("latin-1")):
+        return None  # Django answers 400
+    secure = security.is_secure(scope.get("scheme"), forwarded_proto)
+    if security.needs_redirect(scope["path"], secure):
+        return None  # Django redirects
+    return kind, secure, if_none_match, if_modified_since
+
+
+def stored_answer(scope):
+    """(status, head, body) for a request the store can answer now, else None (the request
+    then goes through the ASGI application as usual). `head` is the header lines, each ending
+    in CRLF, prepared when the entry was stored (store.py); `body` is empty for HEAD and 304.
+    Called by the server's protocol in the event loop's thread, with a scope that has at least
+    method, path, query_string, headers and scheme."""
+    conf = _config or config()
+    checked = _checked(scope, conf)
+    if checked is None:
+        return None
+    kind, secure, if_none_match, if_modified_since = checked
+    if not kind.cache:
+        return None
+    listener.ensure_started()
+    entry = store.get(kind.key(scope["path"], scope["query_string"]))
+    if entry is None:
+        return None
+    heads = entry.heads
+    if (if_none_match is not None or if_modified_since is not None) and not_modified(
+        entry, if_none_match, if_modified_since
+    ):
+        return 304, heads[3 if secure else 2], b""
+    return 200, heads[1 if secure else 0], entry.body if scope["method"] == "GET" else b""
+
+
 def wrap(downstream):
     """The site's ASGI application: cached reader pages, and `downstream` for the rest."""
 
     async def application(scope, receive, send):
-        conf = _config or config()
-        if scope["type"] != "http" or scope["method"] not in SAFE or not conf.enabled:
+        if scope["type"] != "http":
             return await downstream(scope, receive, send)
-        kind = kind_of(scope["path"])
-        if kind is None:
+        checked = _checked(scope, _config or config())
+        if checked is None:
             return await downstream(scope, receive, send)
-        host = cookie = if_none_match = if_modified_since = forwarded_proto = None
-        proxy_header = conf.proxy_header
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host = value
-            elif name == b"cookie":
-                cookie = value
-            elif name == b"if-none-match":
-                if_none_match = value
-            elif name == b"if-modified-since":
-                if_modified_since = value
-            elif name == b"authorization":
-                return await downstream(scope, receive, send)
-            elif name == proxy_header:
-                forwarded_proto = value
-        if cookie is not None and conf.session_cookie in cookie:
-            return await downstream(scope, receive, send)  # an editor: never cached
-        if host is None or not security.host_allowed(host.decode("latin-1")):
-            return await downstream(scope, receive, send)  # Django answers 400
-        secure = security.is_secure(scope.get("scheme"), forwarded_proto)
-        if security.needs_redirect(scope["path"], secure):
-            return await downstream(scope, receive, send)  # Django redirects
+        kind, secure, if_none_match, if_modified_since = checked
         listener.ensure_started()
         if not kind.cache:
             return await _limited(downstream, scope, receive, send)

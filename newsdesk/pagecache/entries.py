@@ -67,6 +67,7 @@ def make_entry(key, kind, headers, body, tags):
     entry.secure_headers = [*full, *secure, HIT]
     entry.not_modified_headers = [*not_modified, *plain]
     entry.secure_not_modified_headers = [*not_modified, *secure]
+    entry.prepare()
     return entry
 
 

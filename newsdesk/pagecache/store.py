@@ -1,8 +1,9 @@
 """The in-process store: rendered responses ready to send, bounded in bytes, found by tag.
 
 A hit must cost next to nothing, so an entry holds exactly what goes on the wire: the body as
-bytes and the header lists (with and without HSTS, and for a 304) built once when the entry is
-stored. Pure Python, no Django import.
+bytes, the header lists (with and without HSTS, and for a 304) built once when the entry is
+stored, and the same four lists as the bytes of a response head, which the server's protocol
+writes as they are (server/protocol.py). Pure Python, no Django import.
 """
 
 import threading
@@ -32,17 +33,42 @@ class Entry:
     secure_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     not_modified_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     secure_not_modified_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    heads: tuple[bytes, bytes, bytes, bytes] = (b"", b"", b"", b"")
+    """The four lists above as header lines ("name: value" and CRLF each): 200 over HTTP, 200
+    over HTTPS, 304 over HTTP, 304 over HTTPS. Built by `prepare()`."""
 
     size: int = 0
 
     def __post_init__(self):
-        # Four header lists, each about the size of the first.
+        # Four header lists and their four heads, each about the size of the first list.
         self.size = (
             len(self.body)
-            + sum(len(name) + len(value) for name, value in self.headers) * 4
+            + sum(len(name) + len(value) + 4 for name, value in self.headers) * 8
             + sum(len(tag) + 60 for tag in self.tags)
             + ENTRY_OVERHEAD
         )
+        self.prepare()
+
+    def prepare(self):
+        """Build `heads` from the header lists: again whenever a list is set after creation
+        (entries.make_entry sets the other three)."""
+        self.heads = tuple(
+            b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+            for headers in (
+                self.headers,
+                self.secure_headers,
+                self.not_modified_headers,
+                self.secure_not_modified_headers,
+            )
+        )
+
+    def __getstate__(self):
+        # The shared store (Redis) keeps the lists only; the heads are rebuilt on loading.
+        return {**self.__dict__, "heads": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.prepare()
 
     def fresh(self, now):
         return now - self.stored_at < LIFETIME_SECONDS

@@ -15,6 +15,7 @@ killed with SIGKILL loses at most the last half second of lines.
 
 import asyncio
 import atexit
+import re
 import sys
 import time
 
@@ -23,6 +24,8 @@ FLUSH_LINES = 512
 
 # A quote or a control character in a target could fake a line: logged as %XX, as sent.
 _ESCAPES = {code: f"%{code:02X}" for code in [*range(32), 34, 127]}
+_NEEDS_ESCAPE = re.compile('[\x00-\x1f"\x7f]')
+"""Looked for first: escaping a target that needs none cost more (1.7 µs) than the search."""
 
 _lines: list[str] = []
 _flush_loop = None  # the event loop a flush is waiting on, if any
@@ -66,7 +69,9 @@ def line(scope, status, sent, started, cache):
     target = scope.get("raw_path") or scope["path"].encode()
     if query:
         target = target + b"?" + query
-    target_text = target.decode("latin-1").translate(_ESCAPES)
+    target_text = target.decode("latin-1")
+    if _NEEDS_ESCAPE.search(target_text):
+        target_text = target_text.translate(_ESCAPES)
     http = scope.get("http_version", "1.1")
     tail = f" {cache}" if cache else ""
     return (
