@@ -545,3 +545,13 @@ def test_the_page_rows_are_the_timeline_read_as_prepared_rows():
             older = expected[3]
             row = update_row(feed, older.pk)
     assert update_row(feed, 10**9) is None
+    assert update_row(feed, 10**30) is None  # ?older= takes any digits
+
+
+def test_an_older_page_of_an_unknown_update_shows_the_latest(client):
+    feed = make_live_feed()
+    post(feed, "Bridge closed")
+    for older in ("999999", "9" * 40):
+        response = client.get(f"{feed.url}?older={older}")
+        assert response.status_code == 200
+        assert "Bridge closed" in response.content.decode()

@@ -164,6 +164,9 @@ def position(feed):
 
 
 def update_row(feed, pk):
+    """The feed's update `pk` (any state) as a Row, or None; `?older=` gives any number."""
+    if not 0 < pk < 2**63:  # beyond a database integer: no such update, as the ORM says
+        return None
     found = UPDATE_ROW.all(feed.pk, pk)
     return Row(*found[0]) if found else None
 
