@@ -155,7 +155,7 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
             days = [(day, [whole.get(row.pk, row) for row in rows]) for day, rows in days]
             pinned = whole.get(pinned.pk, pinned) if pinned else None
             shown = [whole.get(row.pk, row) for row in shown]
-        entries = {update.pk: parts.page_entry(request, update) for update in shown}
+        entries = parts.page_entries(request, shown)
         context.update(
             days=days,
             pinned=pinned,

@@ -45,10 +45,12 @@ def _key(name, update, lang=None):
     return f"{part_subject}:{update.sequence}"[:255], part_subject
 
 
-def _use(name, update, build):
+def _use(name, update, build, lang=None):
     # A Row (live.feed) is given only when its part is stored: it is never built.
     feed_id = getattr(update, "feed_id", None)
-    return store.use(*_key(name, update), build, objects=[update], versioned={f"live:{feed_id}"})
+    return store.use(
+        *_key(name, update, lang), build, objects=[update], versioned={f"live:{feed_id}"}
+    )
 
 
 def element(request, update, level, build):
@@ -87,16 +89,22 @@ def render_element(update, level=3):
     return template.render(Context({"update": update, "headline_level": level}))
 
 
-def page_entry(request, update):
-    """(element, JSON-LD text) of the update on its feed page: one stored part per version.
-    `update` is a live.feed.Row when its part was found by `page_prefetch`, else the whole
-    update (with its image and corrections)."""
+def page_entries(request, updates):
+    """{pk: (element, JSON-LD text)} of these updates on their feed page: one stored part
+    per version. An update is a live.feed.Row when `page_missing` found its part, else the
+    whole update (with its image and corrections)."""
+    lang = store.language()
+    return {update.pk: page_entry(request, update, lang) for update in updates}
+
+
+def page_entry(request, update, lang=None):
     if not _stored(request):
         return render_element(update), structured_data_text(update)
     text = _use(
         PAGE_ENTRY,
         update,
         lambda: f"{structured_data_text(update)}\n{render_element(update)}",
+        lang,
     )
     ld, _, html = text.partition("\n")
     return html, ld
