@@ -59,7 +59,8 @@ class PreparedQuery:
         for position, adapted, value in zip(
             compiled.positions, compiled.adapted, values, strict=True
         ):
-            params[position] = adapt(_aware(value)) if adapted else value
+            value = _aware(value)
+            params[position] = adapt(value) if adapted else value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -118,7 +119,7 @@ class PreparedQuery:
                 (n, is_adapted)
                 for n, param in enumerate(params)
                 for form, is_adapted in forms
-                if type(param) is type(form) and param == form
+                if param == form  # PostgreSQL wraps some integers (Int4)
             ]
             if len(found) != 1:
                 raise ValueError(
