@@ -555,3 +555,17 @@ def test_an_older_page_of_an_unknown_update_shows_the_latest(client):
         response = client.get(f"{feed.url}?older={older}")
         assert response.status_code == 200
         assert "Bridge closed" in response.content.decode()
+
+
+def test_an_update_gone_from_the_database_before_its_part_is_built_is_left_out():
+    from newsdesk.live.feed import page_rows
+
+    feed = make_live_feed()
+    kept, gone = post(feed, "Bridge closed"), post(feed, "Ferry cancelled")
+    days, pinned, _, _ = page_rows(feed)
+    shown = [row for _, rows in days for row in rows]
+    LiveUpdate.objects.filter(pk=gone.pk).delete()
+    days, pinned, shown = feed._read_whole({kept.pk, gone.pk}, days, pinned, shown)
+    assert [update.pk for update in shown] == [kept.pk]
+    assert isinstance(shown[0], LiveUpdate) and shown[0].feed is feed
+    assert [[update.pk for update in rows] for _, rows in days] == [[kept.pk]]

@@ -150,11 +150,9 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
         days, pinned, has_older, oldest = feed.page_rows(self, older)
         shown = [pinned] if pinned else []
         shown += [update for _, updates in days for update in updates]
-        whole = self._whole_updates(parts.page_missing(request, shown))
-        if whole:
-            days = [(day, [whole.get(row.pk, row) for row in rows]) for day, rows in days]
-            pinned = whole.get(pinned.pk, pinned) if pinned else None
-            shown = [whole.get(row.pk, row) for row in shown]
+        missing = parts.page_missing(request, shown)
+        if missing:
+            days, pinned, shown = self._read_whole(missing, days, pinned, shown)
         entries = parts.page_entries(request, shown)
         context.update(
             days=days,
@@ -176,18 +174,28 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
         )
         return context
 
-    def _whole_updates(self, pks):
-        """The updates with these pks, with what their element shows, by pk."""
-        if not pks:
-            return {}
+    def _read_whole(self, missing, days, pinned, shown):
+        """The rows of `missing` updates replaced by the whole updates, with what their
+        element shows, to build their parts; one deleted from the database since the rows
+        were read is left out."""
         found = (
-            LiveUpdate.objects.filter(pk__in=sorted(pks))
+            LiveUpdate.objects.filter(pk__in=sorted(missing))
             .select_related("image")
             .prefetch_related("corrections")
         )
-        for update in found:
+        whole = {update.pk: update for update in found}
+        for update in whole.values():
             update.feed = self
-        return {update.pk: update for update in found}
+
+        def kept(rows):
+            return [
+                whole.get(row.pk, row) for row in rows if row.pk in whole or row.pk not in missing
+            ]
+
+        days = [(day, kept(rows)) for day, rows in days]
+        days = [(day, rows) for day, rows in days if rows]
+        pinned = next(iter(kept([pinned])), None) if pinned else None
+        return days, pinned, kept(shown)
 
 
 # A live feed's URL path names it, as an article's does (HomePage.route): /live/<slug>/ is
