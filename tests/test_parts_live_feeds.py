@@ -93,6 +93,9 @@ def test_an_edit_a_pin_and_a_deletion_show_at_once(client):
     assert [entry["headline"] for entry in structured(page)["liveBlogUpdate"]] == [
         "Bridge reopened"
     ]
+    for name in FILES.values():
+        body = text_of(client, f"{feed.url}{name}")
+        assert "Ferry cancelled" not in body and "Bridge reopened" in body
 
 
 def test_an_update_picture_is_an_image_object_and_a_new_credit_shows_at_once(client):
@@ -275,6 +278,11 @@ def test_a_feed_from_stored_entries_is_well_formed_and_costs_few_queries(
     with django_assert_max_num_queries(4):
         items = json.loads(client.get(f"/topics/{topic.slug}/feed.json").content)["items"]
     assert len(items) == 4
+    for name in FILES.values():
+        text_of(client, f"/feeds/{name}")
+        # The site feed: the view restrictions, its version rows (prepared), the entries.
+        with django_assert_max_num_queries(3):
+            text_of(client, f"/feeds/{name}")
 
 
 # --- front page -----------------------------------------------------------------------------
