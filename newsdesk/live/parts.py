@@ -9,6 +9,11 @@ or a correction elsewhere in the feed no longer drops every update's part, only 
 part keeps its other tags, so what it shows but does not own still drops it: its image, the
 feed's page (its URL), every page (a view restriction); and a deploy or a changed setting
 changes every key (store.fingerprint). docs/caching.md#live-pages.
+
+On the feed page an update's element and its JSON-LD entry are one part (PAGE_ENTRY), read
+for the page's updates in one query (`page_missing`) before anything is rendered: the page
+reads whole only the updates whose part is missing. An article's live block keeps its own
+element part (h4).
 """
 
 import hashlib
