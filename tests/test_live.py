@@ -508,3 +508,64 @@ def test_what_we_know_is_in_the_structured_data_with_its_time(client):
         page_for(client, empty.url).select_one('script[type="application/ld+json"]').string
     )
     assert "hasPart" not in data
+
+
+def test_the_page_rows_are_the_timeline_read_as_prepared_rows():
+    """live/feed.py page_rows (what the feed page reads) gives timeline()'s updates, days
+    and order: pinned ones, drafts, deletions, equal times and pages of older updates."""
+    from newsdesk.live.feed import page_rows, timeline, update_row
+
+    feed = make_live_feed()
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    updates = [
+        post(feed, f"Update {n}", published_at=start + timedelta(minutes=37 * (n // 2)))
+        for n in range(9)
+    ]
+    edit_update(updates[1], is_pinned=True)
+    edit_update(updates[6], is_pinned=True)
+    delete_update(updates[4])
+    edit_update(updates[7], is_published=False)
+
+    def shape(days, pinned, has_older, oldest):
+        return (
+            [(day, [update.pk for update in items]) for day, items in days],
+            pinned.pk if pinned else None,
+            has_older,
+            oldest.pk if oldest else None,
+        )
+
+    for size in (2, 3, 50):
+        older, row = None, None
+        while True:
+            expected = timeline(feed, older, page_size=size)
+            found = page_rows(feed, row, page_size=size)
+            assert shape(*found) == shape(*expected)
+            if not expected[2]:
+                break
+            older = expected[3]
+            row = update_row(feed, older.pk)
+    assert update_row(feed, 10**9) is None
+    assert update_row(feed, 10**30) is None  # ?older= takes any digits
+
+
+def test_an_older_page_of_an_unknown_update_shows_the_latest(client):
+    feed = make_live_feed()
+    post(feed, "Bridge closed")
+    for older in ("999999", "9" * 40):
+        response = client.get(f"{feed.url}?older={older}")
+        assert response.status_code == 200
+        assert "Bridge closed" in response.content.decode()
+
+
+def test_an_update_gone_from_the_database_before_its_part_is_built_is_left_out():
+    from newsdesk.live.feed import page_rows
+
+    feed = make_live_feed()
+    kept, gone = post(feed, "Bridge closed"), post(feed, "Ferry cancelled")
+    days, pinned, _, _ = page_rows(feed)
+    shown = [row for _, rows in days for row in rows]
+    LiveUpdate.objects.filter(pk=gone.pk).delete()
+    days, pinned, shown = feed._read_whole({kept.pk, gone.pk}, days, pinned, shown)
+    assert [update.pk for update in shown] == [kept.pk]
+    assert isinstance(shown[0], LiveUpdate) and shown[0].feed is feed
+    assert [[update.pk for update in rows] for _, rows in days] == [[kept.pk]]

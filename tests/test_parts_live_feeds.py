@@ -43,7 +43,7 @@ def test_a_new_post_keeps_the_other_updates_parts_and_shows_at_once(client):
     page = text_of(client, feed.url)
     assert "Bridge closed" in page and "Ferry cancelled" in page
     kept = update_parts(first) | update_parts(second)
-    assert len(kept) == 4  # each update's element and structured data
+    assert len(kept) == 2  # one per update: its element and its structured data
     post(feed, "Schools shut for the day")
     page = text_of(client, feed.url)
     assert "Schools shut for the day" in page
@@ -69,7 +69,10 @@ def test_a_correction_shows_at_once_and_replaces_the_old_version(client):
     assert entry["correction"][0]["text"] == "An earlier version gave the wrong time."
     assert "10 AM" in entry["articleBody"]
     assert not (old & update_parts(update))  # the old version's rows are gone
-    assert len(update_parts(update)) == 2
+    assert len(update_parts(update)) == 1
+    for name in FILES.values():
+        body = text_of(client, f"{feed.url}{name}")
+        assert "An earlier version gave the wrong time." in body and "at 9 AM" not in body
 
 
 def test_an_edit_a_pin_and_a_deletion_show_at_once(client):
@@ -87,6 +90,44 @@ def test_an_edit_a_pin_and_a_deletion_show_at_once(client):
     delete_update(other)
     page = text_of(client, feed.url)
     assert "Ferry cancelled" not in page and ">Bridge reopened</h3>" in page
+    assert [entry["headline"] for entry in structured(page)["liveBlogUpdate"]] == [
+        "Bridge reopened"
+    ]
+    for name in FILES.values():
+        body = text_of(client, f"{feed.url}{name}")
+        assert "Ferry cancelled" not in body and "Bridge reopened" in body
+
+
+def test_an_update_picture_is_an_image_object_and_a_new_credit_shows_at_once(client):
+    feed = make_live_feed()
+    image = make_image("Flooded street", credit="Newsroom photo desk")
+    update = post(
+        feed,
+        "Water rises",
+        image=image,
+        image_alt="A flooded street",
+        image_caption="Podil at noon",
+    )
+    (entry,) = structured(text_of(client, feed.url))["liveBlogUpdate"]
+    picture = entry["image"]
+    assert picture["@type"] == "ImageObject" and picture["url"].startswith("http")
+    assert picture["caption"] == "Podil at noon"
+    assert picture["creditText"] == "Newsroom photo desk"
+    assert update_parts(update)
+    for name in FILES.values():
+        assert "Newsroom photo desk" in text_of(client, f"{feed.url}{name}")
+    image.credit = "Photo: Mariia Hrytsenko"
+    image.save()
+    page = text_of(client, feed.url)
+    (entry,) = structured(page)["liveBlogUpdate"]
+    assert entry["image"]["creditText"] == "Photo: Mariia Hrytsenko"
+    assert "(Photo: Mariia Hrytsenko)" in page and "Newsroom photo desk" not in page
+    for name in FILES.values():
+        body = text_of(client, f"{feed.url}{name}")
+        assert "Photo: Mariia Hrytsenko" in body and "Newsroom photo desk" not in body
+    edit_update(update, image_credit="Photo: Ivan Petrenko")
+    (entry,) = structured(text_of(client, feed.url))["liveBlogUpdate"]
+    assert entry["image"]["creditText"] == "Photo: Ivan Petrenko"
 
 
 def test_an_edited_image_reaches_the_update(client):
@@ -118,9 +159,10 @@ def test_a_stored_live_page_reads_its_updates_parts_in_one_query(
     for number in range(12):
         post(feed, f"Update number {number}")
     first = text_of(client, feed.url)
-    # Six more than an article's stored page: the feed's position, pinned update, timeline,
-    # key events, briefing and the updates' parts; no corrections, no per-update query.
-    with django_assert_max_num_queries(12):
+    # The route (no article there, then the feed and its briefing), the view restrictions,
+    # the feed's position, pinned update, timeline, key events and the updates' parts (one
+    # query for all of them): no corrections, no per-update query.
+    with django_assert_max_num_queries(9):
         again = text_of(client, feed.url)
     assert again == first
 
@@ -134,10 +176,12 @@ def test_a_preview_request_never_stores_update_parts():
     try:
         html = live_parts.element(request, update, 3, lambda: "<article>draft</article>")
         entry = live_parts.structured_data(request, update)
+        element, ld = live_parts.page_entry(request, update)
     finally:
         store.end_request(token)
     assert html == "<article>draft</article>"
-    assert entry["headline"] == "Bridge closed"
+    assert entry["headline"] == "Bridge closed" == json.loads(ld)["headline"]
+    assert ">Bridge closed</h3>" in element
     assert not update_parts(update)
 
 
@@ -234,6 +278,11 @@ def test_a_feed_from_stored_entries_is_well_formed_and_costs_few_queries(
     with django_assert_max_num_queries(4):
         items = json.loads(client.get(f"/topics/{topic.slug}/feed.json").content)["items"]
     assert len(items) == 4
+    for name in FILES.values():
+        text_of(client, f"/feeds/{name}")
+        # The site feed: the view restrictions, its version rows (prepared), the entries.
+        with django_assert_max_num_queries(3):
+            text_of(client, f"/feeds/{name}")
 
 
 # --- front page -----------------------------------------------------------------------------

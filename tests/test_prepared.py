@@ -76,3 +76,42 @@ def test_values_of_other_types_are_refused():
     query = PreparedQuery(ArticlePage, lambda model, live: model.objects.filter(live=live))
     with pytest.raises(TypeError, match="boolean"):
         query.first(True)
+
+
+def test_prepared_rows_read_columns_as_the_orm_does():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from newsdesk.core.prepared import PreparedRows
+
+    first, second = make_article(), make_article()
+    rows = PreparedRows(
+        ArticlePage,
+        lambda model, since: (
+            model.objects.filter(first_published_at__gte=since)
+            .order_by("pk")
+            .values_list("pk", "first_published_at", "narration__article_id", "title")
+        ),
+    )
+    since = min(first.first_published_at, second.first_published_at)
+    for moment in (since, since - timedelta(days=1)):  # the second run reuses the SQL
+        expected = list(
+            ArticlePage.objects.filter(first_published_at__gte=moment)
+            .order_by("pk")
+            .values_list("pk", "first_published_at", "narration__article_id", "title")
+        )
+        found = rows.all(moment)
+        assert found == expected and len(found) == 2
+        assert all(type(row) is tuple for row in found)
+        assert timezone.is_aware(found[0][1])
+    assert rows.all(timezone.now() + timedelta(days=1)) == []
+    with pytest.raises(ValueError, match="aware"):
+        rows.all(since.replace(tzinfo=None))
+
+
+def test_prepared_rows_take_values_list_only():
+    from newsdesk.core.prepared import PreparedRows
+
+    with pytest.raises(ValueError, match="values_list"):
+        PreparedRows(ArticlePage, lambda model, slug: model.objects.filter(slug=slug)).all("x")

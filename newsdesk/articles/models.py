@@ -25,7 +25,7 @@ from newsdesk.core.prepared import PreparedQuery
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
 from newsdesk.live import parts as live_parts
 from newsdesk.live.feed import timeline
-from newsdesk.live.models import FeedSequence, LiveFeedPage
+from newsdesk.live.models import FeedSequence, LiveFeedPage, live_feed_at
 from newsdesk.parts import store as parts
 
 PAGE_SIZE = 20
@@ -199,6 +199,9 @@ class HomePage(RestrictionsOnceMixin, Page):
                 if narration is not None:
                     narration.article = article
                 return article.route(request, [])
+            feed = live_feed_at(self, path_components)
+            if feed is not None:
+                return feed.route(request, [])
         return super().route(request, path_components)
 
     def route_news_index(self, request, slug):

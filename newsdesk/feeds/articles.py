@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from newsdesk.articles.models import ArticleAuthor, ArticleCorrection, ArticlePage
 from newsdesk.core.plaintext import html_to_text
+from newsdesk.core.prepared import PreparedRows
+from newsdesk.core.restrictions import all_restrictions
 from newsdesk.core.templatetags.newsdesk import absolute
 from newsdesk.feeds import content
 from newsdesk.feeds.entries import Attachment, Entry, Person
@@ -52,11 +54,28 @@ def version_rows(queryset):
     """What changes whenever the feed's bytes would: which articles are in it (the first
     value of each row is the id), when each was last published, and when its narration last
     changed. One query, nothing rendered."""
-    return list(
-        queryset.prefetch_related(None).values_list(
-            "pk", "last_published_at", "narration__audio_updated_at"
-        )[:FEED_LENGTH]
-    )
+    return list(queryset.prefetch_related(None).values_list(*VERSION_COLUMNS)[:FEED_LENGTH])
+
+
+VERSION_COLUMNS = ("pk", "last_published_at", "narration__audio_updated_at")
+
+SITE_VERSION_ROWS = PreparedRows(
+    ArticlePage,
+    lambda model: (
+        model.objects.live()
+        .order_by("-first_published_at", "-pk")
+        .values_list(*VERSION_COLUMNS)[:FEED_LENGTH]
+    ),
+)
+"""The site feed's version_rows, compiled once per process (core/prepared.py): the same
+rows as version_rows(ArticlePage.objects.published()) when the site has no view
+restriction (most have none); with one, the queryset excludes the private pages."""
+
+
+def site_version_rows():
+    if all_restrictions():
+        return version_rows(ArticlePage.objects.published())
+    return SITE_VERSION_ROWS.all()
 
 
 def entry_id(article):

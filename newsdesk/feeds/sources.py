@@ -89,13 +89,15 @@ class Source:
 
 
 class ArticleSource(Source):
-    def __init__(self, queryset, **kwargs):
+    def __init__(self, queryset, rows=None, **kwargs):
         super().__init__(**kwargs)
         self.queryset = queryset
+        self.read_rows = rows or (lambda: articles.version_rows(queryset))
+        """How its version rows are read (the site feed's: a prepared query)."""
 
     @cached_property
     def rows(self):
-        return articles.version_rows(self.queryset)
+        return self.read_rows()
 
     @cached_property
     def version(self):
@@ -130,7 +132,8 @@ class LiveSource(Source):
 def site(slug=None):
     name = settings.NEWSDESK_SITE_NAME
     return ArticleSource(
-        ArticlePage.objects.published(),
+        None,  # published() reads the view restrictions: site_version_rows does, once
+        rows=articles.site_version_rows,
         key=("site",),
         path="/feeds/",
         home="/",

@@ -14,6 +14,7 @@ from wagtail.models import Page, PageManager
 from wagtail.search import index
 
 from newsdesk.core.forms import NewsdeskPageForm
+from newsdesk.core.prepared import PreparedQuery
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin
 
 LIST_MARK = re.compile(r"^[-•*–]\s+")
@@ -134,49 +135,95 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
         return super().save(*args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from newsdesk.live import parts
-        from newsdesk.live.feed import timeline
-        from newsdesk.live.views import structured_data
+        from newsdesk.live import feed, parts
+        from newsdesk.live.views import structured_data_text
 
         context = super().get_context(request, *args, **kwargs)
         # Read the position before the timeline: a change that lands in between then shows
         # up in both, and the script replaces the element, rather than in neither.
-        context["sequence"] = (
-            FeedSequence.objects.filter(feed=self).values_list("last", flat=True).first() or 0
-        )
+        context["sequence"] = feed.position(self)
         older = None
         if request.GET.get("older", "").isdigit():
-            older = LiveUpdate.objects.filter(feed=self, pk=request.GET["older"]).first()
-        days, pinned, has_older, oldest = timeline(self, older)
+            older = feed.update_row(self, int(request.GET["older"]))
+        # The timeline as plain rows (prepared queries); only the updates whose stored part
+        # is missing are read whole, to build it (live/parts.py).
+        days, pinned, has_older, oldest = feed.page_rows(self, older)
         shown = [pinned] if pinned else []
         shown += [update for _, updates in days for update in updates]
-        parts.prefetch(request, shown)
+        missing = parts.page_missing(request, shown)
+        if missing:
+            days, pinned, shown = self._read_whole(missing, days, pinned, shown)
+        entries = parts.page_entries(request, shown)
         context.update(
             days=days,
             pinned=pinned,
             has_older=has_older,
             oldest=oldest,
             shown=shown,
+            elements={pk: html for pk, (html, _) in entries.items()},
             older_page=older is not None,
             # Nothing will change on an ended feed or a page of older updates (live.js).
             still=not self.is_live or older is not None,
-            key_events=(
-                list(
-                    LiveUpdate.objects.filter(feed=self, is_key_event=True)
-                    .visible()
-                    .only("pk", "headline", "published_at", "sequence")
-                )
-                if older is None
-                else []
-            ),
-            structured_data=structured_data(
-                self, [parts.structured_data(request, update) for update in shown]
+            key_events=feed.key_event_rows(self) if older is None else [],
+            structured_data_text=structured_data_text(
+                self, [entries[update.pk][1] for update in shown]
             ),
             # The offset of the times on the page, not today's: a feed that ended in summer
             # shows summer times.
             zone_label=zone_label(max((update.published_at for update in shown), default=None)),
         )
         return context
+
+    def _read_whole(self, missing, days, pinned, shown):
+        """The rows of `missing` updates replaced by the whole updates, with what their
+        element shows, to build their parts; one deleted from the database since the rows
+        were read is left out."""
+        found = (
+            LiveUpdate.objects.filter(pk__in=sorted(missing))
+            .select_related("image")
+            .prefetch_related("corrections")
+        )
+        whole = {update.pk: update for update in found}
+        for update in whole.values():
+            update.feed = self
+
+        def kept(rows):
+            return [
+                whole.get(row.pk, row) for row in rows if row.pk in whole or row.pk not in missing
+            ]
+
+        days = [(day, kept(rows)) for day, rows in days]
+        days = [(day, rows) for day, rows in days if rows]
+        pinned = next(iter(kept([pinned])), None) if pinned else None
+        return days, pinned, kept(shown)
+
+
+# A live feed's URL path names it, as an article's does (HomePage.route): /live/<slug>/ is
+# found in one prepared query (core/prepared.py), then its briefing (the player), instead of
+# a child look-up and a specific row per tree level.
+LIVE_FEED_AT_URL_PATH = PreparedQuery(
+    LiveFeedPage,
+    lambda model, slug, depth, url_path: model.objects.filter(
+        slug=slug, depth=depth, url_path=url_path
+    ).order_by()[:1],
+)
+BRIEFING_OF_FEED = PreparedQuery(
+    "narration.LiveBriefing",
+    lambda model, feed_id: model.objects.filter(feed_id=feed_id).order_by()[:1],
+)
+
+
+def live_feed_at(home, path_components):
+    """The live feed page at <index>/<slug>/ under the home page, with its briefing row
+    read (as select_related would put it), or None."""
+    index, slug = path_components
+    feed = LIVE_FEED_AT_URL_PATH.first(slug, home.depth + 2, f"{home.url_path}{index}/{slug}/")
+    if feed is not None:
+        briefing = BRIEFING_OF_FEED.first(feed.pk)
+        LiveFeedPage.briefing.related.set_cached_value(feed, briefing)
+        if briefing is not None:
+            briefing.feed = feed
+    return feed
 
 
 def zone_label(moment=None):

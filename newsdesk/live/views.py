@@ -1,3 +1,5 @@
+import json
+
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -82,6 +84,16 @@ def structured_data(feed, entries):
     return data
 
 
+def structured_data_text(feed, entry_texts):
+    """structured_data() as compact JSON text, its updates' entries joined from their stored
+    text (live/parts.py) rather than parsed and written again. `{% json_ld_text %}` shows it."""
+    data = structured_data(feed, [])
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # Inside a JSON string every quote is escaped: this is the key, found once.
+    empty = '"liveBlogUpdate":[]'
+    return text.replace(empty, f'"liveBlogUpdate":[{",".join(entry_texts)}]', 1)
+
+
 def update_structured_data(update):
     entry = {
         "@type": "BlogPosting",
@@ -95,6 +107,9 @@ def update_structured_data(update):
         entry["isBasedOn"] = update.source_url
     if update.source_name:
         entry["citation"] = update.source_name
+    image = image_object(update)
+    if image:
+        entry["image"] = image
     corrections = list(update.corrections.all())
     if corrections:
         entry["correction"] = [
@@ -102,3 +117,24 @@ def update_structured_data(update):
             for c in corrections
         ]
     return entry
+
+
+def image_object(update):
+    """The update's picture as a schema.org ImageObject (the size the page shows), with its
+    caption and credit; None without one."""
+    if not update.image_id:
+        return None
+    image = update.image
+    rendition = image.get_rendition("width-800|format-webp")
+    data = {
+        "@type": "ImageObject",
+        "url": absolute(rendition.url),
+        "width": rendition.width,
+        "height": rendition.height,
+    }
+    if update.image_caption:
+        data["caption"] = update.image_caption
+    credit = update.shown_credit
+    if credit:
+        data["creditText"] = credit
+    return data

@@ -25,6 +25,16 @@ def json_ld(data):
     )
 
 
+@register.simple_tag
+def json_ld_text(text):
+    """json_ld() for data already written as JSON text (a live page's, joined from its
+    updates' stored entries): the same escaping, the same block."""
+    return format_html(
+        '<script type="application/ld+json">{}</script>',
+        mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308 - escaped here
+    )
+
+
 @register.filter
 def absolute(path):
     """The public URL of a site path, from NEWSDESK_BASE_URL (never from the Host header)."""

@@ -20,6 +20,13 @@ def live_update(context, update, level=3):
     return mark_safe(html)  # noqa: S308 - HTML the template rendered and escaped
 
 
+@register.simple_tag(takes_context=True)
+def live_page_update(context, update):
+    """The update's element on its feed page, read or built with the page's other parts in
+    LiveFeedPage.get_context (`elements`, by pk)."""
+    return mark_safe(context["elements"][update.pk])  # noqa: S308 - rendered and escaped
+
+
 class KeyEventsNode(template.Node):
     def __init__(self, nodelist):
         self.nodelist = nodelist
