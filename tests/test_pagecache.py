@@ -112,17 +112,22 @@ class Response:
         self.text = body.decode(errors="replace")
 
 
-@pytest.fixture
-def site(monkeypatch):
+def running(site_class, monkeypatch):
+    """A warmed site of `site_class` on an empty page cache, closed and emptied afterwards."""
     ensure_site_structure()
     cache.store.clear()
-    server = Site()
+    server = site_class()
     server.count_renders(monkeypatch)
     server.warm()
     yield server
     server.close()
     cache.store.clear()
     cache.listener.loop = None
+
+
+@pytest.fixture
+def site(monkeypatch):
+    yield from running(Site, monkeypatch)
 
 
 def cached(path):

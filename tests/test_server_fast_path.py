@@ -9,11 +9,10 @@ import pytest
 import uvicorn
 from uvicorn.server import ServerState
 
-from newsdesk.pagecache import cache
 from newsdesk.server import accesslog
 from newsdesk.server.protocol import CoalescingHttpToolsProtocol
-from tests.factories import ensure_site_structure, make_article, make_user
-from tests.test_pagecache import Response, Site
+from tests.factories import make_article, make_user
+from tests.test_pagecache import Response, Site, running
 
 pytestmark = pytest.mark.django_db(transaction=True)  # Django renders in its own thread
 
@@ -147,15 +146,7 @@ class ServerSite(Site):
 
 @pytest.fixture
 def site(monkeypatch):
-    ensure_site_structure()
-    cache.store.clear()
-    server = ServerSite()
-    server.count_renders(monkeypatch)
-    server.warm()
-    yield server
-    server.close()
-    cache.store.clear()
-    cache.listener.loop = None
+    yield from running(ServerSite, monkeypatch)
 
 
 def test_serve_configuration_has_the_fast_path(site):
