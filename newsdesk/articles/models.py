@@ -492,7 +492,7 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         sequence = FeedSequence.objects.filter(feed=feed).values_list("last", flat=True).first()
         days, _, has_older, _ = timeline(feed, page_size=ARTICLE_LIVE_UPDATES)
         shown = [update for _, updates in days for update in updates]
-        live_parts.prefetch(request, shown, level=4, structured=False)
+        live_parts.prefetch(request, shown, level=4)
         return {
             "feed": feed,
             "days": days,

@@ -23,7 +23,6 @@ from django.db.models import prefetch_related_objects
 
 from newsdesk.parts import store
 
-STRUCTURED_DATA = "live-update-ld"
 PAGE_ENTRY = "live-update-page"
 """The feed page's part of an update: its JSON-LD entry's text, a newline, its h3 element
 (JSON text holds no raw newline): one row read per update instead of two."""
@@ -63,20 +62,6 @@ def element(request, update, level, build):
     if not _stored(request):
         return build()
     return _use(element_name(level), update, build)
-
-
-def structured_data(request, update):
-    """The update's entry of the page's LiveBlogPosting (a dict), stored as JSON."""
-    from newsdesk.live.views import update_structured_data
-
-    if not _stored(request):
-        return update_structured_data(update)
-    text = _use(
-        STRUCTURED_DATA,
-        update,
-        lambda: json.dumps(update_structured_data(update), ensure_ascii=False),
-    )
-    return json.loads(text)
 
 
 def structured_data_text(update):
@@ -145,13 +130,12 @@ def key_events(request, feed, updates, build):
     )
 
 
-def prefetch(request, updates, level=3, structured=True):
-    """Read the stored parts of these updates (their elements, and with `structured` their
-    structured data) in one query; then, in one more, the corrections of those that lack
-    one (the others never read them)."""
+def prefetch(request, updates, level=3):
+    """Read the stored elements of these updates in one query; then, in one more, the
+    corrections of those that lack one (the others never read them)."""
     missing = updates
     if _stored(request) and store.in_request():
-        names = (element_name(level), STRUCTURED_DATA) if structured else (element_name(level),)
+        names = (element_name(level),)
         store.prefetch(names, updates)
         lang = store.language()
         missing = [
