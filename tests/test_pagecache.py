@@ -265,18 +265,22 @@ def test_feeds_keep_their_own_validators_and_cache_control(site):
 # --- Who is never served from the cache -----------------------------------------------------------
 
 
-def test_editors_bypass_the_cache_and_are_never_stored(site):
+def signed_in_cookie(user):
+    """The Cookie header of a browser signed in as `user` (a session in the database)."""
     from django.contrib.auth import SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
-    story = make_article("Grid repaired")
-    editor = make_user("editor-one")
     session = SessionStore()
-    session[SESSION_KEY] = str(editor.pk)
+    session[SESSION_KEY] = str(user.pk)
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = editor.get_session_auth_hash()
+    session["_auth_user_hash"] = user.get_session_auth_hash()
     session.save()
-    cookie = (b"cookie", f"sessionid={session.session_key}".encode())
+    return (b"cookie", f"sessionid={session.session_key}".encode())
+
+
+def test_editors_bypass_the_cache_and_are_never_stored(site):
+    story = make_article("Grid repaired")
+    cookie = signed_in_cookie(make_user("editor-one"))
 
     response = site.request(story.url, headers=[cookie])
     assert response.status == 200

@@ -12,7 +12,7 @@ from uvicorn.server import ServerState
 from newsdesk.server import accesslog
 from newsdesk.server.protocol import CoalescingHttpToolsProtocol
 from tests.factories import make_article, make_user
-from tests.test_pagecache import Response, Site, running
+from tests.test_pagecache import Response, Site, running, signed_in_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)  # Django renders in its own thread
 
@@ -230,19 +230,10 @@ def test_an_edit_is_served_at_once(site):
 
 
 def test_uncacheable_requests_go_through_django(site):
-    from django.contrib.auth import SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
     story = make_article("Grid repaired")
     site.request(story.url)
-    editor = make_user("editor-one")
-    session = SessionStore()
-    session[SESSION_KEY] = str(editor.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = editor.get_session_auth_hash()
-    session.save()
     requests = [
-        {"headers": [(b"cookie", f"sessionid={session.session_key}".encode())]},
+        {"headers": [signed_in_cookie(make_user("editor-one"))]},
         {"headers": [(b"authorization", b"Token abc")]},
         {"method": "POST", "headers": [(b"content-length", b"0")]},
         {"host": b"evil.example"},
