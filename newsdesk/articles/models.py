@@ -21,7 +21,7 @@ from newsdesk.articles.reading import count_words, reading_minutes
 from newsdesk.articles.structured_data import news_article
 from newsdesk.core.forms import NewsdeskPageForm
 from newsdesk.core.panels import DraftInlinePanel
-from newsdesk.core.prepared import PreparedQuery
+from newsdesk.core.prepared import PreparedQuery, page_at_url_path
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin, is_public
 from newsdesk.live import parts as live_parts
 from newsdesk.live.feed import timeline
@@ -535,22 +535,11 @@ class RelatedArticle(Orderable):
     panels = [FieldPanel("article")]
 
 
-# An article's URL path names it: Wagtail keeps url_path in step with the tree, a slug is
-# unique among its siblings, and the depth keeps a page elsewhere in the tree out.
-ARTICLE_AT_URL_PATH = PreparedQuery(
-    ArticlePage,
-    lambda model, slug, depth, url_path: model.objects.filter(
-        slug=slug, depth=depth, url_path=url_path
-    ).order_by()[:1],
-)
+# An article found by its URL path in one prepared query, not a query per tree level.
+ARTICLE_AT_URL_PATH = page_at_url_path(ArticlePage)
 NARRATION_OF_ARTICLE = PreparedQuery(
     "narration.Narration",
     lambda model, article_id: model.objects.filter(article_id=article_id).order_by()[:1],
 )
 _NOT_NEWS_INDEX = set()
-NEWS_INDEX_AT_URL_PATH = PreparedQuery(
-    NewsIndexPage,
-    lambda model, slug, depth, url_path: model.objects.filter(
-        slug=slug, depth=depth, url_path=url_path
-    ).order_by()[:1],
-)
+NEWS_INDEX_AT_URL_PATH = page_at_url_path(NewsIndexPage)

@@ -139,6 +139,18 @@ class PreparedQuery:
         return compiled
 
 
+def page_at_url_path(model):
+    """The page of `model` at a URL path: `.first(slug, depth, url_path)`. Wagtail keeps
+    url_path in step with the tree, a slug is unique among its siblings, and the depth keeps
+    a page elsewhere in the tree out."""
+    return PreparedQuery(
+        model,
+        lambda model, slug, depth, url_path: model.objects.filter(
+            slug=slug, depth=depth, url_path=url_path
+        ).order_by()[:1],
+    )
+
+
 class PreparedRows(PreparedQuery):
     """A prepared `values_list()` queryset: `.all(*values)` returns its rows as tuples,
     converted as the ORM converts them (datetimes aware, JSON parsed), no instance built."""

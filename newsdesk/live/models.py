@@ -14,7 +14,7 @@ from wagtail.models import Page, PageManager
 from wagtail.search import index
 
 from newsdesk.core.forms import NewsdeskPageForm
-from newsdesk.core.prepared import PreparedQuery
+from newsdesk.core.prepared import PreparedQuery, page_at_url_path
 from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin
 
 LIST_MARK = re.compile(r"^[-•*–]\s+")
@@ -201,12 +201,7 @@ class LiveFeedPage(RestrictionsOnceMixin, Page):
 # A live feed's URL path names it, as an article's does (HomePage.route): /live/<slug>/ is
 # found in one prepared query (core/prepared.py), then its briefing (the player), instead of
 # a child look-up and a specific row per tree level.
-LIVE_FEED_AT_URL_PATH = PreparedQuery(
-    LiveFeedPage,
-    lambda model, slug, depth, url_path: model.objects.filter(
-        slug=slug, depth=depth, url_path=url_path
-    ).order_by()[:1],
-)
+LIVE_FEED_AT_URL_PATH = page_at_url_path(LiveFeedPage)
 BRIEFING_OF_FEED = PreparedQuery(
     "narration.LiveBriefing",
     lambda model, feed_id: model.objects.filter(feed_id=feed_id).order_by()[:1],
