@@ -25,7 +25,7 @@ from newsdesk.core import restrictions
 from newsdesk.core.plaintext import html_to_line
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
 from newsdesk.pagecache.models import Invalidation
-from newsdesk.search import fts, highlight
+from newsdesk.search import fts, highlight, impact
 from newsdesk.search.models import IndexState
 from newsdesk.search.query import Query
 from newsdesk.search.ranking import Candidate, rank
@@ -94,13 +94,19 @@ def hidden_live_updates():
 
 def _candidates(kind, queryset, date_field, query, hidden=None):
     """The CANDIDATES most relevant matches of one kind, and the number of all matches.
-    `hidden`: a function giving what queryset leaves out, for the lean tables on SQLite
-    (fts.best_matches)."""
+    `hidden`: a function giving what queryset leaves out, for the postings on SQLite
+    (impact.best)."""
     backend = get_search_backend()
     if fts.applies(backend):
-        scored, count = fts.best_matches(queryset, query.terms, CANDIDATES, hidden and hidden())
+        model_kind = impact.kind_of(queryset.model)
+        if model_kind is not None and hidden is not None:
+            hidden_ids = hidden().order_by().values_list("pk", flat=True)
+            scored, count = impact.best(model_kind, query.terms, CANDIDATES, list(hidden_ids))
+        else:
+            scored, count = fts.best_matches(queryset, query.terms, CANDIDATES)
         ids = [pk for pk, _ in scored]
-        dates = dict(queryset.filter(pk__in=ids).values_list("pk", date_field))
+        # Only the dates: the candidates are already what readers may see.
+        dates = dict(queryset.model._base_manager.filter(pk__in=ids).values_list("pk", date_field))
         return [Candidate(kind, pk, score, dates.get(pk)) for pk, score in scored], count
     # The window count is taken over every match before the slice, in the same query.
     counted = queryset.only("pk", date_field).annotate(_matches=Window(Count("pk")))
