@@ -25,6 +25,9 @@ Tables (migration search.0005), SQLite only; on PostgreSQL Wagtail's backend ran
 Written by the search backend (backend.py) in the transaction that writes Wagtail's entry.
 """
 
+import json
+from datetime import UTC, datetime
+
 import numpy as np
 from django.db import connection
 
@@ -35,6 +38,12 @@ BLOCK_BITS = 10
 
 KINDS = {("articles", "articlepage"): 1, ("live", "liveupdate"): 2}
 """Models with postings here, and the number that stands for each in the tables."""
+
+DATES = {
+    1: "SELECT id, first_published_at FROM wagtailcore_page",
+    2: "SELECT id, published_at FROM live_liveupdate",
+}
+"""Each kind's publication date, which the ranking's recency boost reads."""
 
 _IDS = np.dtype("<i8")
 _IMPACTS = np.dtype("<f4")
@@ -193,23 +202,25 @@ def _term_postings(cursor, kind, term):
     return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
 
 
-def best(kind, terms, limit, hidden=()):
+def best(kind, terms, limit, hidden=list):
     """([(id, score)] best first, at most `limit`; how many entries match) among entries of
-    `kind` that hold every term, leaving out the ids in `hidden`.
+    `kind` that hold every term, leaving out the ids `hidden()` gives (asked only when
+    every term is found).
 
     Scores are FTS5's BM25 (negative: lower is better, as bm25() returns it) times
     HEADLINE_BOOST when the title holds every term, so ranking.py treats them as before.
     """
     terms = list(dict.fromkeys(postings.fold(term) for term in terms))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM search_impact_entry WHERE kind = %s", [kind])
-        (entries,) = cursor.fetchone()
         lists = []
         for term in terms:
             found = _term_postings(cursor, kind, term)
             if found is None:
                 return [], 0
             lists.append(found)
+        cursor.execute("SELECT COUNT(*) FROM search_impact_entry WHERE kind = %s", [kind])
+        (entries,) = cursor.fetchone()
+    hidden = hidden()
     # Index by position in the first (shortest) list: an entry matches when every other
     # list holds its id too.
     lists.sort(key=lambda found: len(found[0]))
@@ -252,3 +263,25 @@ def rebuild_from_index(kind):
         )
         entries = {int(pk): (title or "", body or "") for pk, title, body in cursor.fetchall()}
     rebuild(kind, entries)
+
+
+def published(kind, ids):
+    """{id: publication date} for these ids of one kind, in one small query."""
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{DATES[kind]} WHERE id IN (SELECT value FROM json_each(%s))",  # noqa: S608 - constant SQL
+            [json.dumps(ids)],
+        )
+        rows = cursor.fetchall()
+    # SQLite keeps Django's aware datetimes as UTC, without the zone.
+    return {pk: _utc(value) for pk, value in rows}
+
+
+def _utc(value):
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
