@@ -229,31 +229,52 @@ def _snippet(text, query):
 
 
 def article_text(article):
-    """Standfirst, paragraphs, headings and quotations, as plain text for the snippet.
+    """Standfirst, paragraphs, headings and quotations, as plain text for the snippet."""
+    return "\n".join(_article_parts(article))
+
+
+def _article_parts(article):
+    """article_text(), a block at a time.
 
     Like articles.blocks.readable_text, but read from the body's stored JSON: converting the
     blocks would fetch the images of image blocks (one query per article) for nothing. And
     inline markup leaves no gap ("<i>today</i>." reads "today.", not "today .").
     """
-    parts = [article.standfirst]
+    if article.standfirst:
+        yield article.standfirst
     for block in article.body.raw_data:
         value = block["value"]
         text = value.get("text", "") if isinstance(value, dict) else str(value)
         if block["type"] == "paragraph":  # a plain string in rows older than ParagraphBlock
-            parts.append(html_to_line(text))
-        elif block["type"] in ("heading", "quote"):
-            parts.append(text)
-    return "\n".join(part for part in parts if part)
+            text = html_to_line(text)
+        elif block["type"] not in ("heading", "quote"):
+            continue
+        if text:
+            yield text
+
+
+def _article_snippet(article, query):
+    """The snippet of article_text(), converting only the blocks up to the first match and
+    enough after it for the window: the snippet is the same as from the whole text, and the
+    rest of a long article is never turned from HTML into text."""
+    pattern = highlight.matcher(query.terms)
+    parts, matched = [], None
+    for part in _article_parts(article):
+        parts.append(part)
+        if matched is None and pattern and pattern.search(part):
+            matched = len(parts) - 1
+        if matched is not None and sum(map(len, parts[matched:])) > 2 * highlight.SNIPPET_CHARS:
+            break
+    return _snippet("\n".join(parts), query)
 
 
 def _article_hit(article, query, request):
-    text = article_text(article)
     return Hit(
         kind=ARTICLE,
         url=article.get_url(request),
         title=article.title,
         title_html=_marked(article.title, query),
-        snippet_html=_snippet(text, query),
+        snippet_html=_article_snippet(article, query),
         published=article.first_published_at,
     )
 
