@@ -95,7 +95,10 @@ def test_scores_and_order_are_fts5s_bm25_with_the_headline_bonus():
     with connection.cursor() as cursor:
         cursor.execute("CREATE VIRTUAL TABLE temp.scratch USING fts5(title, body)")
         for pk, (title, body) in texts.items():
-            cursor.execute("INSERT INTO temp.scratch (rowid, title, body) VALUES (%s, %s, %s)", [pk, title, body])
+            cursor.execute(
+                "INSERT INTO temp.scratch (rowid, title, body) VALUES (%s, %s, %s)",
+                [pk, title, body],
+            )
         for words in (["crane"], ["harbour", "crane"]):
             match = " AND ".join(f'"{word}"' for word in words)
             cursor.execute(
@@ -107,7 +110,9 @@ def test_scores_and_order_are_fts5s_bm25_with_the_headline_bonus():
             expected = cursor.fetchall()
             found, count = impact.best(impact.KINDS["articles", "articlepage"], words, 10)
             assert [pk for pk, _ in found] == [pk for pk, _ in expected]
-            assert [score for _, score in found] == pytest.approx([s for _, s in expected], rel=1e-5)
+            assert [score for _, score in found] == pytest.approx(
+                [s for _, s in expected], rel=1e-5
+            )
             assert count == len(expected)
         cursor.execute("DROP TABLE temp.scratch")
 

@@ -19,6 +19,7 @@ from wagtail.search.utils import get_descendants_content_types_pks
 
 from newsdesk.search.postings import HEADLINE_BOOST
 
+
 def applies(backend):
     if connection.vendor != "sqlite":
         return False

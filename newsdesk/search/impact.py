@@ -77,9 +77,7 @@ def unpack(data):
 
 
 def _average_length(cursor, kind):
-    cursor.execute(
-        "SELECT COUNT(*), SUM(length) FROM search_impact_entry WHERE kind = %s", [kind]
-    )
+    cursor.execute("SELECT COUNT(*), SUM(length) FROM search_impact_entry WHERE kind = %s", [kind])
     entries, words = cursor.fetchone()
     return (words or 0) / entries if entries else 0.0
 
@@ -234,9 +232,7 @@ def best(kind, terms, limit, hidden=list):
         where[where == len(other_ids)] = 0
         holds = other_ids[where] == ids
         matched &= holds
-        score += np.where(holds, other_impacts[where], 0.0) * postings.idf(
-            entries, len(other_ids)
-        )
+        score += np.where(holds, other_impacts[where], 0.0) * postings.idf(entries, len(other_ids))
         in_title &= holds & other_flags[where].astype(bool)
     score = np.where(in_title, score * postings.HEADLINE_BOOST, score)
     count = int(matched.sum())
@@ -256,7 +252,8 @@ def rebuild_from_index(kind):
     app_label, model = next(key for key, number in KINDS.items() if number == kind)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT entry.object_id, entry.title, entry.body FROM wagtailsearch_indexentry AS entry "
+            "SELECT entry.object_id, entry.title, entry.body "
+            "FROM wagtailsearch_indexentry AS entry "
             "JOIN django_content_type AS type ON type.id = entry.content_type_id "
             "WHERE type.app_label = %s AND type.model = %s",
             [app_label, model],

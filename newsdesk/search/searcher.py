@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Q, Window
+from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.search.backends import get_search_backend
@@ -83,6 +83,12 @@ NOT_LIVE_PAGES = "SELECT id FROM wagtailcore_page WHERE NOT live"
 """Read through a partial index of its own (migration search.0005): few pages are not live."""
 
 
+HIDDEN_UPDATES = (
+    "SELECT id FROM live_liveupdate WHERE NOT is_published OR deleted_at IS NOT NULL "  # noqa: S608 - constant SQL
+    f"UNION SELECT id FROM live_liveupdate WHERE feed_id IN ({NOT_LIVE_PAGES})"
+)
+
+
 def hidden_articles():
     """Ids of articles article_queryset() leaves out (drafts, unpublished, restricted), with
     other pages that are not live: listed at every search on SQLite, so read cheaply."""
@@ -95,10 +101,7 @@ def hidden_articles():
 def hidden_live_updates():
     """Ids of updates live_update_queryset() leaves out: drafts, withdrawn (a partial index,
     search.0005), and those of feeds readers cannot open."""
-    hidden = _ids(
-        "SELECT id FROM live_liveupdate WHERE NOT is_published OR deleted_at IS NOT NULL "
-        f"UNION SELECT id FROM live_liveupdate WHERE feed_id IN ({NOT_LIVE_PAGES})"  # noqa: S608 - constant SQL
-    )
+    hidden = _ids(HIDDEN_UPDATES)
     if restrictions.all_restrictions():
         feeds = LiveFeedPage.objects.not_public().values("pk")
         hidden += LiveUpdate.objects.filter(feed__in=feeds).values_list("pk", flat=True)
