@@ -40,8 +40,8 @@ KINDS = {("articles", "articlepage"): 1, ("live", "liveupdate"): 2}
 """Models with postings here, and the number that stands for each in the tables."""
 
 DATES = {
-    1: "SELECT id, first_published_at FROM wagtailcore_page",
-    2: "SELECT id, published_at FROM live_liveupdate",
+    1: "id, first_published_at FROM wagtailcore_page",
+    2: "id, published_at FROM live_liveupdate",
 }
 """Each kind's publication date, which the ranking's recency boost reads."""
 
@@ -188,43 +188,56 @@ def rebuild(kind, entries):
 # Searching
 
 
-def _term_postings(cursor, kind, term):
-    """(ids, impacts, flags) of every entry of the kind that holds the term."""
+def _postings(cursor, kinds, terms):
+    """{(kind, term): (ids, impacts, flags)} of every entry of these kinds holding one of
+    the terms, ids ascending, in one query."""
+    placeholders = ", ".join(["%s"] * len(terms))
+    kind_placeholders = ", ".join(["%s"] * len(kinds))
     cursor.execute(
-        "SELECT data FROM search_impact WHERE kind = %s AND term = %s ORDER BY block",
-        [kind, term],
+        f"SELECT kind, term, data FROM search_impact WHERE kind IN ({kind_placeholders}) "  # noqa: S608 - placeholders only
+        f"AND term IN ({placeholders}) ORDER BY kind, term, block",
+        [*kinds, *terms],
     )
-    parts = [unpack(data) for (data,) in cursor.fetchall()]
-    if not parts:
-        return None
-    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    parts = {}
+    for kind, term, data in cursor.fetchall():
+        parts.setdefault((kind, term), []).append(unpack(data))
+    return {
+        key: tuple(np.concatenate(arrays) for arrays in zip(*blocks, strict=True))
+        for key, blocks in parts.items()
+    }
 
 
-def best(kind, terms, limit, hidden=list):
-    """([(id, score)] best first, at most `limit`; how many entries match) among entries of
-    `kind` that hold every term, leaving out the ids `hidden()` gives (asked only when
-    every term is found).
+def best(kinds, terms, limit, hidden=dict):
+    """{kind: ([(id, score)] best first, at most `limit`; how many entries match)}: the
+    entries of each kind that hold every term, leaving out the ids `hidden()[kind]` gives
+    (asked only when some kind holds every term). Four small queries at most, whatever the
+    number of terms and matches.
 
     Scores are FTS5's BM25 (negative: lower is better, as bm25() returns it) times
     HEADLINE_BOOST when the title holds every term, so ranking.py treats them as before.
     """
     terms = list(dict.fromkeys(postings.fold(term) for term in terms))
+    found = dict.fromkeys(kinds, ([], 0))
     with connection.cursor() as cursor:
-        lists = []
-        for term in terms:
-            found = _term_postings(cursor, kind, term)
-            if found is None:
-                return [], 0
-            lists.append(found)
-        cursor.execute("SELECT COUNT(*) FROM search_impact_entry WHERE kind = %s", [kind])
-        (entries,) = cursor.fetchone()
-    hidden = hidden()
-    # Index by position in the first (shortest) list: an entry matches when every other
-    # list holds its id too.
-    lists.sort(key=lambda found: len(found[0]))
+        lists = _postings(cursor, kinds, terms)
+        complete = [kind for kind in kinds if all((kind, term) in lists for term in terms)]
+        if not complete:
+            return found
+        cursor.execute("SELECT kind, COUNT(*) FROM search_impact_entry GROUP BY kind")
+        entries = dict(cursor.fetchall())
+    left_out = hidden()
+    for kind in complete:
+        found[kind] = _best_of_kind(
+            [lists[kind, term] for term in terms], entries[kind], limit, left_out.get(kind, ())
+        )
+    return found
+
+
+def _best_of_kind(lists, entries, limit, hidden):
+    # Positions in the shortest list: an entry matches when every other list holds its id.
+    lists = sorted(lists, key=lambda found: len(found[0]))
     ids, impacts, flags = lists[0]
-    weight = postings.idf(entries, len(ids))
-    score = impacts.astype(np.float64) * weight
+    score = impacts.astype(np.float64) * postings.idf(entries, len(ids))
     in_title = flags.astype(bool)
     matched = ~np.isin(ids, np.fromiter(hidden, _IDS)) if hidden else np.ones(len(ids), bool)
     for other_ids, other_impacts, other_flags in lists[1:]:
@@ -232,7 +245,8 @@ def best(kind, terms, limit, hidden=list):
         where[where == len(other_ids)] = 0
         holds = other_ids[where] == ids
         matched &= holds
-        score += np.where(holds, other_impacts[where], 0.0) * postings.idf(entries, len(other_ids))
+        weight = postings.idf(entries, len(other_ids))
+        score += np.where(holds, other_impacts[where], 0.0) * weight
         in_title &= holds & other_flags[where].astype(bool)
     score = np.where(in_title, score * postings.HEADLINE_BOOST, score)
     count = int(matched.sum())
@@ -262,18 +276,23 @@ def rebuild_from_index(kind):
     rebuild(kind, entries)
 
 
-def published(kind, ids):
-    """{id: publication date} for these ids of one kind, in one small query."""
-    if not ids:
+def published(found):
+    """{(kind, id): publication date} for these (kind, id) pairs, in one small query."""
+    wanted = {}
+    for kind, pk in found:
+        wanted.setdefault(kind, []).append(pk)
+    if not wanted:
         return {}
+    selects, params = [], []
+    for kind, ids in wanted.items():
+        where = "WHERE id IN (SELECT value FROM json_each(%s))"
+        selects.append(f"SELECT {kind}, {DATES[kind]} {where}")  # noqa: S608 - constant SQL
+        params.append(json.dumps(ids))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"{DATES[kind]} WHERE id IN (SELECT value FROM json_each(%s))",  # noqa: S608 - constant SQL
-            [json.dumps(ids)],
-        )
+        cursor.execute(" UNION ALL ".join(selects), params)
         rows = cursor.fetchall()
     # SQLite keeps Django's aware datetimes as UTC, without the zone.
-    return {pk: _utc(value) for pk, value in rows}
+    return {(kind, pk): _utc(value) for kind, pk, value in rows}
 
 
 def _utc(value):

@@ -80,55 +80,78 @@ def live_update_queryset():
 
 
 NOT_LIVE_PAGES = "SELECT id FROM wagtailcore_page WHERE NOT live"
-"""Read through a partial index of its own (migration search.0005): few pages are not live."""
-
-
-HIDDEN_UPDATES = (
-    "SELECT id FROM live_liveupdate WHERE NOT is_published OR deleted_at IS NOT NULL "  # noqa: S608 - constant SQL
-    f"UNION SELECT id FROM live_liveupdate WHERE feed_id IN ({NOT_LIVE_PAGES})"
+HIDDEN = (
+    f"SELECT 'article', id FROM ({NOT_LIVE_PAGES}) "  # noqa: S608 - constant SQL
+    "UNION ALL SELECT 'live_update', id FROM live_liveupdate "
+    "WHERE NOT is_published OR deleted_at IS NOT NULL "
+    "UNION ALL SELECT 'live_update', id FROM live_liveupdate "
+    f"WHERE feed_id IN ({NOT_LIVE_PAGES})"
 )
+"""What readers may not see, as ids: articles (and other pages) that are not live; updates
+that are drafts, withdrawn, or on feeds that are not live. Each part reads a partial index
+(migration search.0005) or the updates' feed index, not every row: few are hidden."""
 
 
-def hidden_articles():
-    """Ids of articles article_queryset() leaves out (drafts, unpublished, restricted), with
-    other pages that are not live: listed at every search on SQLite, so read cheaply."""
-    hidden = _ids(NOT_LIVE_PAGES)
-    if restrictions.all_restrictions():
-        hidden += ArticlePage.objects.not_public().values_list("pk", flat=True)
-    return hidden
-
-
-def hidden_live_updates():
-    """Ids of updates live_update_queryset() leaves out: drafts, withdrawn (a partial index,
-    search.0005), and those of feeds readers cannot open."""
-    hidden = _ids(HIDDEN_UPDATES)
-    if restrictions.all_restrictions():
-        feeds = LiveFeedPage.objects.not_public().values("pk")
-        hidden += LiveUpdate.objects.filter(feed__in=feeds).values_list("pk", flat=True)
-    return hidden
-
-
-def _ids(sql):
+def hidden_ids():
+    """{kind: ids} that article_queryset() and live_update_queryset() leave out, in one query
+    (two more when the site has view restrictions)."""
+    hidden = {ARTICLE: [], LIVE_UPDATE: []}
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(HIDDEN)
+        for kind, pk in cursor.fetchall():
+            hidden[kind].append(pk)
+    if restrictions.all_restrictions():
+        hidden[ARTICLE] += ArticlePage.objects.not_public().values_list("pk", flat=True)
+        feeds = LiveFeedPage.objects.not_public().values("pk")
+        hidden[LIVE_UPDATE] += LiveUpdate.objects.filter(feed__in=feeds).values_list(
+            "pk", flat=True
+        )
+    return hidden
 
 
-def _candidates(kind, queryset, date_field, query, hidden=None):
-    """The CANDIDATES most relevant matches of one kind, and the number of all matches.
-    `hidden`: a function giving the ids queryset leaves out, for the postings on SQLite
-    (impact.best)."""
+IMPACT_KINDS = {
+    ARTICLE: impact.KINDS["articles", "articlepage"],
+    LIVE_UPDATE: impact.KINDS["live", "liveupdate"],
+}
+
+
+def _found(query):
+    """(candidates of both kinds, the number of all matches)."""
+    if not fts.applies(get_search_backend()):
+        articles, article_count = _candidates(
+            ARTICLE, article_queryset(), "first_published_at", query
+        )
+        updates, update_count = _candidates(
+            LIVE_UPDATE, live_update_queryset(), "published_at", query
+        )
+        return articles + updates, article_count + update_count
+    # SQLite: the postings (impact.py), both kinds at once.
+    names = {number: kind for kind, number in IMPACT_KINDS.items()}
+
+    def hidden():
+        return {IMPACT_KINDS[kind]: ids for kind, ids in hidden_ids().items()}
+
+    found = impact.best(list(names), query.terms, CANDIDATES, hidden)
+    # Only the dates: the candidates are already what readers may see.
+    dates = impact.published(
+        (number, pk) for number, (scored, _) in found.items() for pk, _ in scored
+    )
+    candidates = [
+        Candidate(names[number], pk, score, dates.get((number, pk)))
+        for number, (scored, _) in found.items()
+        for pk, score in scored
+    ]
+    return candidates, sum(count for _, count in found.values())
+
+
+def _candidates(kind, queryset, date_field, query):
+    """The CANDIDATES most relevant matches in queryset, and the number of all matches,
+    through Wagtail's search backend (or its FTS table on SQLite, fts.py)."""
     backend = get_search_backend()
     if fts.applies(backend):
-        model_kind = impact.kind_of(queryset.model)
-        if model_kind is not None and hidden is not None:
-            scored, count = impact.best(model_kind, query.terms, CANDIDATES, hidden)
-            # Only the dates: the candidates are already what readers may see.
-            dates = impact.published(model_kind, [pk for pk, _ in scored])
-        else:
-            scored, count = fts.best_matches(queryset, query.terms, CANDIDATES)
-            ids = [pk for pk, _ in scored]
-            dates = dict(queryset.filter(pk__in=ids).values_list("pk", date_field))
+        scored, count = fts.best_matches(queryset, query.terms, CANDIDATES)
+        ids = [pk for pk, _ in scored]
+        dates = dict(queryset.filter(pk__in=ids).values_list("pk", date_field))
         return [Candidate(kind, pk, score, dates.get(pk)) for pk, score in scored], count
     # The window count is taken over every match before the slice, in the same query.
     counted = queryset.only("pk", date_field).annotate(_matches=Window(Count("pk")))
@@ -159,23 +182,22 @@ def generation():
     return None if counter is None else (newest, counter)
 
 
-def _kept_candidates(kind, queryset, date_field, query, hidden, stamp):
-    """_candidates(), kept in the cache under the generation they were read at.
+def _kept(query, stamp):
+    """_found(), kept in the cache under the generation it was read at.
 
     The generation is read before the candidates, so what is kept under it is never older
     than it; any change a reader could see in the results moves the generation, and the next
-    search reads afresh. The cost of a common word is scoring every entry that holds it (BM25
-    over ten thousand rows); a repeated search costs one small query.
+    search reads afresh. A repeated search costs one small query.
     """
     if stamp is None or connection.in_atomic_block:
         # In a transaction the search may see writes that are later rolled back, and the
         # generation with them: what it found must not be kept under that number.
-        return _candidates(kind, queryset, date_field, query, hidden)
+        return _found(query)
     words = " ".join(query.terms)
-    key = "search:" + hashlib.sha256(f"{kind} {stamp} {words}".encode()).hexdigest()
+    key = "search:" + hashlib.sha256(f"{stamp} {words}".encode()).hexdigest()
     found = cache.get(key)
     if found is None:
-        found = _candidates(kind, queryset, date_field, query, hidden)
+        found = _found(query)
         cache.set(key, found, KEEP_SECONDS)
     return found
 
@@ -192,16 +214,10 @@ def search(query, page_number=None, request=None):
     """One page of results, best first. `query` must have terms (see query.parse)."""
     # View restrictions are read once for the whole search, not once per queryset.
     with restrictions.serving():
-        stamp = generation()
-        articles, article_count = _kept_candidates(
-            ARTICLE, article_queryset(), "first_published_at", query, hidden_articles, stamp
-        )
-        updates, update_count = _kept_candidates(
-            LIVE_UPDATE, live_update_queryset(), "published_at", query, hidden_live_updates, stamp
-        )
-        ranked = rank(articles + updates, timezone.now())
+        candidates, count = _kept(query, generation())
+        ranked = rank(candidates, timezone.now())
         page = Paginator(ranked, PAGE_SIZE).get_page(page_number)
-        results = Results(query, article_count + update_count, page, ranked=len(ranked))
+        results = Results(query, count, page, ranked=len(ranked))
         results.hits = _hits(page.object_list, query, request)
     return results
 
