@@ -195,6 +195,9 @@ def test_deleted_or_withdrawn_live_updates_disappear():
     withdrawn.save(update_fields=["is_published"])
     assert titles("sandbags") == [kept.headline]
     assert searcher.search(parse("sandbags")).count == 1
+    feed.unpublish()  # a closed feed's updates go with it
+    assert titles("sandbags") == []
+    assert searcher.search(parse("sandbags")).count == 0
 
 
 @on_sqlite

@@ -222,20 +222,46 @@ def search(query, page_number=None, request=None):
     return results
 
 
+ARTICLE_FIELDS = ("title", "url_path", "first_published_at", "standfirst", "body")
+UPDATE_FIELDS = ("feed_id", "headline", "body", "source_name", "published_at")
+FEED_FIELDS = ("feed__title", "feed__url_path", "feed__path", "feed__live")
+
+
 def _hits(candidates, query, request):
-    """The page's candidates loaded in full, in rank order, as what the reader sees."""
+    """The page's candidates loaded in full, in rank order, as what the reader sees.
+
+    Loaded through the readers' rules again (kept candidates never outlive a change, and this
+    says so again for the ten shown), with only the columns a result shows."""
     article_ids = [c.pk for c in candidates if c.kind == ARTICLE]
     update_ids = [c.pk for c in candidates if c.kind == LIVE_UPDATE]
     loaded = {}
     if article_ids:
-        # Through the readers' querysets: kept candidates never outlive a change, and this
-        # says so again for the ten shown.
-        for article in article_queryset().filter(pk__in=article_ids):
+        articles = article_queryset().filter(pk__in=article_ids).only(*ARTICLE_FIELDS)
+        for article in articles:
             loaded[ARTICLE, article.pk] = _article_hit(article, query, request)
     if update_ids:
-        for update in live_update_queryset().filter(pk__in=update_ids).select_related("feed"):
-            loaded[LIVE_UPDATE, update.pk] = _update_hit(update, query)
+        loaded.update(_update_hits(update_ids, query, request))
     return [loaded[c.kind, c.pk] for c in candidates if (c.kind, c.pk) in loaded]
+
+
+def _update_hits(ids, query, request):
+    """{(LIVE_UPDATE, id): hit} for the visible ones among these updates.
+
+    The feed is checked here as live_update_queryset() checks it (published, not behind a
+    view restriction), on the feed row loaded with the update: the queryset's subquery of
+    every open feed made SQLite read every page. Each feed's address is worked out once."""
+    updates = LiveUpdate.objects.visible().filter(pk__in=ids).select_related("feed")
+    feed_urls = {}
+    hits = {}
+    for update in updates.only(*UPDATE_FIELDS, *FEED_FIELDS):
+        feed = update.feed
+        if not (feed.live and restrictions.is_public(feed)):
+            continue
+        if feed.pk not in feed_urls:
+            feed_urls[feed.pk] = feed.get_url(request)
+        url = f"{feed_urls[feed.pk]}updates/{update.pk}/"  # as LiveUpdate.get_absolute_url()
+        hits[LIVE_UPDATE, update.pk] = _update_hit(update, url, query)
+    return hits
 
 
 def _marked(text, query):
@@ -298,11 +324,11 @@ def _article_hit(article, query, request):
     )
 
 
-def _update_hit(update, query):
+def _update_hit(update, url, query):
     text = html_to_line(update.body) or update.source_name
     return Hit(
         kind=LIVE_UPDATE,
-        url=update.get_absolute_url(),
+        url=url,
         title=update.headline,
         title_html=_marked(update.headline, query),
         snippet_html=_snippet(text, query),
