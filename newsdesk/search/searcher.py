@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from wagtail.search.backends import get_search_backend
 
 from newsdesk.articles.models import ArticlePage
-from newsdesk.core import restrictions
+from newsdesk.core import restrictions, sites
 from newsdesk.core.plaintext import html_to_line
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
 from newsdesk.pagecache.models import Invalidation
@@ -212,6 +212,10 @@ def ranked_pages(queryset, query):
 
 def search(query, page_number=None, request=None):
     """One page of results, best first. `query` must have terms (see query.parse)."""
+    if request is not None and not hasattr(request, "_wagtail_site"):
+        # The results' addresses need the request's Site: from this process's memo, as
+        # pages are served (core/sites.py), not a query per search.
+        request._wagtail_site = sites.site_for_request(request)
     # View restrictions are read once for the whole search, not once per queryset.
     with restrictions.serving():
         candidates, count = _kept(query, generation())
