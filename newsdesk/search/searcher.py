@@ -4,7 +4,8 @@ Wagtail's database backend (WAGTAILSEARCH_BACKENDS) runs on SQLite FTS5 or Postg
 text. Each kind is searched on its own, most relevant first, and the best CANDIDATES of each
 are merged and re-ranked in Python with a recency boost (ranking.py). Only the ten results of
 the page being shown are then loaded in full, for their snippets. On SQLite the candidates
-come from one direct FTS5 query (fts.py) instead of the backend's much slower scoring.
+of both kinds come from Newsdesk's own postings (impact.py), scored all at once, instead of
+the backend's much slower scoring; other page types from one direct FTS5 query (fts.py).
 """
 
 import hashlib
