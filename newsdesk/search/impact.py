@@ -46,7 +46,7 @@ DATES = {
 """Each kind's publication date, which the ranking's recency boost reads."""
 
 _IDS = np.dtype("<i8")
-_IMPACTS = np.dtype("<f4")
+_IMPACTS = np.dtype("<f8")
 _FLAGS = np.dtype("u1")
 _ROW_BYTES = _IDS.itemsize + _IMPACTS.itemsize + _FLAGS.itemsize
 
@@ -250,13 +250,16 @@ def _best_of_kind(lists, entries, limit, hidden):
         in_title &= holds & other_flags[where].astype(bool)
     score = np.where(in_title, score * postings.HEADLINE_BOOST, score)
     count = int(matched.sum())
-    candidates = np.flatnonzero(matched)
+    candidates = np.flatnonzero(matched)  # positions, so ids ascending
     if len(candidates) > limit:
-        # The best `limit` in any order, then sorted: ties go to the lower id, as FTS5's
-        # ORDER BY score, rowid did (ids are in ascending order within the list).
-        keep = np.argpartition(-score[candidates], limit - 1)[:limit]
-        candidates = np.sort(candidates[keep])
-    order = candidates[np.argsort(-score[candidates], kind="stable")]
+        # The best `limit`: all above the limit-th best score, then the lowest ids among
+        # those equal to it, as FTS5's ORDER BY score, rowid LIMIT chose.
+        cut = -np.partition(-score[candidates], limit - 1)[limit - 1]
+        above = candidates[score[candidates] > cut]
+        tied = candidates[score[candidates] == cut]
+        candidates = np.concatenate([above, tied[: limit - len(above)]])
+    # Best first; among equal scores the lower id (lexsort's last key sorts first).
+    order = candidates[np.lexsort((ids[candidates], -score[candidates]))]
     return [(int(ids[i]), -float(score[i])) for i in order], count
 
 
