@@ -40,10 +40,12 @@ KINDS = {("articles", "articlepage"): 1, ("live", "liveupdate"): 2}
 """Models with postings here, and the number that stands for each in the tables."""
 
 DATES = {
-    1: "id, first_published_at FROM wagtailcore_page",
-    2: "id, published_at FROM live_liveupdate",
+    1: "id, CAST(first_published_at AS TEXT) FROM wagtailcore_page",
+    2: "id, CAST(published_at AS TEXT) FROM live_liveupdate",
 }
-"""Each kind's publication date, which the ranking's recency boost reads."""
+"""Each kind's publication date, which the ranking's recency boost reads. As text: Django's
+converter for datetime columns parses each value in Python (2 ms for 200 dates);
+datetime.fromisoformat is a C function."""
 
 _IDS = np.dtype("<i8")
 _IMPACTS = np.dtype("<f8")
@@ -295,12 +297,7 @@ def published(found):
         cursor.execute(" UNION ALL ".join(selects), params)
         rows = cursor.fetchall()
     # SQLite keeps Django's aware datetimes as UTC, without the zone.
-    return {(kind, pk): _utc(value) for kind, pk, value in rows}
-
-
-def _utc(value):
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)
+    return {
+        (kind, pk): datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+        for kind, pk, value in rows
+    }
