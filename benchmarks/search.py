@@ -241,7 +241,7 @@ def report(results):
     warm = next(r[2] for r in results["rows"] if r[0] == "all of the above, repeated")
     headline = (
         f"Search over {dataset.articles:,} articles and {results['updates']:,} live updates "
-        f"(SQLite FTS5): p50 {cold['p50_ms']:.1f} ms ({cold['cpu_ms']:.1f} ms CPU) the first "
+        f"(SQLite): p50 {cold['p50_ms']:.1f} ms ({cold['cpu_ms']:.1f} ms CPU) the first "
         f"time, {warm['p50_ms']:.1f} ms ({warm['cpu_ms']:.1f} ms CPU) repeated; target "
         f"<= {TARGET_MS:.0f} ms p50: {'met' if cold['p50_ms'] <= TARGET_MS else 'missed'} "
         f"the first time, {'met' if warm['p50_ms'] <= TARGET_MS else 'missed'} repeated."
@@ -250,7 +250,7 @@ def report(results):
     section = f"""## Search
 
 In-process, one request at a time through the whole Django stack (Django's test client, no
-network, no page cache in front), SQLite with FTS5, on a
+network, no page cache in front), SQLite, on a
 generated site: {dataset.line()} (`benchmarks/dataset.py`, seed 1), plus
 {results["updates"]:,} live updates on {LIVE_FEEDS} feeds, indexed with `update_index` in
 {results["indexing"]:.0f} s. The generated text comes from a vocabulary of about eighty words,
