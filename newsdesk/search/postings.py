@@ -55,7 +55,7 @@ def fold(word: str) -> str:
     word = word.lower()
     if word.isascii():
         return word
-    kept = []
+    kept: list[str] = []
     for char in unicodedata.normalize("NFD", word):
         if unicodedata.combining(char) and kept and _is_latin(kept[-1]):
             continue
