@@ -53,6 +53,8 @@ class ImpactIndex(SQLiteIndex):
         if kind is None or self.rebuilding:
             return super().add_items(model, objs)
         with transaction.atomic(using=self.write_connection.alias):
+            # Wagtail's write comes first, so SQLite's write lock is held before the postings'
+            # blocks are read and rewritten: two indexing tasks cannot lose each other's.
             super().add_items(model, objs)
             # An object Wagtail did not index (no search fields) has no entry: removed.
             pks = [obj.pk for obj in objs]
