@@ -118,7 +118,7 @@ IMPACT_KINDS = {
 
 def _found(query):
     """(candidates of both kinds, the number of all matches)."""
-    if not fts.applies(get_search_backend()):
+    if not getattr(get_search_backend(), "writes_postings", False):
         articles, article_count = _candidates(
             ARTICLE, article_queryset(), "first_published_at", query
         )
@@ -126,7 +126,8 @@ def _found(query):
             LIVE_UPDATE, live_update_queryset(), "published_at", query
         )
         return articles + updates, article_count + update_count
-    # SQLite: the postings (impact.py), both kinds at once.
+    # SQLite, through Newsdesk's backend (sqlite_backend.py): the postings it writes
+    # (impact.py), both kinds at once.
     names = {number: kind for kind, number in IMPACT_KINDS.items()}
 
     def hidden():

@@ -99,6 +99,9 @@ class Rebuilder(SQLiteSearchAtomicRebuilder):
 
 
 class ImpactSearchBackend(SQLiteSearchBackend):
+    writes_postings = True
+    """What searcher.py asks before reading the postings: another backend leaves them stale."""
+
     index_class = ImpactIndex
     rebuilder_class = Rebuilder
     atomic_rebuilder_class = Rebuilder
