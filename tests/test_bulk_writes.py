@@ -77,6 +77,15 @@ ALLOWED = {
         " LiveUpdateChange whose post_save refreshes the feed (live/receivers.py)",
     ),
     **{
+        ("newsdesk/search/impact.py", function): (
+            CALLERS_REFRESH,
+            "the reader search's postings (search_impact tables, no page shows them), written by"
+            " the search backend with Wagtail's index entry, whose write moves the search index"
+            " generation (search.0004 triggers): kept results are read afresh",
+        )
+        for function in ("replace", "_forget_entries", "_write_blocks", "rebuild")
+    },
+    **{
         ("newsdesk/narration/actions.py", function): (BOOKKEEPING, JOB_FIELDS)
         for function in (
             "_request",

@@ -117,7 +117,7 @@ def test_our_fts_query_finds_what_wagtails_backend_finds():
     assert fts.applies(backend)
     queryset = ArticlePage.objects.for_readers()
     wagtails = {page.pk for page in backend.search("ferry", queryset, operator="and")}
-    ours, count = fts._best_matches_in_wagtail_table(queryset, ["ferry"], 10)
+    ours, count = fts.best_matches(queryset, ["ferry"], 10)
     assert {pk for pk, _ in ours} == wagtails == {pages[0].pk, pages[1].pk}
     assert count == 2
 

@@ -5,8 +5,9 @@ correlated subquery that runs the full-text match again for every matching row: 
 the number of matches. On the benchmark site a common word took over a second with 500
 articles. Here the FTS table is queried once, restricted to the rows the reader may see,
 ordered by BM25 × (1 + title_norm), as modelsearch computes it, times HEADLINE_BOOST when
-the title holds every term, and cut at the limit. Used only when the default backend is that SQLite
-backend; PostgreSQL and other backends go through Wagtail's search API (searcher.py).
+the title holds every term (postings.HEADLINE_BOOST), and cut at the limit. Used only when the
+default backend is that SQLite backend, for models without postings of their own (impact.py);
+PostgreSQL and other backends go through Wagtail's search API (searcher.py).
 
 Terms are plain letters and digits (query.parse), so quoting each one makes a valid FTS5
 phrase; the whole MATCH expression is a query parameter, never part of the SQL.
@@ -16,13 +17,7 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from wagtail.search.utils import get_descendants_content_types_pks
 
-HEADLINE_BOOST = 10.0
-"""Score factor for a match whose title (an article's headline, a live update's) holds every
-term of the query. FTS5's BM25 divides by the length of the whole row, title and body
-together, so an article's long body buried its own headline under short live updates that
-named the same words in passing (3x was not enough on the demo's storm coverage). At 10x a
-headline naming every term comes ahead of body-only matches in practice, which is what a
-reader typing a story's words expects; PostgreSQL's ts_rank weights titles itself."""
+from newsdesk.search.postings import HEADLINE_BOOST
 
 
 def applies(backend):
@@ -39,49 +34,11 @@ def match_expression(terms, columns="title body"):
     return "{" + columns + "} : (" + " AND ".join(f'"{term}"' for term in terms) + ")"
 
 
-LEAN_TABLES = {
-    ("articles", "articlepage"): "search_article_fts",
-    ("live", "liveupdate"): "search_update_fts",
-}
-"""Models with a lean table of their own (migration search.0004): row id = the object's id."""
-
-
-def lean_table(model):
-    return LEAN_TABLES.get((model._meta.app_label, model._meta.model_name))
-
-
-def best_matches(queryset, terms, limit, hidden=None):
-    """([(pk, score)] best first, at most `limit`; the number of all matches) in queryset.
-
-    `hidden`, for models with a lean table, is a queryset of the rows of that model that
-    readers may not see (the complement of `queryset`): listed once per search, it is short
-    (drafts, withdrawn updates), where checking each of ten thousand matches against the
-    visible rows cost more than the match itself.
-    """
-    table = lean_table(queryset.model)
-    if table is None or hidden is None:
-        return _best_matches_in_wagtail_table(queryset, terms, limit)
-    hidden_sql, hidden_params = hidden.order_by().values("pk").query.sql_with_params()
-    where = f"FROM {table} WHERE {table} MATCH %s AND rowid NOT IN ({hidden_sql})"
-    params = [match_expression(terms, columns="title body"), *hidden_params]
-    # The title-only match is run once, as a set, not per row.
-    sql = (
-        f"WITH matches AS MATERIALIZED (SELECT rowid AS pk, bm25({table}) * "  # noqa: S608 - table names are constants; values are parameters
-        f"CASE WHEN rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH %s) "
-        f"THEN {HEADLINE_BOOST} ELSE 1.0 END AS score {where}) "
-        "SELECT pk, score, (SELECT COUNT(*) FROM matches) FROM matches "
-        "ORDER BY score, pk LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [match_expression(terms, columns="title"), *params, limit])
-        rows = cursor.fetchall()
-    count = rows[0][2] if rows else 0
-    return [(int(pk), score) for pk, score, _ in rows], count
-
-
-def _best_matches_in_wagtail_table(queryset, terms, limit):
-    """best_matches() for other models (the read API searches any page type), on Wagtail's
-    own FTS table, with its title_norm weighting."""
+def best_matches(queryset, terms, limit):
+    """([(pk, score)] best first, at most `limit`; the number of all matches) in queryset,
+    from Wagtail's own FTS table, with its title_norm weighting. Reader search reads articles
+    and live updates from its own postings instead (impact.py); this serves other models (the
+    read API searches any page type)."""
     from wagtail.search.models import IndexEntry, SQLiteFTSIndexEntry
 
     fts, entries = SQLiteFTSIndexEntry._meta.db_table, IndexEntry._meta.db_table

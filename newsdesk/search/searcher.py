@@ -4,7 +4,8 @@ Wagtail's database backend (WAGTAILSEARCH_BACKENDS) runs on SQLite FTS5 or Postg
 text. Each kind is searched on its own, most relevant first, and the best CANDIDATES of each
 are merged and re-ranked in Python with a recency boost (ranking.py). Only the ten results of
 the page being shown are then loaded in full, for their snippets. On SQLite the candidates
-come from one direct FTS5 query (fts.py) instead of the backend's much slower scoring.
+of both kinds come from Newsdesk's own postings (impact.py), scored all at once, instead of
+the backend's much slower scoring; other page types from one direct FTS5 query (fts.py).
 """
 
 import hashlib
@@ -15,17 +16,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Q, Window
+from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.search.backends import get_search_backend
 
 from newsdesk.articles.models import ArticlePage
-from newsdesk.core import restrictions
+from newsdesk.core import restrictions, sites
 from newsdesk.core.plaintext import html_to_line
 from newsdesk.live.models import LiveFeedPage, LiveUpdate
 from newsdesk.pagecache.models import Invalidation
-from newsdesk.search import fts, highlight
+from newsdesk.search import fts, highlight, impact
 from newsdesk.search.models import IndexState
 from newsdesk.search.query import Query
 from newsdesk.search.ranking import Candidate, rank
@@ -79,26 +80,78 @@ def live_update_queryset():
     return LiveUpdate.objects.visible().filter(feed__in=feeds)
 
 
-def hidden_articles():
-    """Every article article_queryset() leaves out: drafts, unpublished, restricted."""
-    return ArticlePage.objects.not_live() | ArticlePage.objects.not_public()
+NOT_LIVE_PAGES = "SELECT id FROM wagtailcore_page WHERE NOT live"
+HIDDEN = (
+    f"SELECT 'article', id FROM ({NOT_LIVE_PAGES}) "  # noqa: S608 - constant SQL
+    "UNION ALL SELECT 'live_update', id FROM live_liveupdate "
+    "WHERE NOT is_published OR deleted_at IS NOT NULL "
+    "UNION ALL SELECT 'live_update', id FROM live_liveupdate "
+    f"WHERE feed_id IN ({NOT_LIVE_PAGES})"
+)
+"""What readers may not see, as ids: articles (and other pages) that are not live; updates
+that are drafts, withdrawn, or on feeds that are not live. Each part reads a partial index
+(migration search.0005) or the updates' feed index, not every row: few are hidden."""
 
 
-def hidden_live_updates():
-    """Every update live_update_queryset() leaves out."""
-    feeds = LiveFeedPage.objects.for_readers().values("pk")
-    return LiveUpdate.objects.filter(
-        Q(is_published=False) | Q(deleted_at__isnull=False) | ~Q(feed__in=feeds)
+def hidden_ids():
+    """{kind: ids} that article_queryset() and live_update_queryset() leave out, in one query
+    (two more when the site has view restrictions)."""
+    hidden = {ARTICLE: [], LIVE_UPDATE: []}
+    with connection.cursor() as cursor:
+        cursor.execute(HIDDEN)
+        for kind, pk in cursor.fetchall():
+            hidden[kind].append(pk)
+    if restrictions.all_restrictions():
+        hidden[ARTICLE] += ArticlePage.objects.not_public().values_list("pk", flat=True)
+        feeds = LiveFeedPage.objects.not_public().values("pk")
+        hidden[LIVE_UPDATE] += LiveUpdate.objects.filter(feed__in=feeds).values_list(
+            "pk", flat=True
+        )
+    return hidden
+
+
+IMPACT_KINDS = {
+    ARTICLE: impact.KINDS["articles", "articlepage"],
+    LIVE_UPDATE: impact.KINDS["live", "liveupdate"],
+}
+
+
+def _found(query):
+    """(candidates of both kinds, the number of all matches)."""
+    if not getattr(get_search_backend(), "writes_postings", False):
+        articles, article_count = _candidates(
+            ARTICLE, article_queryset(), "first_published_at", query
+        )
+        updates, update_count = _candidates(
+            LIVE_UPDATE, live_update_queryset(), "published_at", query
+        )
+        return articles + updates, article_count + update_count
+    # SQLite, through Newsdesk's backend (sqlite_backend.py): the postings it writes
+    # (impact.py), both kinds at once.
+    names = {number: kind for kind, number in IMPACT_KINDS.items()}
+
+    def hidden():
+        return {IMPACT_KINDS[kind]: ids for kind, ids in hidden_ids().items()}
+
+    found = impact.best(list(names), query.terms, CANDIDATES, hidden)
+    # Only the dates: the candidates are already what readers may see.
+    dates = impact.published(
+        (number, pk) for number, (scored, _) in found.items() for pk, _ in scored
     )
+    candidates = [
+        Candidate(names[number], pk, score, dates.get((number, pk)))
+        for number, (scored, _) in found.items()
+        for pk, score in scored
+    ]
+    return candidates, sum(count for _, count in found.values())
 
 
-def _candidates(kind, queryset, date_field, query, hidden=None):
-    """The CANDIDATES most relevant matches of one kind, and the number of all matches.
-    `hidden`: a function giving what queryset leaves out, for the lean tables on SQLite
-    (fts.best_matches)."""
+def _candidates(kind, queryset, date_field, query):
+    """The CANDIDATES most relevant matches in queryset, and the number of all matches,
+    through Wagtail's search backend (or its FTS table on SQLite, fts.py)."""
     backend = get_search_backend()
     if fts.applies(backend):
-        scored, count = fts.best_matches(queryset, query.terms, CANDIDATES, hidden and hidden())
+        scored, count = fts.best_matches(queryset, query.terms, CANDIDATES)
         ids = [pk for pk, _ in scored]
         dates = dict(queryset.filter(pk__in=ids).values_list("pk", date_field))
         return [Candidate(kind, pk, score, dates.get(pk)) for pk, score in scored], count
@@ -131,25 +184,28 @@ def generation():
     return None if counter is None else (newest, counter)
 
 
-def _kept_candidates(kind, queryset, date_field, query, hidden, stamp):
-    """_candidates(), kept in the cache under the generation they were read at.
+def _kept(query, stamp):
+    """_found(), kept in the cache under the generation it was read at.
 
     The generation is read before the candidates, so what is kept under it is never older
     than it; any change a reader could see in the results moves the generation, and the next
-    search reads afresh. The cost of a common word is scoring every entry that holds it (BM25
-    over ten thousand rows); a repeated search costs one small query.
+    search reads afresh. A repeated search costs one small query.
     """
     if stamp is None or connection.in_atomic_block:
         # In a transaction the search may see writes that are later rolled back, and the
         # generation with them: what it found must not be kept under that number.
-        return _candidates(kind, queryset, date_field, query, hidden)
+        return _found(query)
     words = " ".join(query.terms)
-    key = "search:" + hashlib.sha256(f"{kind} {stamp} {words}".encode()).hexdigest()
-    found = cache.get(key)
-    if found is None:
-        found = _candidates(kind, queryset, date_field, query, hidden)
-        cache.set(key, found, KEEP_SECONDS)
-    return found
+    key = "search:" + hashlib.sha256(f"{stamp} {words}".encode()).hexdigest()
+    kept = cache.get(key)
+    if kept is not None:
+        rows, count = kept
+        return [Candidate(*row) for row in rows], count
+    candidates, count = _found(query)
+    # Kept as plain tuples: pickling 400 dataclasses cost four times as much.
+    rows = [(c.kind, c.pk, c.raw_score, c.published) for c in candidates]
+    cache.set(key, (rows, count), KEEP_SECONDS)
+    return candidates, count
 
 
 def ranked_pages(queryset, query):
@@ -162,36 +218,60 @@ def ranked_pages(queryset, query):
 
 def search(query, page_number=None, request=None):
     """One page of results, best first. `query` must have terms (see query.parse)."""
+    if request is not None and not hasattr(request, "_wagtail_site"):
+        # The results' addresses need the request's Site: from this process's memo, as
+        # pages are served (core/sites.py), not a query per search.
+        request._wagtail_site = sites.site_for_request(request)
     # View restrictions are read once for the whole search, not once per queryset.
     with restrictions.serving():
-        stamp = generation()
-        articles, article_count = _kept_candidates(
-            ARTICLE, article_queryset(), "first_published_at", query, hidden_articles, stamp
-        )
-        updates, update_count = _kept_candidates(
-            LIVE_UPDATE, live_update_queryset(), "published_at", query, hidden_live_updates, stamp
-        )
-        ranked = rank(articles + updates, timezone.now())
+        candidates, count = _kept(query, generation())
+        ranked = rank(candidates, timezone.now())
         page = Paginator(ranked, PAGE_SIZE).get_page(page_number)
-        results = Results(query, article_count + update_count, page, ranked=len(ranked))
+        results = Results(query, count, page, ranked=len(ranked))
         results.hits = _hits(page.object_list, query, request)
     return results
 
 
+ARTICLE_FIELDS = ("title", "url_path", "first_published_at", "standfirst", "body")
+UPDATE_FIELDS = ("feed_id", "headline", "body", "source_name", "published_at")
+FEED_FIELDS = ("feed__title", "feed__url_path", "feed__path", "feed__live")
+
+
 def _hits(candidates, query, request):
-    """The page's candidates loaded in full, in rank order, as what the reader sees."""
+    """The page's candidates loaded in full, in rank order, as what the reader sees.
+
+    Loaded through the readers' rules again (kept candidates never outlive a change, and this
+    says so again for the ten shown), with only the columns a result shows."""
     article_ids = [c.pk for c in candidates if c.kind == ARTICLE]
     update_ids = [c.pk for c in candidates if c.kind == LIVE_UPDATE]
     loaded = {}
     if article_ids:
-        # Through the readers' querysets: kept candidates never outlive a change, and this
-        # says so again for the ten shown.
-        for article in article_queryset().filter(pk__in=article_ids):
+        articles = article_queryset().filter(pk__in=article_ids).only(*ARTICLE_FIELDS)
+        for article in articles:
             loaded[ARTICLE, article.pk] = _article_hit(article, query, request)
     if update_ids:
-        for update in live_update_queryset().filter(pk__in=update_ids).select_related("feed"):
-            loaded[LIVE_UPDATE, update.pk] = _update_hit(update, query)
+        loaded.update(_update_hits(update_ids, query, request))
     return [loaded[c.kind, c.pk] for c in candidates if (c.kind, c.pk) in loaded]
+
+
+def _update_hits(ids, query, request):
+    """{(LIVE_UPDATE, id): hit} for the visible ones among these updates.
+
+    The feed is checked here as live_update_queryset() checks it (published, not behind a
+    view restriction), on the feed row loaded with the update: the queryset's subquery of
+    every open feed made SQLite read every page. Each feed's address is worked out once."""
+    updates = LiveUpdate.objects.visible().filter(pk__in=ids).select_related("feed")
+    feed_urls = {}
+    hits = {}
+    for update in updates.only(*UPDATE_FIELDS, *FEED_FIELDS):
+        feed = update.feed
+        if not (feed.live and restrictions.is_public(feed)):
+            continue
+        if feed.pk not in feed_urls:
+            feed_urls[feed.pk] = feed.get_url(request)
+        url = f"{feed_urls[feed.pk]}updates/{update.pk}/"  # as LiveUpdate.get_absolute_url()
+        hits[LIVE_UPDATE, update.pk] = _update_hit(update, url, query)
+    return hits
 
 
 def _marked(text, query):
@@ -204,40 +284,61 @@ def _snippet(text, query):
 
 
 def article_text(article):
-    """Standfirst, paragraphs, headings and quotations, as plain text for the snippet.
+    """Standfirst, paragraphs, headings and quotations, as plain text for the snippet."""
+    return "\n".join(_article_parts(article))
+
+
+def _article_parts(article):
+    """article_text(), a block at a time.
 
     Like articles.blocks.readable_text, but read from the body's stored JSON: converting the
     blocks would fetch the images of image blocks (one query per article) for nothing. And
     inline markup leaves no gap ("<i>today</i>." reads "today.", not "today .").
     """
-    parts = [article.standfirst]
+    if article.standfirst:
+        yield article.standfirst
     for block in article.body.raw_data:
         value = block["value"]
         text = value.get("text", "") if isinstance(value, dict) else str(value)
         if block["type"] == "paragraph":  # a plain string in rows older than ParagraphBlock
-            parts.append(html_to_line(text))
-        elif block["type"] in ("heading", "quote"):
-            parts.append(text)
-    return "\n".join(part for part in parts if part)
+            text = html_to_line(text)
+        elif block["type"] not in ("heading", "quote"):
+            continue
+        if text:
+            yield text
+
+
+def _article_snippet(article, query):
+    """The snippet of article_text(), converting only the blocks up to the first match and
+    enough after it for the window: the snippet is the same as from the whole text, and the
+    rest of a long article is never turned from HTML into text."""
+    pattern = highlight.matcher(query.terms)
+    parts, matched = [], None
+    for part in _article_parts(article):
+        parts.append(part)
+        if matched is None and pattern and pattern.search(part):
+            matched = len(parts) - 1
+        if matched is not None and sum(map(len, parts[matched:])) > 2 * highlight.SNIPPET_CHARS:
+            break
+    return _snippet("\n".join(parts), query)
 
 
 def _article_hit(article, query, request):
-    text = article_text(article)
     return Hit(
         kind=ARTICLE,
         url=article.get_url(request),
         title=article.title,
         title_html=_marked(article.title, query),
-        snippet_html=_snippet(text, query),
+        snippet_html=_article_snippet(article, query),
         published=article.first_published_at,
     )
 
 
-def _update_hit(update, query):
+def _update_hit(update, url, query):
     text = html_to_line(update.body) or update.source_name
     return Hit(
         kind=LIVE_UPDATE,
-        url=update.get_absolute_url(),
+        url=url,
         title=update.headline,
         title_html=_marked(update.headline, query),
         snippet_html=_snippet(text, query),
