@@ -110,6 +110,13 @@ PLOTS = {
 }
 
 
+HEADER = (
+    "# Benchmarks\n\n"
+    "Produced by `make bench` (`python -m benchmarks.run`); each section below was measured "
+    "in one run of its part, on the date and software it names.\n\n"
+)
+
+
 def kept_sections():
     """name -> section text (with its marker lines) from the current BENCHMARKS.md."""
     if not REPORT.exists():
@@ -117,13 +124,21 @@ def kept_sections():
     return {match["name"]: match[0] for match in SECTION.finditer(REPORT.read_text())}
 
 
-def write_report(sections):
-    body = "\n".join(sections[name] for name in PARTS if name in sections)
-    REPORT.write_text(
-        "# Benchmarks\n\n"
-        "Produced by `make bench` (`python -m benchmarks.run`); each section below was measured "
-        "in one run of its part, on the date and software it names.\n\n" + body
-    )
+def write_report(sections, report=REPORT):
+    """Each part's section replaced where it stands; a part not yet in the report is added at
+    the end. Everything outside the part markers (notes written by hand between parts) stays."""
+    text = report.read_text() if report.exists() else HEADER
+    for name in PARTS:
+        if name not in sections:
+            continue
+        section = sections[name]
+        found = [match for match in SECTION.finditer(text) if match["name"] == name]
+        if found:
+            start, end = found[0].span()
+            text = text[:start] + section + text[end:]
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+    report.write_text(text)
 
 
 def main(argv=None):
