@@ -15,15 +15,27 @@ the refreshes a newsroom runs every few minutes from cron, each after one kind o
 The target is an incremental refresh under 2 s after one article changes. The baseline is
 the full run in the same session, on the same machine.
 
-`python -m benchmarks.mirror [ARTICLES]` prints the figures; `run()` returns the BENCHMARKS.md
-section and the summary lines.
+The full mirror is run twice: *cold*, with no stored parts (what a deploy leaves: every
+part's key names the code, so the first run after it builds them all), then *warm*, with
+every part the cold run stored (`--full`: every page rendered again, from stored parts).
+
+`python -m benchmarks.mirror [ARTICLES] [--keep DIR]` prints the figures; `run()` returns the
+BENCHMARKS.md section and the summary lines. With `--keep DIR` the generated site is built
+once into DIR (minutes at 10,000 articles) and copied from there by every later run; each run
+works on its own copy, so DIR stays as built.
 """
 
+import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.dataset import Dataset, build
 
 BASE_URL = "https://news.example.org"
 TARGET_SECONDS = 2.0
@@ -50,6 +62,12 @@ def setup_django(data_dir):
 WORKERS = os.cpu_count() or 1
 
 
+def stored_parts():
+    from newsdesk.parts.models import Part
+
+    return Part.objects.count()
+
+
 def cpu_seconds():
     """User and system time of this process and of the render processes it waited for."""
     times = os.times()
@@ -59,13 +77,15 @@ def cpu_seconds():
 def mirror(outdir, label, **options):
     from newsdesk.mirror.builder import Builder
 
-    print(f"Mirroring: {label}...", flush=True)
+    parts = stored_parts()
+    print(f"Mirroring: {label} ({parts:,} parts stored before)...", flush=True)
     started, cpu = time.perf_counter(), cpu_seconds()
     log = lambda line: print(line, flush=True)  # noqa: E731
     summary = Builder(outdir, log=log, workers=WORKERS, **options).run()
     seconds = time.perf_counter() - started
     summary.cpu = cpu_seconds() - cpu
     summary.load = os.getloadavg()[0]
+    summary.parts_before = parts
     print(f"  {seconds:.2f} s, CPU {summary.cpu:.1f} s ({summary.breakdown()})", flush=True)
     return label, summary, seconds
 
@@ -100,15 +120,29 @@ def publish_new(template):
     article.save_revision().publish()
 
 
-def measure(articles=10_000):
-    """Build the data set, mirror it, refresh after each change; returns the figures."""
+BUILT = "mirror-bench-dataset.json"
+"""In a kept data directory: the data set's line, written once it is complete."""
+
+
+def measure(articles=10_000, keep=None):
+    """Build (or copy) the data set, mirror it, refresh after each change; the figures."""
+    if keep is not None and not (Path(keep) / BUILT).is_file():
+        # Built in a process of its own, so that this one sets Django up on the copy only.
+        print(f"Generating {articles:,} articles into {keep}...", flush=True)
+        env = {**os.environ, "NEWSDESK_DATA_DIR": str(Path(keep).resolve())}
+        command = [sys.executable, "-m", "benchmarks.mirror", str(articles), "--build-only"]
+        subprocess.run(command, env=env, check=True)  # noqa: S603 - our own module
     with (
         tempfile.TemporaryDirectory(prefix="newsdesk-mirror-bench-") as data_dir,
         tempfile.TemporaryDirectory(prefix="newsdesk-mirror-out-") as outdir,
     ):
-        print("Setting up a fresh database...", flush=True)
+        if keep is not None:
+            # Each run works on a copy: it publishes an article, and stores parts.
+            print(f"Copying the data set kept in {keep}...", flush=True)
+            shutil.copytree(keep, data_dir, dirs_exist_ok=True)
+        else:
+            print("Setting up a fresh database...", flush=True)
         setup_django(Path(data_dir))
-        from benchmarks.dataset import build
         from newsdesk.articles.models import ArticlePage
         from newsdesk.mirror import plan
 
@@ -117,11 +151,15 @@ def measure(articles=10_000):
         fingerprint = plan.code_fingerprint()
         plan.code_fingerprint = lambda: fingerprint
 
-        print(f"Generating {articles:,} articles...", flush=True)
-        dataset = build(articles=articles)
+        if keep is not None:
+            dataset = Dataset(**json.loads((Path(data_dir) / BUILT).read_text()))
+        else:
+            print(f"Generating {articles:,} articles...", flush=True)
+            dataset = build(articles=articles)
         print(dataset.line(), flush=True)
         out = Path(outdir)
-        runs = [mirror(out, "full mirror")]
+        runs = [mirror(out, "full mirror, cold (no stored parts)")]
+        runs.append(mirror(out, "full mirror, warm (parts stored)", full=True))
         runs.append(mirror(out, "refresh, nothing changed"))
         middle = ArticlePage.objects.order_by("pk")[articles // 2]
         edit_body(middle)
@@ -134,9 +172,22 @@ def measure(articles=10_000):
     return {"dataset": dataset, "runs": runs}
 
 
-def run(articles=10_000):
+def build_only(articles):
+    """The data set, into NEWSDESK_DATA_DIR, for later runs to copy (`--keep`)."""
+    from django.db import connection
+
+    setup_django(Path(os.environ["NEWSDESK_DATA_DIR"]))
+    dataset = build(articles=articles)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file to copy
+    connection.close()
+    (Path(os.environ["NEWSDESK_DATA_DIR"]) / BUILT).write_text(json.dumps(vars(dataset)))
+    print(dataset.line(), flush=True)
+
+
+def run(articles=10_000, keep=None):
     """Measure, and return (the BENCHMARKS.md section, the summary lines to print)."""
-    return report(measure(articles))
+    return report(measure(articles, keep))
 
 
 def report(results):
@@ -145,7 +196,7 @@ def report(results):
     rows = [
         f"| {label} | {summary.mode} | {seconds:.2f} | {summary.cpu:.1f} | "
         f"{1000 * summary.cpu / max(summary.rendered, 1):.1f} | {summary.load:.1f} | "
-        f"{full_seconds / seconds:.0f}x | "
+        f"{full_seconds / seconds:.0f}x | {summary.parts_before:,} | "
         f"{summary.rendered:,} | {summary.written:,} | {summary.removed:,} | "
         f"{summary.breakdown()} |"
         for label, summary, seconds in runs
@@ -167,9 +218,9 @@ shared with other work: wall times are upper bounds). Target: a refresh after on
 is edited under {TARGET_SECONDS:.0f} s ({verdict}).
 Command: `python -m benchmarks.mirror`.
 
-| run | mode | seconds | CPU s | CPU ms/page | load | faster | pages rendered | files written \
-| removed | phases |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| run | mode | seconds | CPU s | CPU ms/page | load | faster | parts stored before \
+| pages rendered | files written | removed | phases |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 {chr(10).join(rows)}
 
 A new article moves every later article down one place on the numbered listings (/news/ and
@@ -183,5 +234,12 @@ edit took 1.8-2.2 s while a test suite ran beside them.
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    print("\n".join(report(measure(count))[1]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("articles", nargs="?", type=int, default=10_000)
+    parser.add_argument("--keep", help="build the data set once into this folder; reuse it")
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.build_only:
+        build_only(arguments.articles)
+    else:
+        print("\n".join(report(measure(arguments.articles, arguments.keep))[1]))
