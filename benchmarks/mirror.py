@@ -172,6 +172,36 @@ def measure(articles=10_000, keep=None):
     return {"dataset": dataset, "runs": runs}
 
 
+def profile(keep, runs=("cold",), top=40):
+    """cProfile of full runs in one process (`--profile`, on a copy of a kept data set):
+    where a page's time goes. `runs`: "cold" (nothing stored), then "warm" (parts stored)."""
+    import cProfile
+    import pstats
+
+    with (
+        tempfile.TemporaryDirectory(prefix="newsdesk-mirror-bench-") as data_dir,
+        tempfile.TemporaryDirectory(prefix="newsdesk-mirror-out-") as outdir,
+    ):
+        shutil.copytree(keep, data_dir, dirs_exist_ok=True)
+        setup_django(Path(data_dir))
+        from newsdesk.mirror.builder import Builder
+
+        for label in runs:
+            profiler = cProfile.Profile()
+            started, cpu = time.perf_counter(), time.process_time()
+            profiler.enable()
+            summary = Builder(Path(outdir), log=lambda line: None, workers=1, full=True).run()
+            profiler.disable()
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            print(
+                f"{label}: {summary.rendered:,} pages in {seconds:.1f} s, CPU {cpu:.1f} s "
+                f"({1000 * cpu / summary.rendered:.1f} ms a page), load {os.getloadavg()[0]:.1f}"
+            )
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(top)
+            stats.sort_stats("tottime").print_stats(top)
+
+
 def build_only(articles):
     """The data set, into NEWSDESK_DATA_DIR, for later runs to copy (`--keep`)."""
     from django.db import connection
@@ -238,8 +268,13 @@ if __name__ == "__main__":
     parser.add_argument("articles", nargs="?", type=int, default=10_000)
     parser.add_argument("--keep", help="build the data set once into this folder; reuse it")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile a cold and a warm full run (--keep)"
+    )
     arguments = parser.parse_args()
     if arguments.build_only:
         build_only(arguments.articles)
+    elif arguments.profile:
+        profile(arguments.keep, runs=("cold", "warm"))
     else:
         print("\n".join(report(measure(arguments.articles, arguments.keep))[1]))
