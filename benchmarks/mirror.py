@@ -173,8 +173,9 @@ def measure(articles=10_000, keep=None):
 
 
 def profile(keep, runs=("cold",), top=40):
-    """cProfile of full runs in one process (`--profile`, on a copy of a kept data set):
-    where a page's time goes. `runs`: "cold" (nothing stored), then "warm" (parts stored)."""
+    """cProfile of runs in one process (`--profile`, on a copy of a kept data set): where a
+    page's time goes. `runs`, in order: "cold" (a full run, nothing stored), "warm" (a full
+    run, parts stored), "new" (the refresh after one new article)."""
     import cProfile
     import pstats
 
@@ -184,13 +185,18 @@ def profile(keep, runs=("cold",), top=40):
     ):
         shutil.copytree(keep, data_dir, dirs_exist_ok=True)
         setup_django(Path(data_dir))
+        from newsdesk.articles.models import ArticlePage
         from newsdesk.mirror.builder import Builder
 
         for label in runs:
+            if label == "new":
+                middle = ArticlePage.objects.order_by("pk")
+                publish_new(middle[middle.count() // 2])
             profiler = cProfile.Profile()
             started, cpu = time.perf_counter(), time.process_time()
             profiler.enable()
-            summary = Builder(Path(outdir), log=lambda line: None, workers=1, full=True).run()
+            full = label != "new"
+            summary = Builder(Path(outdir), log=lambda line: None, workers=1, full=full).run()
             profiler.disable()
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             print(
@@ -275,6 +281,6 @@ if __name__ == "__main__":
     if arguments.build_only:
         build_only(arguments.articles)
     elif arguments.profile:
-        profile(arguments.keep, runs=("cold", "warm"))
+        profile(arguments.keep, runs=("cold", "warm", "new"))
     else:
         print("\n".join(report(measure(arguments.articles, arguments.keep))[1]))
