@@ -226,6 +226,26 @@ def run(articles=10_000, keep=None):
     return report(measure(articles, keep))
 
 
+TARGETS = {
+    "full mirror, cold (no stored parts)": 120.0,
+    "refresh after one new article was published": 15.0,
+}
+"""Issue 15's rows (seconds, 2 cores): a full mirror of the 10,000-article site, cold as a
+deploy leaves it, and the refresh after one new article."""
+
+
+def verdicts(runs):
+    found = []
+    for label, _, seconds in runs:
+        if label in TARGETS:
+            met = "met" if seconds <= TARGETS[label] else "NOT met"
+            found.append(f"{label} <= {TARGETS[label]:.0f} s: {met} ({seconds:.1f} s)")
+    edits = [seconds for label, _, seconds in runs if "edited" in label]
+    met = "met" if edits and max(edits) < TARGET_SECONDS else "NOT met"
+    found.append(f"refresh after an edit < {TARGET_SECONDS:.0f} s: {met}")
+    return found
+
+
 def report(results):
     runs = results["runs"]
     full_seconds = runs[0][2]
@@ -238,34 +258,28 @@ def report(results):
         for label, summary, seconds in runs
     ]
     full = runs[0][1]
-    edits = [seconds for label, _, seconds in runs if "edited" in label]
-    verdict = "met" if edits and max(edits) < TARGET_SECONDS else "NOT met"
     section = f"""## Static mirror
 
 `newsdesk mirror` in-process (pages rendered through the whole Django stack with the test
 client, in {WORKERS} processes: `--workers`, one per core), SQLite, on a generated site:
 {results["dataset"].line()} (`benchmarks/dataset.py`,
 seed 1). The full mirror writes {full.files:,} files ({full.pages:,} pages) into an empty
-folder; each refresh follows one change made through Wagtail (a published revision).
-"faster" is the full run's time over the refresh's, measured in the same session. "CPU s" is
-the user and system time of the run and its render processes; "CPU ms/page" divides it by
-the pages rendered; "load" is the 1-minute load average at the end of the run (2 cores,
-shared with other work: wall times are upper bounds). Target: a refresh after one article
-is edited under {TARGET_SECONDS:.0f} s ({verdict}).
-Command: `python -m benchmarks.mirror`.
+folder, first *cold* (no stored parts, as after a deploy: every part's key names the code)
+and then *warm* (`--full` again, every part stored by the cold run); each refresh follows
+one change made through Wagtail (a published revision). "faster" is the cold full run's time
+over the run's, measured in the same session. "CPU s" is the user and system time of the
+run and its render processes; "CPU ms/page" divides it by the pages rendered; "load" is the
+1-minute load average at the end of the run (2 cores, shared with other work: wall times
+are upper bounds); "parts stored before" counts the stored parts when the run began.
+Targets: {"; ".join(verdicts(runs))}.
+Command: `python -m benchmarks.mirror [ARTICLES] [--keep DIR]`.
 
 | run | mode | seconds | CPU s | CPU ms/page | load | faster | parts stored before \
 | pages rendered | files written | removed | phases |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 {chr(10).join(rows)}
-
-A new article moves every later article down one place on the numbered listings (/news/ and
-its authors' and topics' pages) and joins "Related stories" on every article that shares a
-topic with it, so that refresh renders all of those: correct, and the price of numbered pages
-and related stories. Figures vary with what else the machine runs: the refreshes after an
-edit took 1.8-2.2 s while a test suite ran beside them.
 """
-    summary_lines = [results["dataset"].line(), *rows, f"Target under 2 s: {verdict}."]
+    summary_lines = [results["dataset"].line(), *rows, *verdicts(runs)]
     return section, summary_lines
 
 
