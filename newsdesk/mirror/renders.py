@@ -54,15 +54,6 @@ def _render(url: str, file: str, validators) -> Rendered:
 def _start_process() -> None:
     # The parent's connections were closed before the fork; never share a database socket.
     connections.close_all()
-    connection = connections["default"]
-    if connection.vendor == "sqlite":
-        # What a render process writes is stored parts and image renditions, which are
-        # rebuilt if lost; waiting for the disk on each of their commits (a few a page on a
-        # first render, ~1.4 ms each) held the database's one write lock while the other
-        # process waited for it. synchronous=NORMAL in WAL mode keeps the database
-        # consistent and only lets a power cut lose the last such commits.
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA synchronous=NORMAL")
 
 
 class Pool:
