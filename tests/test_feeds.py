@@ -238,6 +238,40 @@ def test_ids_survive_an_edit_and_a_new_slug(client):
         assert after.link == f"{BASE}/news/dam-gates-dawn/"
 
 
+def test_each_entry_keeps_its_own_text_when_only_some_are_built_again(client):
+    """A renamed author drops the newer story's entries but not its stored text, an edit
+    drops the older story's both: the next feed builds the two entries and only the older
+    text, which once took the newer story's paragraphs, read first (feeds/articles.py)."""
+    author = make_author("Olena Koval")
+    make_article(
+        "Newer",
+        authors=[author],
+        body=paragraphs("The newer story's opening words."),
+        published_at=PUBLISHED,
+    )
+    older = make_article(
+        "Older",
+        body=paragraphs("The older story's opening words."),
+        published_at=PUBLISHED - timedelta(hours=1),
+    )
+    get(client, "/feeds/rss.xml")  # every entry built and stored
+    author.name = "Olena Kovalenko"
+    author.save()
+    older.body = paragraphs("The older story, corrected.")
+    older.save_revision().publish()
+    entries = {fmt: parsed(client, f"/feeds/{FILES[fmt]}").entries for fmt in ("rss", "atom")}
+    texts = {
+        fmt: {entry.title: entry.content[0].value for entry in found}
+        for fmt, found in entries.items()
+    }
+    items = json.loads(get(client, "/feeds/feed.json").content)["items"]
+    texts["json"] = {item["title"]: item["content_html"] for item in items}
+    for fmt, found in texts.items():
+        assert "The older story, corrected." in found["Older"], fmt
+        assert "newer" not in found["Older"], fmt
+        assert "The newer story's opening words." in found["Newer"], fmt
+
+
 def test_full_content_is_absolute_and_safe(client):
     linked = make_article("Earlier story", published_at=PUBLISHED - timedelta(days=1))
     photo = make_image("Spillway", credit="Regional water agency", size=(300, 200))

@@ -448,12 +448,12 @@ class ArticlePage(RestrictionsOnceMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         """What the template shows, lazily: with the page's parts stored (parts/store.py),
-        the byline, topics, related stories and share image are never read."""
+        the byline, topics and share image are never read. Related stories are the
+        template's {% related_stories %} (articles/related.py)."""
         context = super().get_context(request, *args, **kwargs)
         parts.prefetch("article", [self])
         context["authors"] = SimpleLazyObject(lambda: self.authors)
         context["topics"] = SimpleLazyObject(lambda: self.topic_list)
-        context["related"] = SimpleLazyObject(self.related_articles)
         context["live_block"] = self.live_block(request)
         return context
 

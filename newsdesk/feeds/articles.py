@@ -255,19 +255,27 @@ class _Bodies:
     def __init__(self, articles, related):
         self.related = related
         self.blocks = {article.pk: _blocks(article) for article in articles}
-        sources, image_ids = [], []
-        for blocks in self.blocks.values():
+        sources, owners, image_ids = [], [], []
+        for pk, blocks in self.blocks.items():
             for block in blocks:
                 if block["type"] == "paragraph":
                     sources.append(_rich_text_source(block))
+                    owners.append(pk)
                 elif block["type"] == "image" and block["value"].get("image"):
                     image_ids.append(block["value"]["image"])
-        self.rich_texts = iter(content.expand_rich_texts(sources))
+        # Each article's own paragraphs: html() is called only for the entries whose stored
+        # part is missing, in any order, so one stream for all of them in the batch's order
+        # gave an entry the paragraphs of the articles before it (a feed with some entries
+        # stored, e.g. after an edit, or two processes building a feed's entries at once).
+        self.rich_texts = defaultdict(list)
+        for pk, text in zip(owners, content.expand_rich_texts(sources), strict=True):
+            self.rich_texts[pk].append(text)
         self.images = content.images_with_renditions(image_ids, content.INLINE_SPEC)
 
     def html(self, article, link, hero):
         parts = [content.figure(hero, article.hero_caption)] if hero else []
-        parts += [self._block(block) for block in self.blocks[article.pk]]
+        texts = iter(self.rich_texts[article.pk])
+        parts += [self._block(block, texts) for block in self.blocks[article.pk]]
         parts.append(_corrections(self.related.corrections[article.pk]))
         return clean("\n".join(part for part in parts if part), base=link)
 
@@ -279,10 +287,10 @@ class _Bodies:
         ]
         return [self.images[pk] for pk in wanted if pk in self.images]
 
-    def _block(self, block):
+    def _block(self, block, texts):
         kind, value = block["type"], block["value"]
         if kind == "paragraph":
-            return next(self.rich_texts)
+            return next(texts)
         if kind == "heading":
             level = "h3" if value.get("level") == "h3" else "h2"
             return format_html("<{}>{}</{}>", level, value.get("text", ""), level)

@@ -19,7 +19,11 @@ ENDPOINTS = ("data-events-url", "data-poll-url")
 
 def freeze(document: str, note: str) -> str | None:
     """The page with every live feed on it marked static (the front page follows several) and
-    `note` (HTML) inserted at the top of a feed page's own, or None when the page has none."""
+    `note` (HTML) inserted at the top of a feed page's own, or None when the page has none.
+    Most pages show no live feed: they are not tokenised at all (a third of the mirror's own
+    work on a page was this search)."""
+    if LIVE_ROOT not in document:
+        return None
     edits = []
     for token in markup.tokens(document):
         if isinstance(token, markup.Tag) and token.has(LIVE_ROOT):
