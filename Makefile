@@ -7,18 +7,24 @@ PORT ?= 8000
 .PHONY: demo test bench reliability lint format clean-venv cluster cluster-down cluster-status cluster-test
 
 # The stamp files make re-runs instant while the lock file is unchanged.
+# The lock files pin every dependency with its hashes, so pip installs them as listed
+# (--no-deps) instead of resolving again: a resolve could pick a newer release than the
+# lock names (lxml 6.2.0 did, through justext's lxml[html_clean]) and then refuse it.
+# pip check then proves the lock complete.
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Newsdesk needs Python 3.11 or newer; run make with PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV) || { echo "Creating the virtualenv failed: on Debian, apt-get install python3-venv"; exit 1; }
 
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $(VENV)/.installed $@
 
 # The demo runs in debug mode: plain HTTP on 127.0.0.1, so cookies cannot be HTTPS-only.
