@@ -29,6 +29,7 @@ import functools
 import hashlib
 import json
 import logging
+import secrets
 from pathlib import Path
 
 from django.conf import settings
@@ -325,7 +326,9 @@ def drop(tags):
     tags = set(tags)
     tags |= {f"{tag.rsplit(':', 1)[0]}:*" for tag in tags if ":" in tag}
     if not Generation.objects.filter(pk=1).update(value=F("value") + 1):
-        Generation.objects.get_or_create(pk=1)
+        # From a random count: a database emptied and filled again (a restore, a test's
+        # flush) must not give a count a process has seen with other rows (listings.py).
+        Generation.objects.get_or_create(pk=1, defaults={"value": secrets.randbits(48)})
         Generation.objects.filter(pk=1).update(value=F("value") + 1)
     Part.objects.filter(tag_rows__tag__in=sorted(tags)).delete()
 
@@ -380,10 +383,12 @@ def stored(part_key, part_subject):
     return html
 
 
-def recorded_build(build, objects=(), lists=()):
+def recorded_build(build, objects=(), lists=(), started=None):
     """(what build() returns, the part's tags, the generation read before it ran): for keep(),
-    if the caller keeps it. The build's loads count for the page too, as in use()."""
-    started = current_generation()
+    if the caller keeps it. The build's loads count for the page too, as in use().
+    `started`: the generation, when the caller read it already (before build() reads rows)."""
+    if started is None:
+        started = current_generation()
     outer = recorder.current()
     with recorder.nested() as recorded:
         result = build()
