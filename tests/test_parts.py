@@ -11,9 +11,10 @@ from tests.factories import make_article, make_live_feed, make_topic, post
 pytestmark = pytest.mark.django_db
 
 STORED_ARTICLE_QUERIES = 6
-"""The issue's bound for an uncached article whose parts are stored. Today four, each small:
+"""The issue's bound for an uncached article whose parts are stored. Today five, each small:
 the article and its narration (prepared queries, core/prepared.py), whether any view
-restriction exists, the page's parts."""
+restriction exists, the page's parts, then the related-stories parts of the topics its own
+part names (articles/related.py: their keys are known only once that part is read)."""
 
 
 def html_of(client, article):
