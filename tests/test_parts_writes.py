@@ -91,3 +91,35 @@ def test_a_part_stored_meanwhile_is_replaced_not_duplicated():
     assert list(Part.objects.filter(key="test:one").values_list("html", flat=True)) == [
         "<p>mine</p>"
     ]
+
+
+# --- a listing's new cards: their photos read together (articles/templatetags/article_cards.py)
+
+
+def test_a_cold_listing_reads_its_cards_photos_together_and_cards_keep_their_tags(client):
+    from newsdesk.images.models import NewsImage, NewsRendition
+
+    articles = [make_article() for _ in range(4)]
+    photo, renditions = NewsImage._meta.db_table, NewsRendition._meta.db_table
+    client.get("/news/")  # renditions made once (a deploy finds them made)
+    Part.objects.all().delete()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/news/")
+    assert response.status_code == 200
+    assert len(_sql(captured, f'FROM "{photo}"')) == 1  # not one per card
+    assert len(_sql(captured, f'FROM "{renditions}"')) == 1
+    for article in articles:
+        card = Part.objects.get(key=store.key("card", article, 2, True))
+        assert f"image:{article.hero_image_id}" in card.tags
+        assert article.hero_image.get_rendition("fill-320x200|format-webp").url in card.html
+
+
+def test_an_edited_photo_reaches_a_card_built_with_the_others(client):
+    articles = [make_article() for _ in range(3)]
+    client.get("/news/")
+    photo = articles[1].hero_image
+    photo.focal_point_x, photo.focal_point_y = 10, 10
+    photo.focal_point_width, photo.focal_point_height = 20, 20
+    photo.save()
+    new = photo.get_rendition("fill-320x200|format-webp").url
+    assert new in client.get("/news/").content.decode()
