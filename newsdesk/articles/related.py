@@ -62,6 +62,8 @@ def prefetch(page):
     and its topics' "related" parts in one query, for store.get() to find. A topic whose
     part is not stored, or one the article's related-from part names but its link rows no
     longer do, is read (or built) by the block as before: this only saves the round trip."""
+    if not store.in_request():
+        return  # nothing is read or kept outside a request (parts/middleware.py)
     lang = store.language()
     page_subject = store.subject("article", page, lang)
     topic_prefix = store.subject("related", Topic(pk=0), lang).removesuffix("0")
