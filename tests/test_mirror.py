@@ -25,7 +25,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 
 from newsdesk.articles.models import Author
-from newsdesk.mirror import builder, linkcheck, links, plan, snapshot, store
+from newsdesk.mirror import builder, linkcheck, links, markup, plan, snapshot, store
 from newsdesk.narration.audio import encode_mp3
 from newsdesk.narration.models import AudioStatus, Narration
 from tests.conftest import launch_chromium
@@ -182,6 +182,45 @@ def test_rewrite_html_makes_internal_links_relative_and_keeps_identity_absolute(
 def test_rewrite_html_changes_nothing_else():
     document = '<p class=a title="x &amp; y">Text <b>bold</b></p>\n<a href="#top">Top</a>'
     assert links.rewrite_html(document, "/", "index.html", ORIGIN).text == document
+
+
+def test_remembered_references_still_depend_on_the_page_where_they_must():
+    """found_on_page remembers what a reference leads to; a path-relative one (or a bare
+    query) is remembered per page, one that names its own path for every page."""
+    for _ in range(2):  # the second time from memory
+        first = links.rewrite_html('<a href="more/">m</a>', "/news/a/", "news/a/index.html", ORIGIN)
+        second = links.rewrite_html('<a href="more/">m</a>', "/topics/b/", "x/index.html", ORIGIN)
+        assert first.links == [links.Link("/news/a/more/", "news/a/more/index.html")]
+        assert second.links == [links.Link("/topics/b/more/", "topics/b/more/index.html")]
+        page = links.rewrite_html('<a href="?page=2">2</a>', "/news/", "news/index.html", ORIGIN)
+        assert page.text == '<a href="page/2/index.html">2</a>'
+        own = links.rewrite_html(
+            '<a href="/news/">n</a>', "/topics/b/", "topics/b/index.html", ORIGIN
+        )
+        assert own.text == '<a href="../../news/index.html">n</a>'
+
+
+def test_tags_without_a_wanted_attribute_are_not_split():
+    """markup.tokens(wanted=...) leaves out the attributes of tags the pattern does not
+    match, and finds tags exactly as before: a ">" inside quotes does not end a tag, an
+    unterminated quote makes no tag of the rest."""
+    document = (
+        '<p class="a>b" id=x><a title=\'1>2\' HREF="/news/">t</a>'
+        '<img alt="no end><span data-x="/y/">'
+    )
+    everything = list(markup.tokens(document))
+    wanted = list(markup.tokens(document, re.compile("href|data-", re.I)))
+    assert [(tag.name, tag.start, tag.end) for tag in everything] == [
+        ("p", 0, 20),
+        ("a", 20, 49),
+        ("span", 71, 90),
+    ]
+    assert [(tag.name, tag.start, tag.end) for tag in wanted] == [
+        (tag.name, tag.start, tag.end) for tag in everything
+    ]
+    assert wanted[0].attributes == ()
+    assert wanted[1].attributes == everything[1].attributes
+    assert wanted[1].get("href") == "/news/" and wanted[2].get("data-x") == "/y/"
 
 
 def test_rewrite_css_is_relative_to_the_stylesheet():

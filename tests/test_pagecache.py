@@ -945,6 +945,10 @@ def test_the_purge_hook_is_called_in_the_background_for_dropped_pages(site, sett
         site.request(story.url)
         site.request(other.url)
         site.request("/news/?page=1&utm=x")
+        # Publishing purged the new pages' own addresses (and, on the Redis run, whatever
+        # the shared store held under their tags): only the refresh's purges are counted.
+        purge.wait_until_sent()
+        purged.clear()
         actions.refresh_page(story)
         purge.wait_until_sent()
     finally:

@@ -10,11 +10,11 @@ from tests.factories import make_article, make_live_feed, make_topic, post
 
 pytestmark = pytest.mark.django_db
 
-STORED_ARTICLE_QUERIES = 6
-"""The issue's bound for an uncached article whose parts are stored. Today five, each small:
-the article and its narration (prepared queries, core/prepared.py), whether any view
-restriction exists, the page's parts, then the related-stories parts of the topics its own
-part names (articles/related.py: their keys are known only once that part is read)."""
+STORED_ARTICLE_QUERIES = 4
+"""An uncached article whose parts are stored (the issue's bound is 6). Four, each small: the
+article and its narration (prepared queries, core/prepared.py), whether any view restriction
+exists, and the page's parts together with the related-stories parts of its topics, found
+through its link rows in a subquery (articles/related.py prefetch)."""
 
 
 def html_of(client, article):

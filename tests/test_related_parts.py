@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from newsdesk.articles import related
-from newsdesk.articles.models import RelatedArticle
+from newsdesk.articles.models import ArticlePage, RelatedArticle
 from newsdesk.mirror import builder, plan
 from newsdesk.parts import store
 from newsdesk.parts.models import Part
@@ -118,6 +118,32 @@ def test_an_edited_headline_author_name_and_image_credit_appear_everywhere(clien
     assert "Regional energy company" in article.select_one(".article__hero").get_text(" ")
     heading = page_of(client, author.get_absolute_url()).h1.get_text(strip=True)
     assert heading == "Olena Kovalenko"
+
+
+def test_the_one_query_read_follows_the_link_rows_and_the_block_its_stored_part(
+    client, django_assert_num_queries
+):
+    """The page's parts and its topics' parts are read in one query, the topics taken from
+    the article's link rows; the block takes them from its stored related-from part. Should
+    the two differ (a link row written without a publish), the page shows what the part
+    says, as before: a topic read in vain costs nothing, a missing one costs a query."""
+    energy, sport = make_topic("Energy"), make_topic("Sport")
+    story("On energy", [energy], hours=1)
+    story("On sport", [sport], hours=2)
+    article = story("The story", [energy], hours=3)
+    first = page_of(client, article.url)
+    assert related_titles(client, article) == ["On energy"]
+    with django_assert_num_queries(4):
+        assert page_of(client, article.url) == first
+
+    links = ArticlePage.topics.through.objects
+    links.create(articlepage_id=article.pk, topic_id=sport.pk)
+    page_of(client, story("Reader of sport", [sport], hours=0).url)  # sport's part stored
+    with django_assert_num_queries(4):
+        assert page_of(client, article.url) == first
+    links.filter(articlepage_id=article.pk).delete()
+    with django_assert_num_queries(5):  # energy's part, named by the stored part only
+        assert page_of(client, article.url) == first
 
 
 def test_an_unpublished_or_edited_pick_leaves_the_block(client):

@@ -26,7 +26,6 @@ from newsdesk.core.restrictions import PublicPageQuerySet, RestrictionsOnceMixin
 from newsdesk.live import parts as live_parts
 from newsdesk.live.feed import timeline
 from newsdesk.live.models import FeedSequence, LiveFeedPage, live_feed_at
-from newsdesk.parts import store as parts
 
 PAGE_SIZE = 20
 
@@ -450,8 +449,10 @@ class ArticlePage(RestrictionsOnceMixin, Page):
         """What the template shows, lazily: with the page's parts stored (parts/store.py),
         the byline, topics and share image are never read. Related stories are the
         template's {% related_stories %} (articles/related.py)."""
+        from newsdesk.articles import related  # it imports this module
+
         context = super().get_context(request, *args, **kwargs)
-        parts.prefetch("article", [self])
+        related.prefetch(self)  # the page's parts and its topics' related stories: one query
         context["authors"] = SimpleLazyObject(lambda: self.authors)
         context["topics"] = SimpleLazyObject(lambda: self.topic_list)
         context["live_block"] = self.live_block(request)

@@ -14,26 +14,63 @@ now made of parts that a new article leaves alone, but for one per topic:
   (their cards), tagged by the article's page (a publish changes both) and the picks' pages.
   It is read with the article's other parts, in the same query.
 
-A render reads the topics' parts in one query, merges them newest first, leaves out the
-article itself and its picks, and joins the first cards: no card is rendered and nothing is
-sorted in the database. A new article drops one part per topic it is on. Previews show
+The article's own parts and its topics' parts are read in one query (`prefetch`: the topics
+come from the article's link rows, in a subquery, so no round trip waits for the article's
+part to name them). A render merges the topics' lists newest first, leaves out the article
+itself and its picks, and joins the first cards: no card is rendered and nothing is sorted in
+the database. A new article drops one part per topic it is on. Previews show
 drafts, so they take the rule from the rows, through the same template.
 """
 
 import json
 
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
 
 from newsdesk.articles.models import ArticlePage, Topic
+from newsdesk.core.prepared import PreparedRows
 from newsdesk.core.restrictions import is_public
 from newsdesk.parts import store
+from newsdesk.parts.models import Part
 
 SHOWN = 3
 PER_TOPIC = 2 * SHOWN + 1
 """The block shows SHOWN stories after leaving out the article itself and up to SHOWN picks:
 the newest 2 x SHOWN + 1 of each topic always hold them (mirror/changes.py reads as deep)."""
 CARD = "components/article_card.html"
+
+
+def _page_and_topics(model, page_subject, page_id, topic_prefix):
+    """The parts of the article's subject and the "related" parts of the topics its link rows
+    name: a topic's subject is `topic_prefix` followed by its id (store.subject)."""
+    through = ArticlePage.topics.through.objects.filter(articlepage_id=page_id)
+    topic_subjects = through.annotate(
+        subject=Concat(Value(topic_prefix), Cast("topic_id", CharField()), output_field=CharField())
+    ).values("subject")
+    rows = model.objects.filter(Q(subject=page_subject) | Q(subject__in=topic_subjects))
+    return rows.values_list("subject", "key", "html", "tags")
+
+
+PAGE_AND_TOPICS = PreparedRows(Part, _page_and_topics)
+"""Compiled once per process (core/prepared.py), like the article's route."""
+
+
+def prefetch(page):
+    """Read the article's stored parts ("article": its head, main block and related-from)
+    and its topics' "related" parts in one query, for store.get() to find. A topic whose
+    part is not stored, or one the article's related-from part names but its link rows no
+    longer do, is read (or built) by the block as before: this only saves the round trip."""
+    if not store.in_request():
+        return  # nothing is read or kept outside a request (parts/middleware.py)
+    lang = store.language()
+    page_subject = store.subject("article", page, lang)
+    topic_prefix = store.subject("related", Topic(pk=0), lang).removesuffix("0")
+    store.prefetched(
+        [page_subject],
+        PAGE_AND_TOPICS.all(page_subject, page.pk, topic_prefix),
+    )
 
 
 def block(request, page):

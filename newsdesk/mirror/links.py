@@ -28,6 +28,7 @@ No Django here: the origin comes from the caller.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -85,6 +86,34 @@ class Link:
 class Rewritten:
     text: str
     links: list[Link] = field(default_factory=list)
+
+
+_BASE_FREE = re.compile(r"\s*(?:/|[A-Za-z][A-Za-z0-9+.-]*:)")
+"""A reference that names its path itself (`/news/`, `//host/x`, `https://...`): where it
+leads does not depend on the page it is on."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _found(ref: str, base: str, origin: Origin) -> tuple[str, str, str | None, str] | None:
+    resolved = resolve(ref, base, origin)
+    if resolved is None:
+        return None
+    url, fragment = resolved
+    return url, fragment, file_for(url), origin.absolute(url, fragment)
+
+
+def found_on_page(ref: str, base: str, origin: Origin) -> tuple[str, str, str | None, str] | None:
+    """What a reference on the page at `base` leads to: (internal URL, fragment, the
+    mirror's file or None, the real site's address), or None as for resolve(). Remembered:
+    the pages of a run share most of their references (the masthead, stylesheets, listing
+    and topic links), and working them out was a third of a page's rewriting. A reference
+    that names its own path is remembered for every page."""
+    return _found(ref, "/" if _BASE_FREE.match(ref) else base, origin)
+
+
+@functools.lru_cache(maxsize=8192)
+def _quoted(path: str) -> str:
+    return quote(path, safe=SAFE_IN_PATH)
 
 
 def resolve(ref: str, base: str, origin: Origin) -> tuple[str, str] | None:
@@ -173,15 +202,14 @@ class _Rewriter:
         self.links: list[Link] = []
 
     def ref(self, ref: str, *, keep_absolute: bool = False, base: str | None = None) -> str:
-        resolved = resolve(ref, base or self.url, self.origin)
-        if resolved is None:
+        found = found_on_page(ref, base or self.url, self.origin)
+        if found is None:
             return ref
-        url, fragment = resolved
-        target = None if keep_absolute else file_for(url)
-        if target is None:
-            return self.origin.absolute(url, fragment)
+        url, fragment, target, absolute = found
+        if keep_absolute or target is None:
+            return absolute
         self.links.append(Link(url, target))
-        return quote(relative(self.file, target), safe=SAFE_IN_PATH) + _fragment(fragment)
+        return _quoted(relative(self.file, target)) + _fragment(fragment)
 
     def srcset(self, value: str) -> str:
         candidates = []
@@ -210,7 +238,7 @@ def rewrite_html(document: str, url: str, file: str, origin: Origin) -> Rewritte
     """A page with its references rewritten by the rules in this module's docstring."""
     rewriter = _Rewriter(url, file, origin)
     edits: list[tuple[int, int, str]] = []
-    for token in markup.tokens(document):
+    for token in markup.tokens(document, _REWRITTEN):
         if isinstance(token, markup.RawText):
             if token.element == "style":
                 css = document[token.start : token.end]
@@ -224,6 +252,11 @@ def rewrite_html(document: str, url: str, file: str, origin: Origin) -> Rewritte
     return Rewritten(markup.splice(document, edits), rewriter.links)
 
 
+_REWRITTEN = re.compile(r"href|src|poster|cite|background|action|style|data-", re.I)
+"""Every attribute `_attribute` rewrites has one of these in its name (srcset, formaction):
+tags without any are not split into attributes (markup.tokens)."""
+
+
 def _attribute(rewriter: _Rewriter, attribute: markup.Attribute, canonical: bool) -> str | None:
     value = attribute.value
     if value is None:
@@ -232,9 +265,9 @@ def _attribute(rewriter: _Rewriter, attribute: markup.Attribute, canonical: bool
     if name in URL_ATTRIBUTES:
         return rewriter.ref(value, keep_absolute=canonical)
     if name in FORM_ATTRIBUTES:
-        resolved = resolve(value, rewriter.url, rewriter.origin)
-        if resolved is not None and resolved[0] in FORMS_IN_COPY:
-            return rewriter.ref(FORMS_IN_COPY[resolved[0]])
+        found = found_on_page(value, rewriter.url, rewriter.origin)
+        if found is not None and found[0] in FORMS_IN_COPY:
+            return rewriter.ref(FORMS_IN_COPY[found[0]])
         return rewriter.ref(value, keep_absolute=True)
     if name == "srcset":
         return rewriter.srcset(value)

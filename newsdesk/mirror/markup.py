@@ -17,7 +17,9 @@ from dataclasses import dataclass
 _TOKEN = re.compile(
     r"<!--.*?-->"
     r"|<!\[CDATA\[.*?\]\]>"
-    r"|<(?P<name>[A-Za-z][A-Za-z0-9:-]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    # Possessive: a run of plain characters is taken whole (one step, not one per character),
+    # and nothing is given back, which could only stop the tag at a character that is not ">".
+    r"|<(?P<name>[A-Za-z][A-Za-z0-9:-]*)(?P<attrs>(?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+)>",
     re.S,
 )
 _ATTRIBUTE = re.compile(
@@ -71,15 +73,23 @@ class RawText:
     end: int
 
 
-def tokens(document: str) -> Iterator[Tag | RawText]:
-    """Start tags and raw-text contents, in document order."""
+def tokens(document: str, wanted: re.Pattern[str] | None = None) -> Iterator[Tag | RawText]:
+    """Start tags and raw-text contents, in document order.
+
+    `wanted`: a pattern that every attribute the caller reads matches somewhere in the tag's
+    attribute text (e.g. its name). A tag whose text it does not match comes with no
+    attributes: splitting them is most of the tokenising, and most tags (a paragraph, a
+    span with a class) hold nothing a caller looks for."""
     position = 0
     while (match := _TOKEN.search(document, position)) is not None:
         position = match.end()
         name = match.group("name")
         if name is None:
             continue  # a comment or CDATA section
-        tag = _tag(match)
+        if wanted is None or wanted.search(document, match.start("attrs"), position):
+            tag = _tag(match)
+        else:
+            tag = Tag(name.lower(), match.start(), position, match.start("attrs"), ())
         yield tag
         if tag.name in RAW_TEXT:
             close = re.compile(rf"</{tag.name}\s*>", re.I).search(document, position)

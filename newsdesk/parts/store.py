@@ -159,6 +159,20 @@ def prefetch(name, objects):
         memo[part_key] = (html, tags)
 
 
+def prefetched(subjects, rows):
+    """Remember parts read by a query of the caller's own (articles/related.py reads an
+    article's parts with its topics' in one): `rows` are (subject, key, html, tags);
+    `subjects` were read whole, so a part of theirs not among the rows is not stored. The
+    subjects of the rows count as read whole too."""
+    memo = _fetched.get()
+    if memo is None:
+        return
+    memo[""] |= set(subjects)
+    for part_subject, part_key, html, tags in rows:
+        memo[""].add(part_subject)
+        memo[part_key] = (html, tags)
+
+
 PREFETCH_SLOTS = 64
 
 
