@@ -2,7 +2,8 @@
 
 The page cache records only the renders it may store (its ASGI layer); a part can be built
 on any request (a page rendered for an editor, the mirror, the test client), and is stored
-only when what the request loaded before the part was built is known (store.py).
+only when what the request loaded before the part was built is known (store.py): together
+with the request's other new parts, once the response is ready.
 """
 
 from newsdesk.pagecache import recorder
@@ -16,7 +17,9 @@ def parts_middleware(get_response):
         if started:
             recording = recorder.start_token()
         try:
-            return get_response(request)
+            response = get_response(request)
+            store.flush()  # the parts the page built, in one transaction
+            return response
         finally:
             if started:
                 recorder.stop(recording)

@@ -30,10 +30,11 @@ import hashlib
 import json
 import logging
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
@@ -46,6 +47,20 @@ logger = logging.getLogger(__name__)
 
 _fetched: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "newsdesk_parts_fetched", default=None
+)
+
+
+@dataclass
+class Writes:
+    """The parts a request built, stored together when it ends (`flush`), and the invalidation
+    count its builds compare (`build_generation`)."""
+
+    started: int | None = None
+    parts: list[tuple] = field(default_factory=list)
+
+
+_writes: contextvars.ContextVar[Writes | None] = contextvars.ContextVar(
+    "newsdesk_parts_writes", default=None
 )
 
 FINGERPRINT_SETTINGS = (
@@ -110,12 +125,16 @@ def key(name, obj, *variant, lang=None):
 
 
 def begin_request():
-    """A fresh memo of fetched parts for this request; the token to end it with."""
-    return _fetched.set({"": set()})
+    """A fresh memo of fetched parts and list of parts to store for this request; the token
+    to end it with."""
+    return _fetched.set({"": set()}), _writes.set(Writes())
 
 
 def end_request(token):
-    _fetched.reset(token)
+    """Forget the request's memo, and the parts it built that `flush` did not store."""
+    fetched, writes = token
+    _writes.reset(writes)
+    _fetched.reset(fetched)
 
 
 def in_request():
@@ -208,7 +227,7 @@ def use(part_key, part_subject, build, objects=(), lists=(), versioned=()):
         return html
     if _fetched.get() is None:
         return build()  # outside a request (a command, the worker): nothing is kept
-    started = current_generation()
+    started = build_generation()
     with recorder.nested() as recorded:
         html = build()
     if outer is not None:
@@ -231,10 +250,14 @@ def tags_of_build(recorded, objects=(), lists=()):
 
 
 def keep(part_key, part_subject, text, tags, started, replace_subject=False):
-    """Store a part built in this request (see `store`) and remember it for the request."""
-    stored = store(part_key, part_subject, text, tags, started, replace_subject)
+    """Remember a part built in this request for the request, and store it (see `store`)
+    when the request ends (`flush`); at once when there is no request."""
     _fetched.get()[part_key] = (text, sorted(tags))
-    return stored
+    writes = _writes.get()
+    if writes is None:
+        store(part_key, part_subject, text, tags, started, replace_subject)
+    else:
+        writes.parts.append((part_key, part_subject, text, tags, started, replace_subject))
 
 
 def attached(obj, depth=2):
@@ -273,6 +296,53 @@ def list_tags(lists, recorded):
 
 def current_generation():
     return Generation.objects.filter(pk=1).values_list("value", flat=True).first()
+
+
+def build_generation():
+    """The invalidation count a build of this request compares when it is stored: read once,
+    before the request's first build reads anything (a cold article page builds three parts
+    and cards, a listing page twenty cards). Reading it before a later build began is safe:
+    a change that commits in between refuses that build's store (it may have read rows
+    from before the change) and never lets a stale part through; it only costs a rebuild."""
+    writes = _writes.get()
+    if writes is None:
+        return current_generation()
+    if writes.started is None:
+        writes.started = current_generation()
+    return writes.started
+
+
+def flush():
+    """Store the parts this request built (`keep`), in one transaction: one commit (one
+    wait for the disk, one hold of SQLite's write lock) and one locked read of the count for
+    all of them instead of one each. Each is stored only if the count it read before its
+    build is still current, as `store` decides. A database error is logged, not raised:
+    the page rendered, and its parts are only a copy, built again by the next miss."""
+    writes = _writes.get()
+    if writes is None or not writes.parts:
+        return 0
+    parts, writes.parts = writes.parts, []
+    try:
+        return store_many(parts)
+    except DatabaseError:
+        logger.warning("Stored parts not kept: the database refused the write", exc_info=True)
+        return 0
+
+
+def store_many(parts):
+    """Store (key, subject, html, tags, started, replace_subject) parts in one transaction,
+    each as `store` would; how many were stored."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            current = _locked_generation(cursor)
+            kept = [part for part in parts if part[4] == current]
+            for part_key, part_subject, html, tags, _, replace_subject in kept:
+                column, value = ("subject", part_subject) if replace_subject else ("key", part_key)
+                _replace(cursor, column, value, part_key, part_subject, html, sorted(tags))
+    except IntegrityError:
+        # Another process stored one of them meanwhile (PostgreSQL): one at a time instead.
+        return sum(store(*part) for part in parts)
+    return len(kept)
 
 
 def store(part_key, part_subject, html, tags, started, replace_subject=False):
