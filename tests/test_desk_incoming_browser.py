@@ -63,7 +63,7 @@ def rss(*items):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, migrated_sqlite):
     port = free_port()
     env = {
         **os.environ,
@@ -78,7 +78,7 @@ def site(tmp_path_factory):
     for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)
     site = Server(f"http://127.0.0.1:{port}", env)
-    site.manage("migrate", "--no-input", "--verbosity", "0")
+    migrated_sqlite(env["NEWSDESK_DATA_DIR"])
     process = subprocess.Popen(
         [sys.executable, "-m", "newsdesk.cli", "serve", "--port", str(port)],
         env=env,

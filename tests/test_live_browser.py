@@ -157,7 +157,7 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, migrated_sqlite):
     port = free_port()
     env = {
         **os.environ,
@@ -169,7 +169,7 @@ def server(tmp_path_factory):
     for name in ("DJANGO_SETTINGS_MODULE", "NEWSDESK_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)
     site = Server(f"http://127.0.0.1:{port}", env)
-    site.manage("migrate", "--no-input", "--verbosity", "0")
+    migrated_sqlite(env["NEWSDESK_DATA_DIR"])
     process = subprocess.Popen(
         [sys.executable, "-m", "newsdesk.cli", "serve", "--port", str(port), "--no-worker"],
         env=env,

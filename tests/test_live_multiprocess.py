@@ -230,9 +230,13 @@ def wait_for_listeners(env, kind, count):
         time.sleep(0.05)
 
 
-def check_delivery(env, expected_wakeups):
-    """Migrate, create a feed, serve it twice, post twice; both streams get each update once."""
-    run("migrate", "--no-input", "--verbosity", "0", env=env)
+def check_delivery(env, expected_wakeups, migrated_sqlite=None):
+    """Migrate (or copy the session's migrated SQLite file), create a feed, serve it twice,
+    post twice; both streams get each update once."""
+    if migrated_sqlite:
+        migrated_sqlite(env["NEWSDESK_DATA_DIR"])
+    else:
+        run("migrate", "--no-input", "--verbosity", "0", env=env)
     created = run("shell", "-c", CREATE_FEED, env=env)
     start = int(created.rsplit("sequence=", 1)[1].split()[0])
     servers, readers = [], []
@@ -289,5 +293,5 @@ def test_redis_pubsub_wakes_other_processes(tmp_path, pg_database, redis_url):
     check_delivery(environment(tmp_path, database_url=pg_database, redis_url=redis_url), "redis")
 
 
-def test_sqlite_polling_reaches_other_processes(tmp_path):
-    check_delivery(environment(tmp_path), f"polling every {POLL_SECONDS} s")
+def test_sqlite_polling_reaches_other_processes(tmp_path, migrated_sqlite):
+    check_delivery(environment(tmp_path), f"polling every {POLL_SECONDS} s", migrated_sqlite)

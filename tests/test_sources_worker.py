@@ -34,8 +34,8 @@ def run(*args, env):
     return output
 
 
-def test_the_worker_polls_sources_and_a_bad_one_beside_them(server, data_env):
-    run("migrate", "--no-input", "--verbosity", "0", env=data_env)
+def test_the_worker_polls_sources_and_a_bad_one_beside_them(server, data_env, migrated_sqlite):
+    migrated_sqlite(data_env["NEWSDESK_DATA_DIR"])
     good = server.serve_fixture("/water.xml", "rss.xml")
     run("source", "add", "Water", "--kind", "rss", "--url", good, "--allow-private", env=data_env)
     bad = server.serve_fixture("/bomb.xml", "bomb.xml")
