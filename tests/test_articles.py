@@ -548,3 +548,22 @@ def test_article_with_a_live_feed_query_count_is_bounded(client, django_assert_m
     # updates, pinned update, authors, corrections), whatever its number of updates.
     with django_assert_max_num_queries(ARTICLE_QUERIES - 1 + 6):
         assert client.get(article.url).status_code == 200
+
+
+def test_paragraphs_and_headings_render_as_their_templates_did():
+    """They render without templates now (articles/blocks.py): the same HTML, escaped."""
+    from newsdesk.articles.blocks import ArticleBodyBlock
+
+    body = ArticleBodyBlock()
+    value = body.to_python(
+        [
+            {"type": "paragraph", "value": {"text": "<p>One <b>bold</b> line</p>"}},
+            {"type": "heading", "value": {"text": "Fish & <chips>", "level": "h3"}},
+            {"type": "heading", "value": {"text": "Section", "level": "h2"}},
+        ]
+    )
+    assert [str(block.render()) for block in value] == [
+        "<p>One <b>bold</b> line</p>\n",
+        "<h3>Fish &amp; &lt;chips&gt;</h3>\n",
+        "<h2>Section</h2>\n",
+    ]

@@ -109,7 +109,7 @@ def test_a_cold_listing_reads_its_cards_photos_together_and_cards_keep_their_tag
     assert len(_sql(captured, f'FROM "{photo}"')) == 1  # not one per card
     assert len(_sql(captured, f'FROM "{renditions}"')) == 1
     for article in articles:
-        card = Part.objects.get(key=store.key("card", article, 2, True))
+        card = Part.objects.get(key=store.key("card", article, "standfirst"))
         assert f"image:{article.hero_image_id}" in card.tags
         assert article.hero_image.get_rendition("fill-320x200|format-webp").url in card.html
 
@@ -123,3 +123,23 @@ def test_an_edited_photo_reaches_a_card_built_with_the_others(client):
     photo.save()
     new = photo.get_rendition("fill-320x200|format-webp").url
     assert new in client.get("/news/").content.decode()
+
+
+def test_one_stored_card_serves_every_listing_at_its_heading_level(client):
+    """/news/ shows a card's headline as <h2>, an author's page as <h3>: one stored card
+    (articles/templatetags/article_cards.py), its level set as it is shown."""
+    from newsdesk.articles.models import ArticleAuthor
+
+    article = make_article("A card shown twice")
+    author = ArticleAuthor.objects.get(article=article).author
+    news = client.get("/news/").content.decode()
+    cards = Part.objects.filter(subject=store.subject("card", article))
+    assert list(cards.values_list("key", flat=True)) == [store.key("card", article, "standfirst")]
+    with CaptureQueriesContext(connection) as captured:
+        by_author = client.get(author.get_absolute_url()).content.decode()
+    assert not _sql(captured, 'INSERT INTO "parts_part"')  # the card was not built again
+    assert cards.count() == 1
+    headline = f'<a href="{article.url}">A card shown twice</a>'
+    assert f'<h2 class="card__title">{headline}</h2>' in news
+    assert f'<h3 class="card__title">{headline}</h3>' in by_author
+    assert '<h2 class="card__title">' not in by_author

@@ -1,5 +1,6 @@
 """The blocks an article body is made of."""
 
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.embeds.blocks import EmbedBlock
@@ -33,8 +34,12 @@ class ParagraphBlock(blocks.StructBlock):
 
     class Meta:
         icon = "pilcrow"
-        template = "articles/blocks/paragraph.html"
         form_classname = "struct-block paragraph-block"
+
+    def render(self, value, context=None):
+        # Without a template: a body is mostly paragraphs and headings, and a block with a
+        # template copies the page's whole context and renders that template, block by block.
+        return format_html("{}\n", value["text"])
 
     def to_python(self, value):
         if isinstance(value, str):
@@ -57,7 +62,10 @@ class HeadingBlock(blocks.StructBlock):
 
     class Meta:
         icon = "title"
-        template = "articles/blocks/heading.html"
+
+    def render(self, value, context=None):
+        tag = "h3" if value.get("level") == "h3" else "h2"  # as ParagraphBlock: no template
+        return format_html("<{tag}>{text}</{tag}>\n", tag=tag, text=value["text"])
 
 
 class QuoteBlock(blocks.StructBlock):
