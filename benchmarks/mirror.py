@@ -277,7 +277,7 @@ run and its render processes; "CPU ms/page" divides it by the pages rendered; "l
 1-minute load average at the end of the run (2 cores, shared with other work: wall times
 are upper bounds); "parts stored before" counts the stored parts when the run began.
 Targets: {"; ".join(verdicts(runs))}.
-Command: `python -m benchmarks.mirror [ARTICLES] [--keep DIR]`.
+Command: `python -m benchmarks.mirror [ARTICLES] [--keep DIR] [--cold]`.
 
 | run | mode | seconds | CPU s | CPU ms/page | load | faster | parts stored before \
 | pages rendered | files written | removed | phases |
