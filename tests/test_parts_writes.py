@@ -143,3 +143,15 @@ def test_one_stored_card_serves_every_listing_at_its_heading_level(client):
     assert f'<h2 class="card__title">{headline}</h2>' in news
     assert f'<h3 class="card__title">{headline}</h3>' in by_author
     assert '<h2 class="card__title">' not in by_author
+
+
+def test_a_request_deletes_older_versions_of_its_parts_in_two_statements(client):
+    """A cold listing page stores its cards and itself: their older versions (none here, or
+    another process's copy) go in one DELETE for the tags and one for the parts."""
+    articles = [make_article() for _ in range(4)]
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/news/").status_code == 200
+    deletes = _sql(captured, "DELETE FROM")
+    assert len(deletes) == 2, deletes
+    stored = Part.objects.filter(subject__in=[store.subject("card", a) for a in articles])
+    assert stored.count() == 4

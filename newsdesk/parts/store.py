@@ -336,9 +336,14 @@ def store_many(parts):
         with transaction.atomic(), connection.cursor() as cursor:
             current = _locked_generation(cursor)
             kept = [part for part in parts if part[4] == current]
+            # The older versions of all of them in two statements, not two per part (a cold
+            # listing page stores twenty cards); a version of a live update's subject goes
+            # by its subject, one by one.
+            _delete(cursor, "key", [part[0] for part in kept if not part[5]])
             for part_key, part_subject, html, tags, _, replace_subject in kept:
-                column, value = ("subject", part_subject) if replace_subject else ("key", part_key)
-                _replace(cursor, column, value, part_key, part_subject, html, sorted(tags))
+                if replace_subject:
+                    _delete(cursor, "subject", [part_subject])
+                _insert(cursor, part_key, part_subject, html, sorted(tags))
     except IntegrityError:
         # Another process stored one of them meanwhile (PostgreSQL): one at a time instead.
         return sum(store(*part) for part in parts)
@@ -381,11 +386,28 @@ def _locked_generation(cursor):
 
 def _replace(cursor, column, value, part_key, part_subject, html, tags):
     """Delete the parts whose `column` is `value` (with their tags), insert this one."""
+    _delete(cursor, column, [value])
+    _insert(cursor, part_key, part_subject, html, tags)
+
+
+DELETE_CHUNK = 500
+"""Values per DELETE: under every database's limit on a statement's parameters."""
+
+
+def _delete(cursor, column, values):
+    """Delete the parts whose `column` is one of `values`, with their tags."""
     part, tag = Part._meta.db_table, PartTag._meta.db_table
-    match = f"{connection.ops.quote_name(column)} = %s"
-    by_part = f"part_id IN (SELECT id FROM {part} WHERE {match})"  # noqa: S608 - our names
-    cursor.execute(f"DELETE FROM {tag} WHERE {by_part}", [value])  # noqa: S608 - our names
-    cursor.execute(f"DELETE FROM {part} WHERE {match}", [value])  # noqa: S608 - our names
+    for start in range(0, len(values), DELETE_CHUNK):
+        chunk = values[start : start + DELETE_CHUNK]
+        match = f"{connection.ops.quote_name(column)} IN ({', '.join(['%s'] * len(chunk))})"
+        by_part = f"part_id IN (SELECT id FROM {part} WHERE {match})"  # noqa: S608 - our names
+        cursor.execute(f"DELETE FROM {tag} WHERE {by_part}", chunk)  # noqa: S608 - our names
+        cursor.execute(f"DELETE FROM {part} WHERE {match}", chunk)  # noqa: S608 - our names
+
+
+def _insert(cursor, part_key, part_subject, html, tags):
+    """Insert the part and its tag rows."""
+    part, tag = Part._meta.db_table, PartTag._meta.db_table
     fields = {field.name: field for field in Part._meta.concrete_fields}
     columns = ", ".join(
         map(connection.ops.quote_name, ("key", "subject", "html", "tags", "built_at"))
