@@ -74,11 +74,14 @@ ALLOWED = {
         REFRESHES,
         "backdating the demo feed's history to the times of its script",
     ),
-    ("newsdesk/parts/store.py", "_replace"): (
-        STORED_PARTS,
-        "keeps a rendered part and its tags (parts_part, parts_parttag) in plain SQL, in the"
-        " transaction that checked the generation: store() says why",
-    ),
+    **{
+        ("newsdesk/parts/store.py", function): (
+            STORED_PARTS,
+            "keeps rendered parts and their tags (parts_part, parts_parttag) in plain SQL, in"
+            " the transaction that checked the generation: store_many() says why",
+        )
+        for function in ("_delete", "_insert")
+    },
     ("newsdesk/live/actions.py", "next_sequence"): (
         CALLERS_REFRESH,
         "the feed's change counter, bumped by post/edit/correct/delete, which each record a"
