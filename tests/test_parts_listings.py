@@ -226,3 +226,18 @@ def test_a_shared_read_is_read_again_for_a_region_begun_after_an_invalidation():
     with recorder.nested():
         assert shared.value == 2
     assert reads == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["topic", "author"])
+def test_cards_built_anew_find_the_site_without_a_query(client, newsroom, kind):
+    """A topic's or an author's page whose cards are not stored links each card to its
+    article: the Site comes from the process's memo (core/sites.py), as for page views."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    html_of(client, "/news/")  # the memo holds the Site from here on
+    Part.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        html = html_of(client, urls(*newsroom)[kind])
+    assert len(cards(html)) == 3
+    assert not [q["sql"] for q in queries if "wagtailcore_site" in q["sql"]]
