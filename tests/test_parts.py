@@ -80,6 +80,29 @@ def test_an_edited_article_appears(client):
     assert "Second headline" in page and "First headline" not in page
 
 
+def test_a_correction_added_and_an_edited_one_appear(client):
+    from datetime import UTC, datetime
+
+    from newsdesk.articles.models import ArticleCorrection
+
+    article = make_article()
+    assert 'class="corrections"' not in html_of(client, article)
+    article.corrections.add(
+        ArticleCorrection(
+            published_at=datetime(2024, 1, 28, 9, tzinfo=UTC), text="The dam is 40 m high."
+        )
+    )
+    article.save_revision().publish()
+    assert "The dam is 40 m high." in html_of(client, article)
+    article = article.get_latest_revision_as_object()
+    correction = article.corrections.get()
+    correction.text = "The dam is 45 m high."
+    article.corrections = [correction]
+    article.save_revision().publish()  # corrections change with the page, as editors edit them
+    page = html_of(client, article)
+    assert "The dam is 45 m high." in page and "40 m" not in page
+
+
 def test_a_corrected_live_update_appears_under_an_article(client):
     feed = make_live_feed()
     update = post(feed, "Bridge closed", body="<p>Police closed the bridge at 9 AM.</p>")

@@ -4,7 +4,13 @@ cannot run again (a Django or Wagtail upgrade that compiles differently fails he
 import pytest
 from django.db import models as db_models
 
-from newsdesk.articles.models import ARTICLE_AT_URL_PATH, NARRATION_OF_ARTICLE, ArticlePage
+from newsdesk.articles.models import (
+    ARTICLE_AT_URL_PATH,
+    CORRECTIONS_OF_ARTICLE,
+    NARRATION_OF_ARTICLE,
+    ArticleCorrection,
+    ArticlePage,
+)
 from newsdesk.core.prepared import PreparedQuery
 from newsdesk.narration.models import AudioStatus, Narration
 from tests.factories import make_article
@@ -40,6 +46,28 @@ def test_the_narration_of_an_article():
     assert field_values(found) == field_values(Narration.objects.get(article=article))
     Narration.objects.filter(article=article).delete()
     assert NARRATION_OF_ARTICLE.first(article.pk) is None
+
+
+def test_the_corrections_of_an_article_in_the_editors_order():
+    from datetime import UTC, datetime
+
+    article = make_article()
+    assert CORRECTIONS_OF_ARTICLE.all(article.pk) == []
+    for order, day in ((1, 28), (0, 29)):  # the editor put the later one first
+        article.corrections.add(
+            ArticleCorrection(
+                published_at=datetime(2024, 1, day, tzinfo=UTC), text=f"day {day}", sort_order=order
+            )
+        )
+    article.save_revision().publish()
+    found = CORRECTIONS_OF_ARTICLE.all(article.pk)
+    expected = list(ArticlePage.objects.get(pk=article.pk).corrections.all())
+    assert [c.text for c in found] == ["day 29", "day 28"]
+    assert [field_values(c) for c in found] == [field_values(c) for c in expected]
+    # A draft's corrections, held in memory (a preview), are read from memory.
+    draft = ArticlePage.objects.get(pk=article.pk).get_latest_revision_as_object()
+    draft.corrections = [ArticleCorrection(published_at=datetime(2024, 2, 1, tzinfo=UTC), text="x")]
+    assert [c.text for c in draft.correction_list] == ["x"]
 
 
 def test_an_article_page_shows_its_narration_read_by_the_route(client):
