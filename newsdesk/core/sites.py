@@ -62,6 +62,13 @@ def site_for_request(request):
     return mine
 
 
+def attach_site(request):
+    """Give the request its Site from the memo, where Wagtail looks for it
+    (`Site.find_for_request` reads request._wagtail_site): anything that builds a page's URL
+    during the request ({% pageurl %}, page.get_url) then needs no query of its own."""
+    request._wagtail_site = site_for_request(request)
+
+
 def root_page_ids():
     return {site.root_page_id for site in list(_memo.values())}
 

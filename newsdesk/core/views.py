@@ -9,7 +9,7 @@ from newsdesk.core import sites
 def serve_page(request, path):
     """Wagtail's page view, with the Site and home page from this process's memo
     (core/sites.py) instead of two queries per request."""
-    request._wagtail_site = sites.site_for_request(request)
+    sites.attach_site(request)
     return wagtail_serve(request, path)
 
 

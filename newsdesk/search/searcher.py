@@ -221,7 +221,7 @@ def search(query, page_number=None, request=None):
     if request is not None and not hasattr(request, "_wagtail_site"):
         # The results' addresses need the request's Site: from this process's memo, as
         # pages are served (core/sites.py), not a query per search.
-        request._wagtail_site = sites.site_for_request(request)
+        sites.attach_site(request)
     # View restrictions are read once for the whole search, not once per queryset.
     with restrictions.serving():
         candidates, count = _kept(query, generation())
